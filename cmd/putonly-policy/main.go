@@ -1,0 +1,92 @@
+// Command putonly-policy is the admin's companion to putonly: it generates the
+// write-only bucket policy (and the IAM user policy and lifecycle rules that go
+// with it) and verifies any policy offline by evaluating IAM semantics.
+//
+// It runs on an admin's workstation, never on a database host.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `putonly-policy: write-only S3 bucket policies for putonly backups
+
+Usage:
+  putonly-policy generate --bucket B --principal ARN [options]   print a policy document
+  putonly-policy verify --bucket-policy FILE --principal ARN --bucket B [options]
+                                                                  prove offline that the key cannot read
+  putonly-policy help [command]
+
+Run 'putonly-policy COMMAND --help' for the options of one command.
+`
+
+// exitError carries a process exit code out of a subcommand. Subcommands
+// return it for verdicts (verify: 1 = violation); any other error is a usage
+// or input problem and exits 2.
+type exitError struct {
+	code int
+	err  error // may be nil: the verdict was already printed
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// errUsage marks a bad command line; main prints it with the usage hint.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode maps an error from run to the process exit code and prints it.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "putonly-policy: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "putonly-policy: %v\n", err)
+	return 2
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "generate":
+		return runGenerate(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(ctx, args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
+	}
+}
