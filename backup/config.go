@@ -1,0 +1,451 @@
+package backup
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the agent's configuration file: defaults shared by every job, and
+// the jobs. Each job may override any default.
+type Config struct {
+	Defaults Settings    `yaml:"defaults"`
+	Jobs     []JobConfig `yaml:"jobs"`
+}
+
+// Settings are the options a job can take from the defaults or override.
+// A zero value means "not set here".
+type Settings struct {
+	Bucket    string `yaml:"bucket"`
+	Prefix    string `yaml:"prefix"`
+	Region    string `yaml:"region"`
+	Endpoint  string `yaml:"endpoint"`
+	PathStyle *bool  `yaml:"path_style"`
+	Profile   string `yaml:"profile"`
+
+	Recipients     []string `yaml:"recipients"`
+	RecipientsFile string   `yaml:"recipients_file"`
+
+	Compression            string `yaml:"compression"`
+	CompressionConcurrency int    `yaml:"compression_concurrency"`
+
+	SSE      string `yaml:"sse"`
+	KMSKeyID string `yaml:"kms_key_id"`
+	Checksum string `yaml:"checksum"`
+
+	PartSize          ByteSize `yaml:"part_size"`
+	UploadConcurrency int      `yaml:"upload_concurrency"`
+	MaxAttempts       int      `yaml:"max_attempts"`
+	Timeout           Duration `yaml:"timeout"`
+}
+
+// JobConfig is one job as written in the file.
+type JobConfig struct {
+	Name     string       `yaml:"name"`
+	Source   SourceConfig `yaml:"source"`
+	Settings `yaml:",inline"`
+}
+
+// SourceConfig says what produces the dump.
+type SourceConfig struct {
+	// Type is postgres, mysql, mongodb, sqlite or command.
+	Type string `yaml:"type"`
+	// Database: postgres, mysql, mongodb (optional for mongodb).
+	Database string `yaml:"database"`
+	// All dumps every database: pg_dumpall, mysqldump --all-databases.
+	All bool `yaml:"all"`
+	// Path of the SQLite database file.
+	Path string `yaml:"path"`
+	// URI: mongodb connection string.
+	URI string `yaml:"uri"`
+	// Binary overrides the dump program (path or name).
+	Binary string `yaml:"binary"`
+	// Args are appended to a preset's arguments.
+	Args []string `yaml:"args"`
+	// Command is the argv of a command source (no shell).
+	Command []string `yaml:"command"`
+	// Ext is the object name's extension for the dump layer (default by type).
+	Ext string `yaml:"ext"`
+}
+
+// Defaults for settings the file and the flags leave unset.
+const (
+	DefaultPartSize          = 16 << 20
+	DefaultUploadConcurrency = 4
+	DefaultMaxAttempts       = 10
+	DefaultTimeout           = 12 * time.Hour
+	DefaultSSE               = "AES256"
+	DefaultChecksum          = "CRC64NVME"
+	DefaultCompression       = "default"
+
+	minPartSize = 5 << 20 // S3's minimum for every part but the last
+	maxPartSize = 5 << 30 // S3's maximum part size
+)
+
+// LoadConfig reads and validates a configuration file. Unknown fields are
+// errors: a typo must not silently turn an option off.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes YAML strictly, expands ${VAR} references in string
+// values, and validates. It has no side effects: recipients files are read
+// later, when a job is resolved.
+func ParseConfig(data []byte) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("parse config: %w", err)
+	}
+	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), ""); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// ConfigError names the field, the value and the fix.
+type ConfigError struct {
+	Field string
+	Value string
+	Msg   string
+	Fix   string
+}
+
+func (e *ConfigError) Error() string {
+	s := fmt.Sprintf("%s: %s", e.Field, e.Msg)
+	if e.Value != "" {
+		s = fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Msg)
+	}
+	if e.Fix != "" {
+		s += "\n\thint: " + e.Fix
+	}
+	return s
+}
+
+var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Validate checks the whole file, including every job merged with the
+// defaults, and returns all problems joined.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Jobs) == 0 {
+		errs = append(errs, &ConfigError{Field: "jobs", Msg: "no jobs", Fix: "add at least one job with a name and a source"})
+	}
+	seen := map[string]bool{}
+	for i, j := range c.Jobs {
+		field := fmt.Sprintf("jobs[%d]", i)
+		if j.Name != "" {
+			field = fmt.Sprintf("jobs[%d] (%s)", i, j.Name)
+		}
+		if seen[j.Name] {
+			errs = append(errs, &ConfigError{Field: field + ".name", Value: j.Name, Msg: "duplicate job name", Fix: "give every job its own name"})
+		}
+		seen[j.Name] = true
+		job := c.merge(j)
+		errs = append(errs, job.validate(field)...)
+	}
+	return errors.Join(errs...)
+}
+
+// merge overlays a job's settings on the defaults.
+func (c *Config) merge(j JobConfig) JobConfig {
+	out := j
+	d := c.Defaults
+	s := &out.Settings
+	setStr(&s.Bucket, d.Bucket)
+	setStr(&s.Prefix, d.Prefix)
+	setStr(&s.Region, d.Region)
+	setStr(&s.Endpoint, d.Endpoint)
+	if s.PathStyle == nil {
+		s.PathStyle = d.PathStyle
+	}
+	setStr(&s.Profile, d.Profile)
+	if len(s.Recipients) == 0 && s.RecipientsFile == "" {
+		s.Recipients = d.Recipients
+		s.RecipientsFile = d.RecipientsFile
+	}
+	setStr(&s.Compression, d.Compression)
+	setInt(&s.CompressionConcurrency, d.CompressionConcurrency)
+	setStr(&s.SSE, d.SSE)
+	setStr(&s.KMSKeyID, d.KMSKeyID)
+	setStr(&s.Checksum, d.Checksum)
+	if s.PartSize == 0 {
+		s.PartSize = d.PartSize
+	}
+	setInt(&s.UploadConcurrency, d.UploadConcurrency)
+	setInt(&s.MaxAttempts, d.MaxAttempts)
+	if s.Timeout == 0 {
+		s.Timeout = d.Timeout
+	}
+	s.applyDefaults()
+	return out
+}
+
+func (s *Settings) applyDefaults() {
+	setStr(&s.Compression, DefaultCompression)
+	setStr(&s.SSE, DefaultSSE)
+	setStr(&s.Checksum, DefaultChecksum)
+	if s.PartSize == 0 {
+		s.PartSize = DefaultPartSize
+	}
+	setInt(&s.UploadConcurrency, DefaultUploadConcurrency)
+	setInt(&s.MaxAttempts, DefaultMaxAttempts)
+	if s.Timeout == 0 {
+		s.Timeout = Duration(DefaultTimeout)
+	}
+}
+
+func setStr(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+func setInt(dst *int, v int) {
+	if *dst == 0 {
+		*dst = v
+	}
+}
+
+// validate checks one merged job.
+func (j JobConfig) validate(field string) []error {
+	var errs []error
+	add := func(f, v, msg, fix string) {
+		errs = append(errs, &ConfigError{Field: field + f, Value: v, Msg: msg, Fix: fix})
+	}
+	if !jobNameRE.MatchString(j.Name) {
+		add(".name", j.Name, "invalid job name", "use 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit (it becomes part of the object key)")
+	}
+	if j.Bucket == "" {
+		add(".bucket", "", "no bucket", "set bucket under defaults or in the job")
+	}
+	if len(j.Recipients) == 0 && j.RecipientsFile == "" {
+		add(".recipients", "", "no age recipient: putonly never uploads plaintext", "set recipients (age1..., age1pq1..., ssh-ed25519 ...) or recipients_file")
+	}
+	for k, r := range j.Recipients {
+		if strings.HasPrefix(strings.ToUpper(r), "AGE-SECRET-KEY") {
+			add(fmt.Sprintf(".recipients[%d]", k), "AGE-SECRET-KEY-…", "this is a private key, not a recipient", "put the public key (age-keygen -y KEYFILE) here and keep the identity off the database host")
+		}
+	}
+	if _, err := compressionLevel(j.Compression); err != nil {
+		add(".compression", j.Compression, "unknown compression", "use one of none, fastest, default, better, best")
+	}
+	if j.CompressionConcurrency < 0 {
+		add(".compression_concurrency", strconv.Itoa(j.CompressionConcurrency), "must not be negative", "use 0 for one per CPU")
+	}
+	switch j.SSE {
+	case "AES256":
+		if j.KMSKeyID != "" {
+			add(".kms_key_id", j.KMSKeyID, "set but sse is AES256", "set sse: aws:kms to use a KMS key")
+		}
+	case "aws:kms":
+	default:
+		add(".sse", j.SSE, "unknown server-side encryption", "use AES256 (SSE-S3) or aws:kms (SSE-KMS, with kms_key_id)")
+	}
+	switch j.Checksum {
+	case "CRC64NVME", "SHA256":
+	default:
+		add(".checksum", j.Checksum, "unknown checksum", "use CRC64NVME (full-object, the default) or SHA256")
+	}
+	if j.PartSize < minPartSize || j.PartSize > maxPartSize {
+		add(".part_size", j.PartSize.String(), "out of range", "S3 parts are 5MiB to 5GiB; 16MiB is a good start")
+	}
+	if j.UploadConcurrency < 1 || j.UploadConcurrency > 64 {
+		add(".upload_concurrency", strconv.Itoa(j.UploadConcurrency), "out of range", "use 1 to 64; memory is about part_size × (upload_concurrency + 1)")
+	}
+	if j.MaxAttempts < 1 {
+		add(".max_attempts", strconv.Itoa(j.MaxAttempts), "must be at least 1", "10 rides out a throttling storm")
+	}
+	if j.Timeout < 0 {
+		add(".timeout", j.Timeout.String(), "must not be negative", "use a duration such as 6h")
+	}
+	if j.Endpoint != "" && !strings.HasPrefix(j.Endpoint, "https://") && !strings.HasPrefix(j.Endpoint, "http://") {
+		add(".endpoint", j.Endpoint, "not a URL", "write it as https://host[:port]")
+	}
+	if _, err := j.Source.argv(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.Field = field + ".source" + ce.Field
+			errs = append(errs, ce)
+		} else {
+			add(".source", "", err.Error(), "")
+		}
+	}
+	return errs
+}
+
+// ByteSize is a size in bytes written as 16MiB, 64MB, 1GiB or a plain number.
+type ByteSize int64
+
+var sizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([KMGT]i?B?|B)?\s*$`)
+
+// ParseByteSize parses 16MiB, 16M (= MiB), 64MB, 1073741824.
+func ParseByteSize(s string) (ByteSize, error) {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("invalid size %q: write it as 16MiB, 64MB or a number of bytes", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid size %q: %w", s, err)
+	}
+	unit := strings.TrimSuffix(m[2], "B")
+	mult := int64(1)
+	decimal := strings.HasSuffix(m[2], "B") && !strings.Contains(m[2], "i") && len(m[2]) == 2
+	base := int64(1024)
+	if decimal {
+		base = 1000
+	}
+	switch strings.TrimSuffix(unit, "i") {
+	case "K":
+		mult = base
+	case "M":
+		mult = base * base
+	case "G":
+		mult = base * base * base
+	case "T":
+		mult = base * base * base * base
+	}
+	if n > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
+	return ByteSize(n * mult), nil
+}
+
+func (b ByteSize) String() string {
+	switch {
+	case b >= 1<<30 && b%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", b>>30)
+	case b >= 1<<20 && b%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", b>>20)
+	case b >= 1<<10 && b%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", b>>10)
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+// UnmarshalYAML accepts a number or a size string, with ${VAR} expansion.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	s, err := expandString(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	v, err := ParseByteSize(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// Set and Type let a ByteSize be a flag.
+func (b *ByteSize) Set(s string) error {
+	v, err := ParseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// Duration is a time.Duration written as 90m, 6h.
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalYAML accepts a Go duration string, with ${VAR} expansion.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	s, err := expandString(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: invalid duration %q: write it as 90m or 6h", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+var envRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandString replaces ${NAME} with the environment variable NAME and $$
+// with $. An unset variable is an error: an empty bucket or recipient from a
+// missing variable must not pass silently.
+func expandString(s string) (string, error) {
+	var missing []string
+	out := envRE.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
+		name := m[2 : len(m)-1]
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// expandEnv expands ${VAR} in every string of v, naming the field on error.
+func expandEnv(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.String:
+		s, err := expandString(v.String())
+		if err != nil {
+			return &ConfigError{Field: path, Msg: err.Error(), Fix: "export it, or write $$ for a literal $"}
+		}
+		v.SetString(s)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			p := path
+			if name != "" {
+				if p != "" {
+					p += "."
+				}
+				p += name
+			}
+			if err := expandEnv(v.Field(i), p); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := expandEnv(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return expandEnv(v.Elem(), path)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,304 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Version is the tool version written into object metadata; cmd/putonly
+// sets it from the build.
+var Version = "dev"
+
+// Job is a fully resolved job: defaults merged, recipients parsed.
+type Job struct {
+	Name      string
+	Argv      []string
+	Ext       string // dump layer, e.g. "dump"
+	Bucket    string
+	Prefix    string
+	Client    ClientOptions
+	Recipient *Recipients
+
+	Compression            string
+	CompressionConcurrency int
+	SSE                    string
+	KMSKeyID               string
+	Checksum               string
+	PartSize               int64
+	UploadConcurrency      int
+	Timeout                time.Duration
+}
+
+// Jobs resolves the jobs of the file, or only the one named (empty: all).
+// It reads recipients files; an unknown name is an error listing the known
+// ones.
+func (c *Config) ResolveJobs(only string) ([]*Job, error) {
+	var out []*Job
+	var names []string
+	for _, jc := range c.Jobs {
+		names = append(names, jc.Name)
+		if only != "" && jc.Name != only {
+			continue
+		}
+		j, err := ResolveJob(c.merge(jc))
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", jc.Name, err)
+		}
+		out = append(out, j)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no job named %q; the config has: %s", only, strings.Join(names, ", "))
+	}
+	return out, nil
+}
+
+// ResolveJob validates a job whose settings are complete (merged with
+// defaults) and parses its recipients.
+func ResolveJob(jc JobConfig) (*Job, error) {
+	jc.Settings.applyDefaults()
+	if errs := jc.validate("job"); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	argv, err := jc.Source.argv()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := ParseRecipients(jc.Recipients, jc.RecipientsFile)
+	if err != nil {
+		return nil, err
+	}
+	pathStyle := jc.PathStyle != nil && *jc.PathStyle
+	return &Job{
+		Name:   jc.Name,
+		Argv:   argv,
+		Ext:    jc.Source.ext(),
+		Bucket: jc.Bucket,
+		Prefix: jc.Prefix,
+		Client: ClientOptions{
+			Region: jc.Region, Endpoint: jc.Endpoint, PathStyle: pathStyle,
+			Profile: jc.Profile, MaxAttempts: jc.MaxAttempts,
+		},
+		Recipient:              rec,
+		Compression:            jc.Compression,
+		CompressionConcurrency: jc.CompressionConcurrency,
+		SSE:                    jc.SSE,
+		KMSKeyID:               jc.KMSKeyID,
+		Checksum:               jc.Checksum,
+		PartSize:               int64(jc.PartSize),
+		UploadConcurrency:      jc.UploadConcurrency,
+		Timeout:                time.Duration(jc.Timeout),
+	}, nil
+}
+
+// Progress counts the bytes of a running job; safe to read concurrently.
+type Progress struct {
+	In   atomic.Int64 // plaintext read from the dump
+	Out  atomic.Int64 // ciphertext produced
+	Sent atomic.Int64 // ciphertext accepted by S3
+}
+
+// Result describes a completed backup.
+type Result struct {
+	Job      string
+	Bucket   string
+	Key      string
+	BytesIn  int64 // plaintext
+	BytesOut int64 // object size
+	Parts    int
+	Checksum string // the checksum S3 verified, base64
+	Duration time.Duration
+}
+
+// Ratio is plaintext / object size.
+func (r Result) Ratio() float64 {
+	if r.BytesOut == 0 {
+		return 0
+	}
+	return float64(r.BytesIn) / float64(r.BytesOut)
+}
+
+// RunOptions carry what a run needs besides the job.
+type RunOptions struct {
+	Log      *slog.Logger
+	Progress *Progress // optional
+	Now      func() time.Time
+	Env      []string // dump environment; nil inherits putonly's
+}
+
+// Run executes one job: dump | zstd | age | S3. No plaintext is written to
+// disk, and the object is completed only if the dump exited 0 and every
+// stage flushed; otherwise the multipart upload is aborted (or, for a dump
+// smaller than one part, nothing is sent).
+func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, error) {
+	if job.Recipient == nil || job.Recipient.Len() == 0 {
+		return Result{}, ErrNoRecipients
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	prog := o.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	start := now()
+	if job.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, job.Timeout, fmt.Errorf("job timeout of %s reached", job.Timeout))
+		defer cancel()
+	}
+	ext := job.Ext + compressionExt(job.Compression) + ".age"
+	key, err := objectKey(job.Prefix, job.Name, start, ext)
+	if err != nil {
+		return Result{}, err
+	}
+	log.Info("backup start", "job", job.Name, "cmd", strings.Join(redactArgv(job.Argv), " "),
+		"object", "s3://"+job.Bucket+"/"+key)
+
+	src, err := startCommand(ctx, job.Argv, o.Env, log)
+	if err != nil {
+		return Result{}, err
+	}
+	defer src.Close()
+
+	pr, pw := io.Pipe()
+	produced := make(chan error, 1)
+	go func() {
+		err := produce(&countingReader{r: src, n: &prog.In}, &countingWriter{w: pw, n: &prog.Out}, job)
+		pw.CloseWithError(err) // nil: the uploader sees io.EOF and completes
+		produced <- err
+	}()
+
+	res, uerr := upload(ctx, api, pr, uploadOptions{
+		Bucket:      job.Bucket,
+		Key:         key,
+		SSE:         job.SSE,
+		KMSKeyID:    job.KMSKeyID,
+		Checksum:    job.Checksum,
+		PartSize:    job.PartSize,
+		Concurrency: job.UploadConcurrency,
+		Metadata:    objectMetadata(job),
+	}, &prog.Sent)
+	if uerr != nil {
+		// Unblock the producer and stop the dump.
+		pr.CloseWithError(uerr)
+		_ = src.Close()
+		perr := <-produced
+		// A failed dump is the root cause when it ended the stream.
+		if perr != nil && errors.Is(perr, ErrDumpFailed) {
+			return Result{}, fmt.Errorf("job %s: %w (upload aborted, no object written)", job.Name, perr)
+		}
+		return Result{}, fmt.Errorf("job %s: %w", job.Name, uerr)
+	}
+	if perr := <-produced; perr != nil {
+		// Cannot happen: the upload completes only on a clean EOF.
+		return Result{}, fmt.Errorf("job %s: %w", job.Name, perr)
+	}
+	r := Result{
+		Job: job.Name, Bucket: job.Bucket, Key: key,
+		BytesIn: prog.In.Load(), BytesOut: res.Size, Parts: res.Parts,
+		Checksum: res.Checksum, Duration: now().Sub(start),
+	}
+	return r, nil
+}
+
+// produce copies the dump through zstd and age into dst. It closes the
+// stages (flushing them) only when the dump ended cleanly, so a failed dump
+// never yields a well-formed age stream.
+func produce(src io.Reader, dst io.Writer, job *Job) error {
+	enc, err := newEncryptor(dst, job.Recipient)
+	if err != nil {
+		return err
+	}
+	comp, err := newCompressor(enc, job.Compression, job.CompressionConcurrency)
+	if err != nil {
+		return err
+	}
+	if err := copyLarge(comp, src); err != nil {
+		if c, ok := comp.(interface{ Reset(io.Writer) }); ok {
+			c.Reset(io.Discard) // release the encoder's goroutines
+		}
+		return err
+	}
+	if err := comp.Close(); err != nil {
+		return fmt.Errorf("zstd: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("age: %w", err)
+	}
+	return nil
+}
+
+// objectMetadata names the tool version, the layers and the recipients' key
+// types (not the keys), so a restorer knows what it needs.
+func objectMetadata(job *Job) map[string]string {
+	comp := "zstd-" + job.Compression
+	if job.Compression == "none" {
+		comp = "none"
+	}
+	host, _ := os.Hostname()
+	return map[string]string{
+		"putonly-version":         Version,
+		"putonly-job":             job.Name,
+		"putonly-compression":     comp,
+		"putonly-encryption":      "age",
+		"putonly-recipient-types": strings.Join(job.Recipient.Types(), ","),
+		"putonly-host":            host,
+	}
+}
+
+// copyLarge copies src to dst in writes of 1 MiB. A pipe hands out at most
+// 64 KiB per read; the compressor works best on large blocks, so reads are
+// gathered until the buffer is full or the stream ends. The error of src
+// (a failed dump) is returned as is; io.EOF is not an error.
+func copyLarge(dst io.Writer, src io.Reader) error {
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := io.ReadFull(src, buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		switch err {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return nil
+		default:
+			return err
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}

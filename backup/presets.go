@@ -1,0 +1,123 @@
+package backup
+
+import (
+	"os/exec"
+	"strings"
+)
+
+// Source types.
+const (
+	SourcePostgres = "postgres"
+	SourceMySQL    = "mysql"
+	SourceMongoDB  = "mongodb"
+	SourceSQLite   = "sqlite"
+	SourceCommand  = "command"
+)
+
+// argv turns a source into the command to run. Presets take connection
+// details from the tools' own environment and option files (PGHOST,
+// PGPASSFILE, ~/.my.cnf, ...) plus Args, so no password needs to be on the
+// command line or in the putonly config.
+func (s SourceConfig) argv() ([]string, error) {
+	bin := func(def string) string {
+		if s.Binary != "" {
+			return s.Binary
+		}
+		return def
+	}
+	bad := func(field, value, msg, fix string) error {
+		return &ConfigError{Field: field, Value: value, Msg: msg, Fix: fix}
+	}
+	var argv []string
+	switch s.Type {
+	case SourcePostgres:
+		if s.All {
+			if s.Database != "" {
+				return nil, bad(".database", s.Database, "set together with all: true", "pg_dumpall dumps every database; remove one of them")
+			}
+			// pg_dumpall writes plain SQL only; it includes roles and
+			// tablespaces, which pg_dump -Fc does not.
+			argv = []string{bin("pg_dumpall")}
+		} else {
+			if s.Database == "" {
+				return nil, bad(".database", "", "no database", "set database: NAME, or all: true for pg_dumpall")
+			}
+			// Custom format: compressed by us, restorable selectively by
+			// pg_restore; -Z0 leaves compression to putonly's zstd stage.
+			argv = []string{bin("pg_dump"), "--format=custom", "--compress=0", "--dbname=" + s.Database}
+		}
+	case SourceMySQL:
+		def := "mysqldump"
+		if _, err := exec.LookPath("mariadb-dump"); err == nil {
+			def = "mariadb-dump"
+		}
+		// --single-transaction gives a consistent snapshot of InnoDB tables
+		// without locking; routines, triggers and events are part of a
+		// restorable database.
+		argv = []string{bin(def), "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"}
+		switch {
+		case s.All && s.Database != "":
+			return nil, bad(".database", s.Database, "set together with all: true", "remove one of them")
+		case s.All:
+			argv = append(argv, "--all-databases")
+		case s.Database != "":
+			argv = append(argv, "--databases", s.Database)
+		default:
+			return nil, bad(".database", "", "no database", "set database: NAME, or all: true")
+		}
+	case SourceMongoDB:
+		// --archive without a file name streams to stdout.
+		argv = []string{bin("mongodump"), "--archive"}
+		if s.URI != "" {
+			argv = append(argv, "--uri="+s.URI)
+		}
+		if s.Database != "" {
+			argv = append(argv, "--db="+s.Database)
+		}
+	case SourceSQLite:
+		if s.Path == "" {
+			return nil, bad(".path", "", "no database file", "set path: /var/lib/app/app.db")
+		}
+		// .dump runs inside one read transaction, so the SQL is a
+		// consistent snapshot of a live database (unlike copying the file,
+		// which can catch a half-written page or miss the WAL). -bail stops
+		// at the first error so a failure is an exit status, not a partial
+		// dump. The database is opened read-only.
+		argv = []string{bin("sqlite3"), "-bail", "-readonly", s.Path, ".dump"}
+	case SourceCommand:
+		if len(s.Command) == 0 {
+			return nil, bad(".command", "", "no command", "set command: [pg_dump, -Fc, shop] (argv, no shell; write [sh, -c, '...'] for one)")
+		}
+		if len(s.Args) > 0 {
+			return nil, bad(".args", strings.Join(s.Args, " "), "args are for presets", "put every argument in command")
+		}
+		return append([]string(nil), s.Command...), nil
+	case "":
+		return nil, bad(".type", "", "no source type", "set type: postgres, mysql, mongodb, sqlite or command")
+	default:
+		return nil, bad(".type", s.Type, "unknown source type", "use postgres, mysql, mongodb, sqlite or command")
+	}
+	if len(s.Command) > 0 {
+		return nil, bad(".command", strings.Join(s.Command, " "), "command is only for type: command", "use args to add arguments to a preset")
+	}
+	return append(argv, s.Args...), nil
+}
+
+// ext is the extension of the dump layer in the object name.
+func (s SourceConfig) ext() string {
+	if s.Ext != "" {
+		return strings.TrimPrefix(s.Ext, ".")
+	}
+	switch s.Type {
+	case SourcePostgres:
+		if s.All {
+			return "sql"
+		}
+		return "dump"
+	case SourceMySQL, SourceSQLite:
+		return "sql"
+	case SourceMongoDB:
+		return "archive"
+	}
+	return "dump"
+}

@@ -1,0 +1,419 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// Why service/s3 and not feature/s3/manager: the manager's Uploader uploads
+// every part at one fixed PartSize and fails past MaxUploadParts (10,000), so
+// a stream of unknown length hits a wall at PartSize × 10,000 (160 GB at
+// 16 MiB) unless every upload reserves memory for the largest possible dump;
+// it sets no If-None-Match on CompleteMultipartUpload; and it cannot send a
+// FULL_OBJECT CRC64NVME checksum computed over the whole stream. Those three
+// are the point of this uploader, so it drives CreateMultipartUpload /
+// UploadPart / CompleteMultipartUpload / AbortMultipartUpload itself.
+
+// s3Writer is the part of the S3 API the write path uses. It has no Get,
+// Head or List call: the backup key has no such right and is never asked.
+type s3Writer interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// ErrObjectExists means S3 refused the upload because an object with the
+// key already exists (412 on If-None-Match: *). The object was not
+// overwritten, and putonly does not retry under the same name.
+var ErrObjectExists = errors.New("object already exists (412 Precondition Failed on If-None-Match: *); nothing was overwritten")
+
+// ErrAccessDenied means S3 answered 403.
+var ErrAccessDenied = errors.New("access denied")
+
+// Multipart limits of S3 (Amazon S3 User Guide, "Amazon S3 multipart upload
+// limits"): at most 10,000 parts, 5 MiB to 5 GiB each (the last may be
+// smaller), 5 TiB per object.
+const (
+	maxParts       = 10000
+	partsPerDouble = 1000
+	maxObjectSize  = 5 << 40
+)
+
+// uploadOptions describe one object.
+type uploadOptions struct {
+	Bucket      string
+	Key         string
+	SSE         string // AES256 or aws:kms
+	KMSKeyID    string
+	Checksum    string // CRC64NVME or SHA256
+	PartSize    int64
+	Concurrency int
+	Metadata    map[string]string
+	// abortTimeout bounds the AbortMultipartUpload sent after a failure,
+	// which runs even when the job's context was cancelled.
+	abortTimeout time.Duration
+}
+
+// uploadResult is what S3 accepted.
+type uploadResult struct {
+	Size      int64
+	Parts     int // 0 for a single PutObject
+	Checksum  string
+	ETag      string
+	VersionID string
+}
+
+// partSize returns the size of part n (1-based). It doubles every 1,000
+// parts, so 10,000 parts reach S3's 5 TiB object limit from a 16 MiB start
+// (16 MiB × 1,000 × (2^10 − 1) ≈ 16 TiB) while a dump under 16 GB never
+// holds more than the configured part size per buffer.
+func partSize(base int64, n int) int64 {
+	s := base << ((n - 1) / partsPerDouble)
+	if s > maxPartSize || s <= 0 {
+		return maxPartSize
+	}
+	return s
+}
+
+var crc64nvme = crc64.MakeTable(0x9a6c9329ac4bc9b5) // reversed 0xad93d23594c93659, CRC-64/NVME
+
+// crcBytes is the base64 of a CRC-64 in big-endian order, as S3 expects in
+// x-amz-checksum-crc64nvme.
+func crcBytes(c uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], c)
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+func sha256Base64(p []byte) string {
+	s := sha256.Sum256(p)
+	return base64.StdEncoding.EncodeToString(s[:])
+}
+
+// upload streams r to S3 under o.Key and completes the object only when r
+// returned io.EOF. Any other error from r, a failed part or a cancelled
+// context aborts the multipart upload; an error that occurs before the first
+// part is full sends nothing at all. Memory is at most
+// PartSize × (Concurrency + 1) while parts are at the base size.
+func upload(ctx context.Context, api s3Writer, r io.Reader, o uploadOptions, sent *atomic.Int64) (uploadResult, error) {
+	if o.abortTimeout == 0 {
+		o.abortTimeout = 2 * time.Minute
+	}
+	u := &uploader{api: api, o: o, sent: sent}
+	return u.run(ctx, r)
+}
+
+type uploader struct {
+	api  s3Writer
+	o    uploadOptions
+	sent *atomic.Int64
+
+	uploadID string
+	mu       sync.Mutex
+	parts    []types.CompletedPart
+	err      error
+
+	free [][]byte // reusable buffers of the current part size
+}
+
+func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
+	full := crc64.New(crc64nvme)
+	var total int64
+
+	first := make([]byte, partSize(u.o.PartSize, 1))
+	n, err := io.ReadFull(r, first)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		// The whole stream fits one part and ended cleanly: one PutObject.
+		return u.putSingle(ctx, first[:n])
+	case err != nil:
+		return uploadResult{}, fmt.Errorf("read stream: %w", err)
+	}
+	full.Write(first)
+	total += int64(n)
+
+	if err := u.create(ctx); err != nil {
+		return uploadResult{}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, u.o.Concurrency)
+	fail := func(err error) {
+		u.mu.Lock()
+		if u.err == nil {
+			u.err = err
+		}
+		u.mu.Unlock()
+		cancel(err)
+	}
+	send := func(num int, buf []byte, size int) {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := u.uploadPart(ctx, num, buf[:size]); err != nil {
+				fail(err)
+			}
+			u.release(buf)
+		}()
+	}
+	send(1, first, n)
+
+	var readErr error
+	for num := 2; ; num++ {
+		if ctx.Err() != nil {
+			break
+		}
+		if num > maxParts {
+			readErr = fmt.Errorf("stream exceeds S3's %d-part limit (%d bytes so far); raise part_size", maxParts, total)
+			break
+		}
+		size := partSize(u.o.PartSize, num)
+		buf := u.acquire(size)
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			full.Write(buf[:n])
+			total += int64(n)
+			if total > maxObjectSize {
+				readErr = fmt.Errorf("stream exceeds S3's 5 TiB object limit")
+				break
+			}
+			send(num, buf, n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("read stream: %w", err)
+			break
+		}
+	}
+	if readErr != nil {
+		fail(readErr)
+	}
+	wg.Wait()
+	if u.err != nil {
+		u.abort(ctx)
+		return uploadResult{}, u.err
+	}
+	res, err := u.complete(ctx, total, full.Sum64())
+	if err != nil {
+		u.abort(ctx)
+		return uploadResult{}, err
+	}
+	return res, nil
+}
+
+// acquire returns a buffer of exactly size bytes, reusing a released one.
+func (u *uploader) acquire(size int64) []byte {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for len(u.free) > 0 {
+		b := u.free[len(u.free)-1]
+		u.free = u.free[:len(u.free)-1]
+		if int64(cap(b)) == size {
+			return b[:size]
+		}
+	}
+	return make([]byte, size)
+}
+
+func (u *uploader) release(b []byte) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.free) < u.o.Concurrency+1 {
+		u.free = append(u.free, b[:cap(b)])
+	}
+}
+
+func (u *uploader) sse() (types.ServerSideEncryption, *string) {
+	if u.o.SSE == "aws:kms" {
+		var id *string
+		if u.o.KMSKeyID != "" {
+			id = aws.String(u.o.KMSKeyID)
+		}
+		return types.ServerSideEncryptionAwsKms, id
+	}
+	return types.ServerSideEncryptionAes256, nil
+}
+
+func (u *uploader) putSingle(ctx context.Context, body []byte) (uploadResult, error) {
+	sse, kms := u.sse()
+	in := &s3.PutObjectInput{
+		Bucket:               aws.String(u.o.Bucket),
+		Key:                  aws.String(u.o.Key),
+		Body:                 bytes.NewReader(body),
+		ContentLength:        aws.Int64(int64(len(body))),
+		ContentType:          aws.String("application/octet-stream"),
+		Metadata:             u.o.Metadata,
+		ServerSideEncryption: sse,
+		SSEKMSKeyId:          kms,
+		// Never overwrite: S3 answers 412 if the key exists.
+		IfNoneMatch: aws.String("*"),
+	}
+	var sum string
+	if u.o.Checksum == "SHA256" {
+		sum = sha256Base64(body)
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
+		in.ChecksumSHA256 = aws.String(sum)
+	} else {
+		sum = crcBytes(crc64.Checksum(body, crc64nvme))
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
+		in.ChecksumCRC64NVME = aws.String(sum)
+	}
+	out, err := u.api.PutObject(ctx, in)
+	if err != nil {
+		return uploadResult{}, u.wrap("put", err)
+	}
+	u.sent.Add(int64(len(body)))
+	return uploadResult{Size: int64(len(body)), Checksum: sum, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
+}
+
+func (u *uploader) create(ctx context.Context) error {
+	sse, kms := u.sse()
+	in := &s3.CreateMultipartUploadInput{
+		Bucket:               aws.String(u.o.Bucket),
+		Key:                  aws.String(u.o.Key),
+		ContentType:          aws.String("application/octet-stream"),
+		Metadata:             u.o.Metadata,
+		ServerSideEncryption: sse,
+		SSEKMSKeyId:          kms,
+	}
+	if u.o.Checksum == "SHA256" {
+		// SHA-256 exists only as a composite (checksum of part checksums)
+		// for multipart uploads; S3 still verifies each part's SHA-256.
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
+		in.ChecksumType = types.ChecksumTypeComposite
+	} else {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
+		in.ChecksumType = types.ChecksumTypeFullObject
+	}
+	out, err := u.api.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return u.wrap("create multipart upload", err)
+	}
+	u.uploadID = aws.ToString(out.UploadId)
+	return nil
+}
+
+func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
+	in := &s3.UploadPartInput{
+		Bucket:        aws.String(u.o.Bucket),
+		Key:           aws.String(u.o.Key),
+		UploadId:      aws.String(u.uploadID),
+		PartNumber:    aws.Int32(int32(num)),
+		Body:          bytes.NewReader(body), // seekable: the SDK rewinds it on retry
+		ContentLength: aws.Int64(int64(len(body))),
+	}
+	part := types.CompletedPart{PartNumber: aws.Int32(int32(num))}
+	if u.o.Checksum == "SHA256" {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
+		in.ChecksumSHA256 = aws.String(sha256Base64(body))
+		part.ChecksumSHA256 = in.ChecksumSHA256
+	} else {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
+		in.ChecksumCRC64NVME = aws.String(crcBytes(crc64.Checksum(body, crc64nvme)))
+		part.ChecksumCRC64NVME = in.ChecksumCRC64NVME
+	}
+	out, err := u.api.UploadPart(ctx, in)
+	if err != nil {
+		return u.wrap(fmt.Sprintf("upload part %d", num), err)
+	}
+	part.ETag = out.ETag
+	u.sent.Add(int64(len(body)))
+	u.mu.Lock()
+	u.parts = append(u.parts, part)
+	u.mu.Unlock()
+	return nil
+}
+
+func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploadResult, error) {
+	sort.Slice(u.parts, func(i, j int) bool { return *u.parts[i].PartNumber < *u.parts[j].PartNumber })
+	in := &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(u.o.Bucket),
+		Key:             aws.String(u.o.Key),
+		UploadId:        aws.String(u.uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: u.parts},
+		MpuObjectSize:   aws.Int64(total),
+		// Never overwrite: S3 answers 412 if the key exists.
+		IfNoneMatch: aws.String("*"),
+	}
+	var sum string
+	if u.o.Checksum != "SHA256" {
+		sum = crcBytes(crc)
+		in.ChecksumType = types.ChecksumTypeFullObject
+		in.ChecksumCRC64NVME = aws.String(sum)
+	} else {
+		in.ChecksumType = types.ChecksumTypeComposite
+	}
+	out, err := u.api.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		return uploadResult{}, u.wrap("complete multipart upload", err)
+	}
+	if sum == "" {
+		sum = aws.ToString(out.ChecksumSHA256)
+	}
+	return uploadResult{Size: total, Parts: len(u.parts), Checksum: sum, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
+}
+
+// abort removes the parts of a failed upload. It runs on a fresh context so
+// a cancelled or timed-out job still cleans up; if it fails, the bucket's
+// lifecycle rule for incomplete multipart uploads removes the parts later.
+func (u *uploader) abort(ctx context.Context) {
+	if u.uploadID == "" {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.o.abortTimeout)
+	defer cancel()
+	_, err := u.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(u.o.Bucket),
+		Key:      aws.String(u.o.Key),
+		UploadId: aws.String(u.uploadID),
+	})
+	if err != nil {
+		u.mu.Lock()
+		u.err = errors.Join(u.err, fmt.Errorf("abort multipart upload (an incomplete-upload lifecycle rule will remove the parts): %w", err))
+		u.mu.Unlock()
+	}
+}
+
+// wrap names the step and the object and classifies 412 and 403.
+func (u *uploader) wrap(step string, err error) error {
+	where := fmt.Sprintf("%s s3://%s/%s", step, u.o.Bucket, u.o.Key)
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case http.StatusPreconditionFailed:
+			return fmt.Errorf("%s: %w", where, ErrObjectExists)
+		case http.StatusForbidden:
+			code := ""
+			var ae smithy.APIError
+			if errors.As(err, &ae) {
+				code = ae.ErrorCode() + ": " + ae.ErrorMessage()
+			}
+			return fmt.Errorf("%s: %w (%s)", where, ErrAccessDenied, code)
+		}
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}

@@ -1,0 +1,142 @@
+// Command putonly is the backup agent for database hosts. It runs a dump,
+// compresses it with zstd, encrypts it with age to public recipients, and
+// streams it into S3 with a key that may only put objects.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/putonly/putonly/backup"
+)
+
+// Set by the release build (-ldflags "-X main.version=...").
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
+
+const usage = `putonly: encrypted, write-only database backups to S3
+
+Usage:
+  putonly run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once
+  putonly run --config FILE [--job NAME]     run every job in FILE (or one) once
+  putonly version                            print version, commit, date and Go version
+  putonly help [command]
+
+'run' exits 0 when every job uploaded and 1 otherwise, with one line per
+failed job on stderr. It needs only s3:PutObject (and s3:AbortMultipartUpload
+to clean up a failed upload); it never reads, lists or deletes.
+
+Run 'putonly run --help' for every flag.
+`
+
+// exitError carries an exit code; main prints err (if any) and exits.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A second signal exits at once (the first cancels ctx and aborts the
+	// running uploads).
+	go func() {
+		<-ctx.Done()
+		stop()
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		<-ch
+		fmt.Fprintln(os.Stderr, "putonly: second signal, exiting now")
+		os.Exit(130)
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "putonly: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "putonly: %v\n", err)
+	return 2
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	backup.Version = versionString()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "run":
+		return runRun(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "putonly %s\ncommit %s\ndate %s\n%s %s/%s\n",
+			versionString(), orUnknown(commitString()), orUnknown(date), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "dev"
+}
+
+func commitString() string {
+	if commit != "" {
+		return commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/putonly/putonly/backup"
+)
+
+const runUsage = `Usage:
+  putonly run [flags] -- COMMAND [ARG...]
+  putonly run --config FILE [--job NAME] [connection flags]
+
+Runs the dump COMMAND (argv, no shell: write sh -c '...' for one), compresses
+its stdout with zstd, encrypts it with age to the recipients, and uploads it to
+s3://BUCKET/PREFIX<job>/YYYY/MM/DD/<job>-<time>-<random>.dump.zst.age with
+server-side encryption and If-None-Match: * (an existing object is never
+overwritten). No plaintext touches the disk. The object is completed only if
+the dump exits 0; otherwise the upload is aborted.
+
+Credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE,
+SSO, web identity, instance role). The key needs s3:PutObject and, to clean up
+a failed upload, s3:AbortMultipartUpload; nothing else.
+
+Examples:
+  putonly run --bucket acme-backups --prefix db1/ --recipient age1... -- pg_dump -Fc -Z0 shop
+  putonly run --bucket b --recipients-file /etc/putonly/recipients.txt --name shop \
+      -- sh -c 'mysqldump --single-transaction shop'
+  putonly run --config /etc/putonly/putonly.yaml --job shop
+
+Exit status: 0 every job uploaded; 1 a job failed (one line per job on
+stderr); 2 bad flags or config.
+
+Flags:
+`
+
+// runFlags are the flags of 'run'; the ad-hoc job and the overrides.
+type runFlags struct {
+	config, job string
+
+	name, ext, bucket, prefix     string
+	recipients                    stringList
+	recipientsFile                string
+	compression                   string
+	compressionConcurrency        int
+	sse, kmsKeyID, checksum       string
+	partSize                      backup.ByteSize
+	uploadConcurrency, maxAttempt int
+	timeout                       time.Duration
+
+	endpoint, region, profile string
+	pathStyle                 bool
+
+	logFormat string
+	progress  string
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "read jobs from this YAML `file` (see examples/putonly.yaml)")
+	fs.StringVar(&f.job, "job", "", "with --config: run only the job with this `name`")
+	fs.StringVar(&f.name, "name", "", "job `name` for an ad-hoc command (default: the command's name); part of the object key")
+	fs.StringVar(&f.ext, "ext", "dump", "extension of the dump layer in the object key (`ext`: dump, sql, archive, tar)")
+	fs.StringVar(&f.bucket, "bucket", "", "S3 `bucket` to write to")
+	fs.StringVar(&f.prefix, "prefix", "", "key `prefix`, e.g. db1/ (the policy grants PutObject on BUCKET/PREFIX*)")
+	fs.Var(&f.recipients, "recipient", "age `recipient` (age1..., age1pq1..., \"ssh-ed25519 AAAA...\"); repeat for several")
+	fs.StringVar(&f.recipientsFile, "recipients-file", "", "`file` of recipients, one per line (# comments allowed)")
+	fs.StringVar(&f.compression, "compression", "", "zstd `level`: fastest, default, better, best, or none for dumps already compressed (default \"default\")")
+	fs.IntVar(&f.compressionConcurrency, "compression-concurrency", 0, "zstd worker `count` (default: one per CPU)")
+	fs.StringVar(&f.sse, "sse", "", "server-side encryption: AES256 (SSE-S3) or aws:kms (default \"AES256\")")
+	fs.StringVar(&f.kmsKeyID, "kms-key-id", "", "KMS key `id` or ARN for --sse aws:kms")
+	fs.StringVar(&f.checksum, "checksum", "", "checksum S3 verifies on upload: CRC64NVME (full object) or SHA256 (default \"CRC64NVME\")")
+	fs.Var(&f.partSize, "part-size", "multipart part `size` (5MiB-5GiB; default 16MiB); memory is about part-size × (upload-concurrency + 1)")
+	fs.IntVar(&f.uploadConcurrency, "upload-concurrency", 0, "parts uploaded at once (default 4)")
+	fs.IntVar(&f.maxAttempt, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "kill the dump and abort the upload after this `duration` (default 12h)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
+	fs.StringVar(&f.region, "region", "", "AWS `region` (default: from the AWS config)")
+	fs.StringVar(&f.profile, "profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
+	fs.BoolVar(&f.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, JSON otherwise), text, json")
+	fs.StringVar(&f.progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("putonly run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f runFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), runUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return &exitError{code: 2}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	log, err := newLogger(f.logFormat, stderr)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	jobs, err := f.jobs(fs.Args(), set)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+
+	var failed []string
+	for _, job := range jobs {
+		if ctx.Err() != nil {
+			failed = append(failed, fmt.Sprintf("job %s: not started: %v", job.Name, context.Cause(ctx)))
+			continue
+		}
+		res, err := runJob(ctx, job, log, f.progress, stderr)
+		if err != nil {
+			log.Error("backup failed", "job", job.Name, "err", err.Error())
+			failed = append(failed, oneLine(err))
+			continue
+		}
+		log.Info("backup complete",
+			"job", res.Job,
+			"object", "s3://"+res.Bucket+"/"+res.Key,
+			"bytes_in", res.BytesIn,
+			"bytes_out", res.BytesOut,
+			"ratio", fmt.Sprintf("%.2f", res.Ratio()),
+			"parts", res.Parts,
+			"duration", res.Duration.Round(time.Millisecond).String(),
+			"throughput", rate(res.BytesIn, res.Duration),
+			"checksum_crc64nvme_or_sha256", res.Checksum,
+		)
+	}
+	if len(failed) > 0 {
+		for _, l := range failed {
+			fmt.Fprintf(stderr, "putonly: %s\n", l)
+		}
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func runJob(ctx context.Context, job *backup.Job, log *slog.Logger, progressMode string, stderr io.Writer) (backup.Result, error) {
+	client, err := backup.NewS3Client(ctx, job.Client)
+	if err != nil {
+		return backup.Result{}, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	prog := &backup.Progress{}
+	stop := startProgress(job.Name, prog, progressMode, stderr)
+	res, err := backup.Run(ctx, client, job, backup.RunOptions{Log: log, Progress: prog})
+	stop()
+	return res, err
+}
+
+// jobs builds the job list from --config or from the ad-hoc flags.
+func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, error) {
+	if f.config != "" {
+		for _, name := range []string{"name", "ext", "bucket", "prefix", "recipient", "recipients-file", "compression",
+			"compression-concurrency", "sse", "kms-key-id", "checksum", "part-size", "upload-concurrency", "max-attempts", "timeout"} {
+			if set[name] {
+				return nil, fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file (only --job, --endpoint, --path-style, --region and --profile apply to a config)", name)
+			}
+		}
+		if len(argv) > 0 {
+			return nil, fmt.Errorf("a command (%q) cannot be combined with --config\n\thint: put it in the config as a job with source type: command", argv[0])
+		}
+		cfg, err := backup.LoadConfig(f.config)
+		if err != nil {
+			return nil, err
+		}
+		jobs, err := cfg.ResolveJobs(f.job)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			f.applyConnection(j, set)
+		}
+		return jobs, nil
+	}
+	if f.job != "" {
+		return nil, errors.New("--job needs --config\n\thint: name an ad-hoc job with --name")
+	}
+	if len(argv) == 0 {
+		return nil, errors.New("no dump command\n\thint: putonly run --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
+	}
+	name := f.name
+	if name == "" {
+		name = jobNameFrom(argv[0])
+	}
+	jc := backup.JobConfig{
+		Name:   name,
+		Source: backup.SourceConfig{Type: backup.SourceCommand, Command: argv, Ext: f.ext},
+		Settings: backup.Settings{
+			Bucket: f.bucket, Prefix: f.prefix, Region: f.region, Endpoint: f.endpoint, Profile: f.profile,
+			Recipients: f.recipients, RecipientsFile: f.recipientsFile,
+			Compression: f.compression, CompressionConcurrency: f.compressionConcurrency,
+			SSE: f.sse, KMSKeyID: f.kmsKeyID, Checksum: f.checksum,
+			PartSize: f.partSize, UploadConcurrency: f.uploadConcurrency, MaxAttempts: f.maxAttempt,
+			Timeout: backup.Duration(f.timeout),
+		},
+	}
+	if set["path-style"] {
+		jc.PathStyle = &f.pathStyle
+	}
+	job, err := backup.ResolveJob(jc)
+	if err != nil {
+		return nil, flagNames(err)
+	}
+	return []*backup.Job{job}, nil
+}
+
+// flagNames rewrites config field names in validation errors to the flags
+// the user typed.
+func flagNames(err error) error {
+	s := err.Error()
+	s = strings.ReplaceAll(s, "job.source.command", "command")
+	r := regexp.MustCompile(`job\.([a-z_]+)`)
+	s = r.ReplaceAllStringFunc(s, func(m string) string {
+		name := strings.TrimPrefix(m, "job.")
+		switch name {
+		case "name":
+			return "--name"
+		case "recipients":
+			return "--recipient"
+		case "part_size":
+			return "--part-size"
+		}
+		return "--" + strings.ReplaceAll(name, "_", "-")
+	})
+	return errors.New(s)
+}
+
+func (f *runFlags) applyConnection(j *backup.Job, set map[string]bool) {
+	if set["endpoint"] {
+		j.Client.Endpoint = f.endpoint
+	}
+	if set["path-style"] {
+		j.Client.PathStyle = f.pathStyle
+	}
+	if set["region"] {
+		j.Client.Region = f.region
+	}
+	if set["profile"] {
+		j.Client.Profile = f.profile
+	}
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// jobNameFrom derives a job name from a command: "/usr/bin/pg_dump" → "pg_dump".
+func jobNameFrom(argv0 string) string {
+	n := nonName.ReplaceAllString(strings.ToLower(filepath.Base(argv0)), "-")
+	n = strings.Trim(n, "-._")
+	if n == "" {
+		return "backup"
+	}
+	return n
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "auto":
+		if isTerminal(w) {
+			format = "text"
+		} else {
+			format = "json"
+		}
+	case "text", "json":
+	default:
+		return nil, fmt.Errorf("--log-format %q: use auto, text or json", format)
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, nil)), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// startProgress prints a progress line every second on a terminal and
+// returns a function that stops it and clears the line.
+func startProgress(job string, p *backup.Progress, mode string, w io.Writer) func() {
+	on := mode == "always" || (mode == "auto" && isTerminal(w))
+	if !on {
+		return func() {}
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+				el := time.Since(start)
+				fmt.Fprintf(w, "\r\033[K%s: in %s, out %s, %s, %s", job,
+					human(p.In.Load()), human(p.Out.Load()), rate(p.In.Load(), el), el.Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func human(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+func rate(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return human(int64(float64(n)/d.Seconds())) + "/s"
+}

@@ -1,0 +1,83 @@
+// Command s3local starts and stops the local S3 server (versitygw) used by
+// the quick start, the tests and CI. Run it through scripts/s3-local.
+//
+//	s3local start [--dir DIR] [--tls] [--bucket NAME]   start, print the env file
+//	s3local stop  [--dir DIR]
+//	s3local env   [--dir DIR]                           print the env file again
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/putonly/putonly/internal/s3local"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "s3-local: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: s3-local start|stop|env [--dir DIR] [--tls] [--bucket NAME] [--prefix P]")
+	}
+	fs := flag.NewFlagSet("s3-local "+args[0], flag.ContinueOnError)
+	dir := fs.String("dir", ".cache/s3-local", "state directory (data, keys, log, env)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate (AWS_CA_BUNDLE points at it)")
+	bucket := fs.String("bucket", "putonly-local", "bucket to create")
+	prefix := fs.String("prefix", "", "prefix the backup key may write under")
+	cacheBin := fs.String("bin", ".cache/bin", "where to install versitygw if it is not found")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "start":
+		if old, err := s3local.Load(abs); err == nil && old.PID > 0 && syscall.Kill(old.PID, 0) == nil {
+			fmt.Fprintf(os.Stderr, "s3-local: already running (pid %d)\n", old.PID)
+			fmt.Print(old.EnvFile())
+			return nil
+		}
+		_ = os.RemoveAll(abs)
+		binDir, err := filepath.Abs(*cacheBin)
+		if err != nil {
+			return err
+		}
+		bin, err := s3local.FindVersitygw(binDir, func(f string, a ...any) { fmt.Fprintf(os.Stderr, "s3-local: "+f+"\n", a...) })
+		if err != nil {
+			return err
+		}
+		s, err := s3local.Start(context.Background(), bin, s3local.Options{Dir: abs, TLS: *useTLS, Bucket: *bucket, Prefix: *prefix})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "s3-local: versitygw pid %d at %s, bucket %s; env in %s/env\n", s.PID, s.Endpoint, s.Bucket, abs)
+		fmt.Print(s.EnvFile())
+	case "stop":
+		s, err := s3local.Load(abs)
+		if err != nil {
+			return fmt.Errorf("nothing to stop in %s: %w", abs, err)
+		}
+		s.Stop()
+		fmt.Fprintf(os.Stderr, "s3-local: stopped pid %d\n", s.PID)
+	case "env":
+		s, err := s3local.Load(abs)
+		if err != nil {
+			return err
+		}
+		fmt.Print(s.EnvFile())
+	default:
+		return fmt.Errorf("unknown command %q: use start, stop or env", args[0])
+	}
+	return nil
+}
