@@ -1,0 +1,564 @@
+package iam
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Caller is the principal whose access is evaluated.
+type Caller struct {
+	ARN     string // as given
+	Account string // 12-digit account id
+	// Type is the aws:PrincipalType value: "User", "AssumedRole" or
+	// "Account"; "Anonymous" for an unsigned request.
+	Type string
+	Name string // the user name (aws:username) for an IAM user
+	// RoleARN is the role of an assumed-role session; a policy that names
+	// the role names its sessions.
+	RoleARN string
+}
+
+// Anonymous is an unsigned request: it carries no principal keys, and only
+// statements whose Principal is "*" apply to it.
+var Anonymous = Caller{Type: "Anonymous"}
+
+var (
+	reAccount = regexp.MustCompile(`^[0-9]{12}$`)
+	reCaller  = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):(iam|sts)::([0-9]{12}):(.+)$`)
+)
+
+// ParseCaller reads a principal ARN: an IAM user
+// (arn:aws:iam::123456789012:user/path/name), a role, an assumed-role
+// session (arn:aws:sts::123456789012:assumed-role/role/session) or the
+// account root.
+func ParseCaller(arn string) (Caller, error) {
+	m := reCaller.FindStringSubmatch(arn)
+	if m == nil {
+		return Caller{}, fmt.Errorf("%q is not an IAM user, role or account ARN (want arn:aws:iam::123456789012:user/NAME)", arn)
+	}
+	partition, svc, acct, rest := m[1], m[2], m[3], m[4]
+	c := Caller{ARN: arn, Account: acct}
+	switch {
+	case svc == "iam" && rest == "root":
+		c.Type = "Account"
+	case svc == "iam" && strings.HasPrefix(rest, "user/") && !strings.HasSuffix(rest, "/"):
+		c.Type = "User"
+		c.Name = rest[strings.LastIndexByte(rest, '/')+1:]
+	case svc == "iam" && strings.HasPrefix(rest, "role/") && !strings.HasSuffix(rest, "/"):
+		c.Type = "AssumedRole"
+		c.RoleARN = arn
+	case svc == "sts" && strings.HasPrefix(rest, "assumed-role/"):
+		role, _, ok := strings.Cut(strings.TrimPrefix(rest, "assumed-role/"), "/")
+		if !ok || role == "" {
+			return Caller{}, fmt.Errorf("%q: an assumed-role ARN is assumed-role/ROLE/SESSION", arn)
+		}
+		c.Type = "AssumedRole"
+		c.RoleARN = "arn:" + partition + ":iam::" + acct + ":role/" + role
+	default:
+		return Caller{}, fmt.Errorf("%q is not an IAM user, role or account ARN (want arn:aws:iam::123456789012:user/NAME)", arn)
+	}
+	if strings.ContainsAny(arn, "*?") {
+		return Caller{}, fmt.Errorf("%q: a principal ARN has no wildcards", arn)
+	}
+	return c, nil
+}
+
+// keys returns the global condition keys the caller fixes: the attacker
+// holding its key cannot change them. Source: IAM User Guide, "AWS global
+// condition context keys" (aws:PrincipalArn is the role's ARN for a role
+// session; aws:username is present only for IAM users).
+func (c Caller) keys(ctx Context) Context {
+	if c.Type == "Anonymous" {
+		for _, k := range []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username", "aws:userid", "aws:PrincipalOrgID", "aws:PrincipalIsAWSService"} {
+			ctx = ctx.With(k, Absent)
+		}
+		return ctx
+	}
+	arn := c.ARN
+	if c.RoleARN != "" {
+		arn = c.RoleARN
+	}
+	ctx = ctx.With("aws:PrincipalArn", Present(arn))
+	ctx = ctx.With("aws:PrincipalAccount", Present(c.Account))
+	ctx = ctx.With("aws:PrincipalType", Present(c.Type))
+	ctx = ctx.With("aws:PrincipalIsAWSService", Present("false"))
+	if c.Type == "User" {
+		ctx = ctx.With("aws:username", Present(c.Name))
+	} else {
+		ctx = ctx.With("aws:username", Absent)
+	}
+	return ctx
+}
+
+// Target is the set of resources a request may name: the one ARN, or
+// (Prefix) every ARN that starts with it, e.g. every object under a key
+// prefix. Its text is literal: a '*' in it is a character of a key.
+type Target struct {
+	ARN    string
+	Prefix bool
+}
+
+func (t Target) pattern() pattern {
+	p := literal(t.ARN)
+	if t.Prefix {
+		p = append(p, ptok{kind: tokAny})
+	}
+	return p
+}
+
+func (t Target) String() string {
+	if t.Prefix {
+		return t.ARN + "*"
+	}
+	return t.ARN
+}
+
+// Request is one question: may the caller perform Action on some resource
+// in Target, with the condition keys in Context known (all others unknown
+// and chosen by the caller)?
+type Request struct {
+	Action  string // "s3:GetObject"
+	Target  Target
+	Context Context
+}
+
+// Access is the answer for a request.
+type Access int8
+
+// The answers, ordered: Conditional means some request the caller can
+// choose may be allowed, depending on condition keys the evaluator does
+// not know (or a principal it cannot resolve).
+const (
+	Denied Access = iota
+	Conditional
+	Allowed
+)
+
+func (a Access) String() string {
+	switch a {
+	case Allowed:
+		return "allowed"
+	case Conditional:
+		return "conditional"
+	}
+	return "denied"
+}
+
+// Ref names a statement of a policy.
+type Ref struct {
+	Policy    *Policy
+	Statement *Statement
+}
+
+// Label is "POLICY/SID" or "POLICY/#N".
+func (r Ref) Label() string {
+	name := r.Policy.Name
+	if name == "" {
+		name = "policy"
+	}
+	return name + "/" + r.Statement.Label()
+}
+
+// Grant is an Allow statement that applies to the request.
+type Grant struct {
+	Ref
+	Access Access
+	// Identity is true for a statement of an identity-based policy.
+	Identity bool
+	// Delegated is true for a resource-policy grant to the caller's account:
+	// it reaches the caller only through the account's identity policies.
+	Delegated bool
+	// Anonymous is true for a grant to "*" that an unsigned request gets.
+	Anonymous bool
+}
+
+// Decision is the evaluator's answer with the statements behind it.
+type Decision struct {
+	Access Access
+	// Grants are the Allow statements that decide Access (empty when
+	// Denied).
+	Grants []Grant
+	// Blocked are Allow statements an explicit Deny overrides, and Denies
+	// the Deny statements that override them.
+	Blocked []Ref
+	Denies  []Ref
+	// Partial are Deny statements that apply to some requests only (their
+	// conditions, principal or resources leave a way round them).
+	Partial []Ref
+	// Note explains a denial worth explaining (a cross-account grant the
+	// identity side lacks).
+	Note string
+}
+
+// Evaluator decides requests of one caller against one resource-based
+// policy and the caller's identity-based policies.
+//
+// Source: IAM User Guide, "Policy evaluation logic", "Determining whether
+// a request is allowed or denied within an account" and "Cross-account
+// policy evaluation logic":
+//   - an explicit Deny in any policy overrides every Allow;
+//   - within one account, an Allow in the resource-based policy naming the
+//     caller, or an Allow in an identity-based policy, suffices;
+//   - across accounts, both the resource-based policy (naming the caller or
+//     its account) and an identity-based policy must allow;
+//   - a resource-based policy that names an account (its id or its root
+//     ARN) delegates to that account: the grant reaches an IAM user only if
+//     an identity-based policy of the user allows too;
+//   - otherwise the request is implicitly denied.
+//
+// Permissions boundaries, SCPs, RCPs, session policies and ACLs only
+// restrict (or, for ACLs, are disabled by default since April 2023); they
+// are not evaluated, which can only overstate access.
+type Evaluator struct {
+	Caller          Caller
+	ResourceAccount string  // the account that owns the resource
+	Resource        *Policy // may be nil: no resource-based policy
+	Identity        []*Policy
+}
+
+// Evaluate answers the request for the caller and also for an unsigned
+// request: a thief holding the key can always send one, so a grant to "*"
+// counts whatever the identity policies say.
+func (e *Evaluator) Evaluate(req Request) Decision {
+	d := e.evaluateAs(e.Caller, req)
+	if d.Access == Allowed || e.Resource == nil {
+		return d
+	}
+	anon := e.evaluateAs(Anonymous, req)
+	if anon.Access > d.Access {
+		for i := range anon.Grants {
+			anon.Grants[i].Anonymous = true
+		}
+		return anon
+	}
+	return d
+}
+
+// principal match of a resource-policy statement for a caller.
+type pmatch int8
+
+const (
+	pmNo      pmatch = iota
+	pmMaybe          // names something that may be the caller (a unique id, a canonical user)
+	pmAccount        // names the caller's account: delegation
+	pmDirect         // names the caller, or "*"
+)
+
+func matchPrincipal(p *Principal, c Caller) pmatch {
+	if p.Any {
+		return pmDirect
+	}
+	best := pmNo
+	for _, v := range p.Values["AWS"] {
+		best = max(best, matchAWSPrincipal(v, c))
+	}
+	if len(p.Values["CanonicalUser"]) > 0 && c.Type != "Anonymous" {
+		// A canonical user id stands for an account; the evaluator cannot
+		// tell which.
+		best = max(best, pmMaybe)
+	}
+	return best
+}
+
+func matchAWSPrincipal(v string, c Caller) pmatch {
+	if v == "*" {
+		// Source: "AWS JSON policy elements: Principal": "Principal": "*"
+		// and {"AWS": "*"} are equivalent and include anonymous users.
+		return pmDirect
+	}
+	if c.Type == "Anonymous" {
+		return pmNo
+	}
+	if reAccount.MatchString(v) {
+		if v == c.Account {
+			return pmAccount
+		}
+		return pmNo
+	}
+	if strings.HasPrefix(v, "arn:") {
+		if v == c.ARN || (c.RoleARN != "" && v == c.RoleARN) {
+			return pmDirect
+		}
+		if m := reCaller.FindStringSubmatch(v); m != nil && m[2] == "iam" && m[4] == "root" {
+			if m[3] == c.Account {
+				return pmAccount
+			}
+		}
+		return pmNo
+	}
+	// A unique id (AIDA..., AROA...): AWS shows one when the principal it
+	// named was deleted; the evaluator cannot tell whose it is.
+	return pmMaybe
+}
+
+// denyPrincipal is how surely a Deny statement of a resource-based policy
+// applies to the caller.
+func denyPrincipal(s *Statement, c Caller) pmatch {
+	m := matchPrincipal(s.Principal, c)
+	if !s.NotPrincipal {
+		return m
+	}
+	// NotPrincipal: the Deny applies to everyone not listed. A caller that
+	// is listed, or whose account is (the account is evaluated before the
+	// user: "AWS JSON policy elements: NotPrincipal"), or may be, escapes it
+	// as far as the evaluator can tell.
+	switch m {
+	case pmNo:
+		return pmDirect
+	case pmMaybe:
+		return pmMaybe
+	}
+	return pmNo
+}
+
+func actionMatches(s *Statement, action string) bool {
+	hit := false
+	for _, a := range s.Actions {
+		// Action names are case-insensitive ("IAM JSON policy elements:
+		// Action").
+		if compile(a, false, nil).matchString(action, true) {
+			hit = true
+			break
+		}
+	}
+	return hit != s.NotAction
+}
+
+// resourcePatterns compiles a statement's Resource (or NotResource) list.
+// Resource ARNs are case-sensitive; variables resolve from ctx under
+// Version 2012-10-17.
+func resourcePatterns(p *Policy, s *Statement, ctx *Context) []pattern {
+	out := make([]pattern, len(s.Resources))
+	for i, r := range s.Resources {
+		out[i] = compile(r, p.Version == Version2012, ctx)
+	}
+	return out
+}
+
+// denyScope is an applicable Deny statement and what it surely covers.
+type denyScope struct {
+	ref      Ref
+	pats     []pattern
+	notRes   bool
+	complete bool // principal and conditions apply to every request
+}
+
+// coversAll reports that the Deny applies to every resource in x.
+func (d *denyScope) coversAll(x pattern) bool {
+	if d.notRes {
+		for _, p := range d.pats {
+			if overlaps(p, x, false) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range d.pats {
+		if !p.hasVar() && arnCovers(p, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// touches reports that the Deny may apply to some resource in x.
+func (d *denyScope) touches(x pattern) bool {
+	if d.notRes {
+		for _, p := range d.pats {
+			if !p.hasVar() && arnCovers(p, x) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range d.pats {
+		if overlaps(p, x, false) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Evaluator) policies() []*Policy {
+	var ps []*Policy
+	if e.Resource != nil {
+		ps = append(ps, e.Resource)
+	}
+	return append(ps, e.Identity...)
+}
+
+func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
+	ctx := c.keys(req.Context)
+	ctx = ctx.With("aws:ResourceAccount", Present(e.ResourceAccount))
+	ctx = ctx.With("s3:ResourceAccount", Present(e.ResourceAccount))
+	target := req.Target.pattern()
+	var d Decision
+
+	// Explicit denies first.
+	var denies []denyScope
+	for _, p := range e.policies() {
+		if p.Kind == IdentityBased && c.Type == "Anonymous" {
+			continue
+		}
+		vars := p.Version == Version2012
+		for _, s := range p.Statements {
+			if s.Effect != Deny || !actionMatches(s, req.Action) {
+				continue
+			}
+			pm := pmDirect
+			if p.Kind == ResourceBased {
+				pm = denyPrincipal(s, c)
+			}
+			if pm == pmNo {
+				continue
+			}
+			cond := evalConditions(s.Conditions, vars, &ctx)
+			if cond == False {
+				continue
+			}
+			ds := denyScope{ref: Ref{p, s}, pats: resourcePatterns(p, s, &ctx), notRes: s.NotResource,
+				complete: cond == True && pm >= pmAccount}
+			if !ds.touches(target) {
+				continue
+			}
+			if ds.complete {
+				denies = append(denies, ds)
+			}
+			if !ds.complete || !ds.coversAll(target) {
+				d.Partial = append(d.Partial, ds.ref)
+			}
+		}
+	}
+	// blockedBy returns the complete Deny that covers every resource the
+	// Allow reaches within the target, if any.
+	blockedBy := func(reach []pattern) *denyScope {
+		for i := range denies {
+			if denies[i].coversAll(target) {
+				return &denies[i]
+			}
+		}
+		if len(reach) == 0 {
+			return nil
+		}
+		var last *denyScope
+		for _, r := range reach {
+			found := false
+			for i := range denies {
+				if !r.hasVar() && denies[i].coversAll(r) {
+					found, last = true, &denies[i]
+					break
+				}
+			}
+			if !found {
+				return nil
+			}
+		}
+		return last
+	}
+
+	var resDirect, resAccount, ident Access
+	for _, p := range e.policies() {
+		if p.Kind == IdentityBased && c.Type == "Anonymous" {
+			continue
+		}
+		vars := p.Version == Version2012
+		for _, s := range p.Statements {
+			if s.Effect != Allow || !actionMatches(s, req.Action) {
+				continue
+			}
+			pm := pmDirect
+			if p.Kind == ResourceBased {
+				pm = matchPrincipal(s.Principal, c)
+			}
+			if pm == pmNo {
+				continue
+			}
+			cond := evalConditions(s.Conditions, vars, &ctx)
+			if cond == False {
+				continue
+			}
+			pats := resourcePatterns(p, s, &ctx)
+			var reach []pattern // the Allow's own patterns that meet the target
+			if s.NotResource {
+				excluded := false
+				for _, x := range pats {
+					excluded = excluded || (!x.hasVar() && arnCovers(x, target))
+				}
+				if excluded {
+					continue
+				}
+			} else {
+				for _, x := range pats {
+					if overlaps(x, target, false) {
+						reach = append(reach, x)
+					}
+				}
+				if len(reach) == 0 {
+					continue
+				}
+			}
+			ref := Ref{p, s}
+			if ds := blockedBy(reach); ds != nil {
+				d.Blocked = append(d.Blocked, ref)
+				if !containsRef(d.Denies, ds.ref) {
+					d.Denies = append(d.Denies, ds.ref)
+				}
+				continue
+			}
+			acc := Allowed
+			if cond == Maybe || pm == pmMaybe {
+				acc = Conditional
+			}
+			g := Grant{Ref: ref, Access: acc, Identity: p.Kind == IdentityBased, Delegated: pm == pmAccount}
+			d.Grants = append(d.Grants, g)
+			switch {
+			case g.Identity:
+				ident = max(ident, acc)
+			case g.Delegated:
+				resAccount = max(resAccount, acc)
+			default:
+				resDirect = max(resDirect, acc)
+			}
+		}
+	}
+
+	same := c.Type != "Anonymous" && c.Account == e.ResourceAccount
+	switch {
+	case c.Type == "Anonymous":
+		d.Access = resDirect
+	case same:
+		// Within one account the resource side alone grants only when it
+		// names the caller; a grant to the account needs the identity side,
+		// which grants on its own anyway.
+		d.Access = max(resDirect, ident)
+	default:
+		d.Access = min(max(resDirect, resAccount), ident)
+		if d.Access == Denied && max(resDirect, resAccount) > Denied {
+			d.Note = "cross-account: the resource policy allows, but no identity policy of the caller does"
+		}
+	}
+	// Keep only the grants that decide the answer.
+	if d.Access == Denied {
+		d.Grants = nil
+	} else {
+		var keep []Grant
+		for _, g := range d.Grants {
+			if same && g.Delegated {
+				continue
+			}
+			keep = append(keep, g)
+		}
+		d.Grants = keep
+	}
+	return d
+}
+
+func containsRef(list []Ref, r Ref) bool {
+	for _, x := range list {
+		if x.Statement == r.Statement && x.Policy == r.Policy {
+			return true
+		}
+	}
+	return false
+}

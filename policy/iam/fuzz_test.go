@@ -1,0 +1,67 @@
+package iam
+
+import (
+	"testing"
+)
+
+// FuzzParseEvaluate feeds arbitrary documents to the parser and every
+// accepted one to the evaluator, as a bucket policy and as an identity
+// policy. Beyond "no panic, no hang" it checks one soundness property:
+// dropping the Deny statements never lowers the access.
+func FuzzParseEvaluate(f *testing.F) {
+	seeds := []string{
+		doc(allowUser("s3:GetObject", "arn:aws:s3:::bk/*")),
+		doc(`{"Effect":"Allow","Principal":"*","NotAction":"s3:Delete*","NotResource":"arn:aws:s3:::bk/web/*"}`),
+		doc(`{"Effect":"Deny","NotPrincipal":{"AWS":["` + user + `","111122223333"]},"Action":"s3:*","Resource":"arn:aws:s3:::bk/${aws:username}/*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username, 'x'}"}}}`),
+		doc(`{"Effect":"Allow","Principal":{"AWS":"AIDAJQABLZS4A3QDU576Q","CanonicalUser":"abc"},"Action":"s3:Get?bject","Resource":"arn:aws:s3:::bk/db/?x*","Condition":{"ForAllValues:StringLike":{"aws:TagKeys":["a*"]},"Null":{"s3:if-none-match":"false"},"IpAddress":{"aws:SourceIp":"10.0.0.0/8"},"NumericLessThan":{"s3:TlsVersion":1.2}}}`),
+		`{"Version":"2008-10-17","Statement":{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}}`,
+		`{"Policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::*\"}]}"}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*Object","Resource":"arn:*:s3:::bk/${*}${?}${$}*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Effect":"Allow"}]}`,
+		`[[[[`,
+		``,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	caller, err := ParseCaller(user)
+	if err != nil {
+		f.Fatal(err)
+	}
+	reqs := []Request{
+		{Action: "s3:GetObject", Target: objects},
+		{Action: "s3:PutObject", Target: objects, Context: Context{}.With("aws:SecureTransport", Present("false")).With("s3:if-none-match", Absent)},
+		{Action: "s3:ListBucket", Target: bucket},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, kind := range []Kind{ResourceBased, IdentityBased} {
+			p, err := Parse(data, kind)
+			if err != nil {
+				continue
+			}
+			p.Name = "fuzz"
+			noDeny := *p
+			noDeny.Statements = nil
+			for _, s := range p.Statements {
+				if s.Effect == Allow {
+					noDeny.Statements = append(noDeny.Statements, s)
+				}
+			}
+			for _, owner := range []string{acct, otherAcct} {
+				e := &Evaluator{Caller: caller, ResourceAccount: owner}
+				e2 := &Evaluator{Caller: caller, ResourceAccount: owner}
+				if kind == ResourceBased {
+					e.Resource, e2.Resource = p, &noDeny
+				} else {
+					e.Identity, e2.Identity = []*Policy{p}, []*Policy{&noDeny}
+				}
+				for _, r := range reqs {
+					with, without := e.Evaluate(r), e2.Evaluate(r)
+					if with.Access > without.Access {
+						t.Fatalf("%s: a Deny raised access from %v to %v", r.Action, without.Access, with.Access)
+					}
+				}
+			}
+		}
+	})
+}
