@@ -54,7 +54,7 @@ var ErrAccessDenied = errors.New("access denied")
 // smaller), 5 TiB per object.
 const (
 	maxParts       = 10000
-	partsPerDouble = 1000
+	partsPerDouble = 900
 	maxObjectSize  = 5 << 40
 )
 
@@ -82,10 +82,11 @@ type uploadResult struct {
 	VersionID string
 }
 
-// partSize returns the size of part n (1-based). It doubles every 1,000
-// parts, so 10,000 parts reach S3's 5 TiB object limit from a 16 MiB start
-// (16 MiB × 1,000 × (2^10 − 1) ≈ 16 TiB) while a dump under 16 GB never
-// holds more than the configured part size per buffer.
+// partSize returns the size of part n (1-based). It doubles every 900
+// parts, so 10,000 parts pass S3's 5 TiB object limit even from the 5 MiB
+// minimum (5 MiB × 900 × (2^11 − 1) ≈ 9 TiB, parts capped at 5 GiB), while a
+// stream under 14 GB (at the 16 MiB default) never needs a buffer larger
+// than the configured part size.
 func partSize(base int64, n int) int64 {
 	s := base << ((n - 1) / partsPerDouble)
 	if s > maxPartSize || s <= 0 {

@@ -1,0 +1,233 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/zstd"
+	"github.com/putonly/putonly/internal/s3local"
+	"github.com/putonly/putonly/internal/s3test"
+)
+
+// testJob returns a job writing to s with the backup key.
+func testJob(t *testing.T, s *s3local.Server, id *age.X25519Identity, argv ...string) *Job {
+	t.Helper()
+	rec, err := ParseRecipients([]string{id.Recipient().String()}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Job{
+		Name: "test", Argv: argv, Ext: "dump", Bucket: s.Bucket, Prefix: "p/",
+		Recipient: rec, Compression: "default", SSE: "AES256", Checksum: "CRC64NVME",
+		PartSize: minPartSize, UploadConcurrency: 2, Timeout: time.Minute,
+	}
+}
+
+// decryptObject restores an object with the age and zstd libraries.
+func decryptObject(t *testing.T, ct []byte, id age.Identity, compressed bool) []byte {
+	t.Helper()
+	r, err := age.Decrypt(bytes.NewReader(ct), id)
+	if err != nil {
+		t.Fatalf("age decrypt: %v", err)
+	}
+	if compressed {
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	pt, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	return pt
+}
+
+// writeScript writes a file for a dump command to cat, so the expected
+// plaintext is known.
+func writeFile(t *testing.T, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "dump.bin")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// compressible returns n bytes of SQL-like text.
+func compressible(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "%d\tcustomer-%d\t%d.%02d\t2026-11-%02d 10:%02d:00\n", i, i*7919%100003, i%9973, i%100, 1+i%28, i%60)
+	}
+	return b.Bytes()[:n]
+}
+
+func TestRunRoundTrip(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	api := backupClient(s, s.Endpoint, 3)
+	id, _ := age.GenerateX25519Identity()
+	for _, tc := range []struct {
+		name        string
+		size        int
+		compression string
+	}{
+		{"empty", 0, "default"},
+		{"small", 1000, "default"},
+		{"multipart", 3*minPartSize + 17, "fastest"},
+		{"incompressible-none", minPartSize + 1, "none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var data []byte
+			if tc.compression == "none" {
+				data = randomBytes(t, tc.size)
+			} else {
+				data = compressible(tc.size)
+			}
+			job := testJob(t, s, id, "cat", writeFile(t, data))
+			job.Compression = tc.compression
+			res, err := Run(context.Background(), api, job, RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.BytesIn != int64(len(data)) {
+				t.Errorf("BytesIn = %d, want %d", res.BytesIn, len(data))
+			}
+			wantExt := ".dump.zst.age"
+			if tc.compression == "none" {
+				wantExt = ".dump.age"
+			}
+			if !strings.HasPrefix(res.Key, "p/test/") || !strings.HasSuffix(res.Key, wantExt) {
+				t.Errorf("key %q", res.Key)
+			}
+			ct := s3test.Get(t, s, res.Key)
+			if int64(len(ct)) != res.BytesOut {
+				t.Errorf("object is %d bytes, result says %d", len(ct), res.BytesOut)
+			}
+			if got := decryptObject(t, ct, id, tc.compression != "none"); !bytes.Equal(got, data) {
+				t.Fatalf("restored %d bytes differ from the %d dumped", len(got), len(data))
+			}
+		})
+	}
+}
+
+func TestRunObjectMetadata(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	id, _ := age.GenerateX25519Identity()
+	job := testJob(t, s, id, "echo", "hi")
+	res, err := Run(context.Background(), backupClient(s, s.Endpoint, 3), job, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := s.Client(s.Admin).HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(res.Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := head.Metadata
+	if md["putonly-compression"] != "zstd-default" || md["putonly-recipient-types"] != "x25519" || md["putonly-encryption"] != "age" || md["putonly-version"] == "" {
+		t.Errorf("metadata = %v", md)
+	}
+	for k, v := range md {
+		if strings.Contains(v, "age1") {
+			t.Errorf("metadata %s names a key: %q", k, v)
+		}
+	}
+}
+
+// TestRunFailedDumpLeavesNothing: a dump that fails (exit status, signal,
+// timeout) at any offset completes no object, single-part or multipart.
+func TestRunFailedDumpLeavesNothing(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	api := backupClient(s, s.Endpoint, 3)
+	id, _ := age.GenerateX25519Identity()
+	// Random bytes do not compress, so the offset in the dump is about the
+	// offset in the upload: these straddle the first part boundary.
+	for _, off := range []int{0, 1000, minPartSize - 100, minPartSize + 100, 3 * minPartSize} {
+		for _, how := range []string{"exit 3", "kill -9 $$"} {
+			t.Run(fmt.Sprintf("%d/%s", off, how), func(t *testing.T) {
+				job := testJob(t, s, id, "sh", "-c", fmt.Sprintf("head -c %d /dev/urandom; %s", off, how))
+				job.Compression = "none"
+				_, err := Run(context.Background(), api, job, RunOptions{})
+				if !errors.Is(err, ErrDumpFailed) {
+					t.Fatalf("err = %v, want ErrDumpFailed", err)
+				}
+			})
+		}
+	}
+	t.Run("timeout", func(t *testing.T) {
+		job := testJob(t, s, id, "sh", "-c", fmt.Sprintf("head -c %d /dev/urandom; sleep 30", 2*minPartSize))
+		job.Compression = "none"
+		job.Timeout = 2 * time.Second
+		start := time.Now()
+		_, err := Run(context.Background(), api, job, RunOptions{})
+		if !errors.Is(err, ErrDumpFailed) || !strings.Contains(err.Error(), "timeout") {
+			t.Fatalf("err = %v, want a dump timeout", err)
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Errorf("the timeout did not stop the job (took %s)", time.Since(start))
+		}
+	})
+	if keys := s3test.Keys(t, s); len(keys) != 0 {
+		t.Errorf("objects left after failed dumps: %v", keys)
+	}
+	if ups := s3test.PendingUploads(t, s); len(ups) != 0 {
+		t.Errorf("multipart uploads left after failed dumps: %v", ups)
+	}
+}
+
+// TestRunNoRecipientsRunsNothing: without a recipient the dump never starts.
+func TestRunNoRecipientsRunsNothing(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	job := &Job{Name: "x", Argv: []string{"touch", marker}, Bucket: "b", PartSize: minPartSize, UploadConcurrency: 1}
+	_, err := Run(context.Background(), nil, job, RunOptions{})
+	if !errors.Is(err, ErrNoRecipients) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the dump ran without recipients")
+	}
+}
+
+// TestRunStockToolsRestore: what putonly writes restores with the plain age
+// and zstd command-line tools, so nobody is locked in.
+func TestRunStockToolsRestore(t *testing.T) {
+	for _, tool := range []string{"age", "zstd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			s3test.Require(t, tool+" CLI (Debian package "+tool+")")
+		}
+	}
+	s := s3test.Start(t, s3local.Options{})
+	id, _ := age.GenerateX25519Identity()
+	data := compressible(2*minPartSize + 5)
+	job := testJob(t, s, id, "cat", writeFile(t, data))
+	res, err := Run(context.Background(), backupClient(s, s.Endpoint, 3), job, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	idFile := filepath.Join(dir, "key.txt")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	ctFile := filepath.Join(dir, "backup.dump.zst.age")
+	os.WriteFile(ctFile, s3test.Get(t, s, res.Key), 0o600)
+	out, err := exec.Command("sh", "-c", `age -d -i "$1" "$2" | zstd -d -c`, "sh", idFile, ctFile).Output()
+	if err != nil {
+		t.Fatalf("age -d | zstd -d: %v", err)
+	}
+	if !bytes.Equal(out, data) {
+		t.Fatalf("stock tools restored %d bytes, want %d identical", len(out), len(data))
+	}
+}

@@ -1,0 +1,427 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/putonly/putonly/internal/s3local"
+	"github.com/putonly/putonly/internal/s3test"
+)
+
+func TestCRC64NVMECheckValue(t *testing.T) {
+	// CRC-64/NVME check value from the CRC catalogue (and the NVMe spec):
+	// CRC of "123456789".
+	if got := crc64.Checksum([]byte("123456789"), crc64nvme); got != 0xae8b14860a799888 {
+		t.Fatalf("crc64nvme(123456789) = %#x, want 0xae8b14860a799888", got)
+	}
+}
+
+func TestPartSizeGrowth(t *testing.T) {
+	const base = 16 << 20
+	tests := []struct {
+		part int
+		want int64
+	}{
+		{1, base}, {900, base}, {901, 2 * base}, {1800, 2 * base}, {1801, 4 * base},
+		{8100, 256 * base}, {8101, maxPartSize}, {10000, maxPartSize},
+	}
+	for _, tt := range tests {
+		if got := partSize(base, tt.part); got != tt.want {
+			t.Errorf("partSize(16MiB, %d) = %d, want %d", tt.part, got, tt.want)
+		}
+	}
+	var total int64
+	for n := 1; n <= maxParts; n++ {
+		total += partSize(base, n)
+	}
+	if total < maxObjectSize {
+		t.Fatalf("10,000 growing parts from 16MiB hold %d bytes, less than S3's 5 TiB", total)
+	}
+	// The smallest base allowed must reach 5 TiB as well.
+	total = 0
+	for n := 1; n <= maxParts; n++ {
+		total += partSize(minPartSize, n)
+	}
+	if total < maxObjectSize {
+		t.Errorf("10,000 growing parts from 5MiB hold %d bytes (%.1f TiB), less than S3's 5 TiB", total, float64(total)/(1<<40))
+	}
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func backupClient(s *s3local.Server, endpoint string, attempts int) *s3.Client {
+	c := s.Client(s.Backup)
+	return s3.New(c.Options(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = attempts
+			so.MaxBackoff = 50 * time.Millisecond
+			so.RateLimiter = ratelimit.None
+		})
+	})
+}
+
+// TestUploadConformance round-trips streams around every boundary through
+// the real server with the PutObject-only key, and reads them back with
+// the admin key.
+func TestUploadConformance(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		name := "http"
+		if tls {
+			name = "https"
+		}
+		t.Run(name, func(t *testing.T) {
+			s := s3test.Start(t, s3local.Options{TLS: tls})
+			api := backupClient(s, s.Endpoint, 3)
+			const ps = minPartSize
+			sizes := []int{0, 1, ps - 1, ps, ps + 1, 2 * ps, 3*ps + 7}
+			for _, checksum := range []string{"CRC64NVME", "SHA256"} {
+				for _, size := range sizes {
+					t.Run(fmt.Sprintf("%s/%d", checksum, size), func(t *testing.T) {
+						data := randomBytes(t, size)
+						key := fmt.Sprintf("conf/%s-%d", checksum, size)
+						var sent atomic.Int64
+						res, err := upload(context.Background(), api, bytes.NewReader(data), uploadOptions{
+							Bucket: s.Bucket, Key: key, SSE: "AES256", Checksum: checksum,
+							PartSize: ps, Concurrency: 2,
+						}, &sent)
+						if err != nil {
+							t.Fatalf("upload: %v", err)
+						}
+						if res.Size != int64(size) || sent.Load() != int64(size) {
+							t.Errorf("size = %d, sent %d, want %d", res.Size, sent.Load(), size)
+						}
+						wantParts := 0
+						if size >= ps {
+							wantParts = (size + ps - 1) / ps
+						}
+						if res.Parts != wantParts {
+							t.Errorf("parts = %d, want %d", res.Parts, wantParts)
+						}
+						if got := s3test.Get(t, s, key); !bytes.Equal(got, data) {
+							t.Fatalf("read back %d bytes, differ from the %d sent", len(got), len(data))
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// failingReader returns data up to n bytes, then err.
+type failingReader struct {
+	r   io.Reader
+	n   int
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, f.err
+	}
+	if len(p) > f.n {
+		p = p[:f.n]
+	}
+	n, err := f.r.Read(p)
+	f.n -= n
+	return n, err
+}
+
+// TestUploadFailingStreamLeavesNothing: a stream that fails at any offset
+// completes no object and leaves no multipart upload behind.
+func TestUploadFailingStreamLeavesNothing(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	api := backupClient(s, s.Endpoint, 3)
+	const ps = minPartSize
+	boom := errors.New("dump exited 1")
+	for _, off := range []int{0, 1, ps - 1, ps, ps + 1, 3*ps + 5} {
+		t.Run(fmt.Sprint(off), func(t *testing.T) {
+			var sent atomic.Int64
+			r := &failingReader{r: bytes.NewReader(randomBytes(t, 4*ps)), n: off, err: boom}
+			_, err := upload(context.Background(), api, r, uploadOptions{
+				Bucket: s.Bucket, Key: fmt.Sprintf("fail/%d", off), SSE: "AES256", Checksum: "CRC64NVME",
+				PartSize: ps, Concurrency: 2,
+			}, &sent)
+			if !errors.Is(err, boom) {
+				t.Fatalf("err = %v, want the stream's error", err)
+			}
+		})
+	}
+	if keys := s3test.Keys(t, s); len(keys) != 0 {
+		t.Errorf("objects left after failed streams: %v", keys)
+	}
+	if ups := s3test.PendingUploads(t, s); len(ups) != 0 {
+		t.Errorf("multipart uploads left after failed streams: %v", ups)
+	}
+}
+
+// TestUploadRefusesOverwrite: If-None-Match: * makes the second upload under
+// a key fail with ErrObjectExists, single-part and multipart, and the
+// original object is intact.
+func TestUploadRefusesOverwrite(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	api := backupClient(s, s.Endpoint, 3)
+	for _, size := range []int{100, 2*minPartSize + 1} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			key := fmt.Sprintf("once/%d", size)
+			first := randomBytes(t, size)
+			opts := uploadOptions{Bucket: s.Bucket, Key: key, SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 2}
+			var sent atomic.Int64
+			if _, err := upload(context.Background(), api, bytes.NewReader(first), opts, &sent); err != nil {
+				t.Fatal(err)
+			}
+			_, err := upload(context.Background(), api, bytes.NewReader(randomBytes(t, size)), opts, &sent)
+			if !errors.Is(err, ErrObjectExists) {
+				t.Fatalf("second upload: err = %v, want ErrObjectExists", err)
+			}
+			if got := s3test.Get(t, s, key); !bytes.Equal(got, first) {
+				t.Fatal("the original object changed")
+			}
+		})
+	}
+	if ups := s3test.PendingUploads(t, s); len(ups) != 0 {
+		t.Errorf("multipart uploads left after refused overwrite: %v", ups)
+	}
+}
+
+// faultProxy sits between the client and the real server and injects what
+// a real server cannot produce on demand: 503 SlowDown storms and
+// connections cut in the middle of a request body. It is a fake only for
+// those faults; every request that gets through is served by versitygw.
+type faultProxy struct {
+	target   *url.URL
+	rp       *httputil.ReverseProxy
+	requests atomic.Int64
+	// fault decides for the n-th request (1-based): "" pass, "503", "cut".
+	fault    func(n int64, r *http.Request) string
+	injected atomic.Int64
+}
+
+func newFaultProxy(t *testing.T, endpoint string, fault func(int64, *http.Request) string) *httptest.Server {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &faultProxy{target: u, fault: fault}
+	p.rp = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(u)
+		r.Out.Host = r.In.Host // keep the host the client signed
+	}}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { t.Logf("fault proxy: %d requests, %d faults injected", p.requests.Load(), p.injected.Load()) })
+	return srv
+}
+
+func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := p.requests.Add(1)
+	switch p.fault(n, r) {
+	case "503":
+		p.injected.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+		return
+	case "500":
+		p.injected.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`)
+		return
+	case "cut":
+		p.injected.Add(1)
+		// Read part of the body, then drop the connection without a
+		// response, as a failing load balancer does.
+		_, _ = io.CopyN(io.Discard, r.Body, 64<<10)
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic("no hijacker")
+		}
+		conn, _, err := hj.Hijack()
+		if err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			conn.Close()
+		}
+		return
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+// TestUploadSurvivesFaultStorm: with most part uploads failing once or twice
+// by 503, 500 or a cut connection, the upload still completes, byte for byte.
+func TestUploadSurvivesFaultStorm(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	var seen requestCounter
+	proxy := newFaultProxy(t, s.Endpoint, func(n int64, r *http.Request) string {
+		if r.Method != http.MethodPut && r.Method != http.MethodPost {
+			return ""
+		}
+		// Each distinct request (by URL) fails on its first two tries.
+		k := r.Method + r.URL.String()
+		switch seen.inc(k) {
+		case 1:
+			return []string{"503", "cut", "500"}[n%3]
+		case 2:
+			return "503"
+		}
+		return ""
+	})
+	api := backupClient(s, proxy.URL, 10)
+	data := randomBytes(t, 4*minPartSize+123)
+	var sent atomic.Int64
+	_, err := upload(context.Background(), api, bytes.NewReader(data), uploadOptions{
+		Bucket: s.Bucket, Key: "storm/obj", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 3,
+	}, &sent)
+	if err != nil {
+		t.Fatalf("upload through the storm: %v", err)
+	}
+	if got := s3test.Get(t, s, "storm/obj"); !bytes.Equal(got, data) {
+		t.Fatal("object differs after retries")
+	}
+	if seen.total() < 6 {
+		t.Fatalf("the proxy saw only %d distinct write requests; the storm was not exercised", seen.total())
+	}
+}
+
+// TestUploadGivesUpAndAborts: a storm longer than the retry budget fails the
+// upload with the server's error and leaves no multipart upload behind.
+func TestUploadGivesUpAndAborts(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	proxy := newFaultProxy(t, s.Endpoint, func(n int64, r *http.Request) string {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.RawQuery, "partNumber=2") {
+			return "503"
+		}
+		return ""
+	})
+	api := backupClient(s, proxy.URL, 3)
+	var sent atomic.Int64
+	_, err := upload(context.Background(), api, bytes.NewReader(randomBytes(t, 3*minPartSize)), uploadOptions{
+		Bucket: s.Bucket, Key: "giveup/obj", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 2,
+	}, &sent)
+	if err == nil || !strings.Contains(err.Error(), "SlowDown") {
+		t.Fatalf("err = %v, want a SlowDown failure", err)
+	}
+	if keys := s3test.Keys(t, s); len(keys) != 0 {
+		t.Errorf("objects left: %v", keys)
+	}
+	if ups := s3test.PendingUploads(t, s); len(ups) != 0 {
+		t.Errorf("multipart uploads left: %v", ups)
+	}
+}
+
+// TestUploadNeedsOnlyPut: the PutObject-only key is enough; the uploader
+// never asks for more. (The server refuses the same key a read, proving the
+// key is really write-only.)
+func TestUploadNeedsOnlyPut(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	api := backupClient(s, s.Endpoint, 1)
+	var sent atomic.Int64
+	if _, err := upload(context.Background(), api, bytes.NewReader(randomBytes(t, 2*minPartSize)), uploadOptions{
+		Bucket: s.Bucket, Key: "only/put", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 1,
+	}, &sent); err != nil {
+		t.Fatal(err)
+	}
+	_, err := api.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String("only/put")})
+	if err == nil {
+		t.Fatal("the backup key can read: the test server's policy is wrong")
+	}
+	_, err = api.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket)})
+	if err == nil {
+		t.Fatal("the backup key can list: the test server's policy is wrong")
+	}
+}
+
+// requestCounter counts tries per distinct request.
+type requestCounter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (c *requestCounter) inc(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[k]++
+	return c.m[k]
+}
+
+func (c *requestCounter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// TestServerVerifiesFullObjectChecksum: the server checks the FULL_OBJECT
+// CRC64NVME sent on CompleteMultipartUpload, so the checksum putonly sends
+// is a real write-time integrity check (a wrong one is refused).
+func TestServerVerifiesFullObjectChecksum(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	api := backupClient(s, s.Endpoint, 1)
+	ctx := context.Background()
+	data := randomBytes(t, 2*minPartSize)
+	for _, tc := range []struct {
+		name string
+		crc  uint64
+		ok   bool
+	}{
+		{"right", crc64.Checksum(data, crc64nvme), true},
+		{"wrong", crc64.Checksum(data, crc64nvme) ^ 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sent atomic.Int64
+			u := &uploader{api: api, sent: &sent, o: uploadOptions{
+				Bucket: s.Bucket, Key: "crc/" + tc.name, SSE: "AES256", Checksum: "CRC64NVME",
+				PartSize: minPartSize, Concurrency: 1, abortTimeout: time.Minute,
+			}}
+			if err := u.create(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 2; i++ {
+				if err := u.uploadPart(ctx, i+1, data[i*minPartSize:(i+1)*minPartSize]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := u.complete(ctx, int64(len(data)), tc.crc)
+			if tc.ok && err != nil {
+				t.Fatalf("complete with the right checksum: %v", err)
+			}
+			if !tc.ok {
+				if err == nil {
+					t.Fatal("the server accepted a wrong full-object checksum")
+				}
+				u.abort(ctx)
+			}
+		})
+	}
+}
