@@ -93,14 +93,20 @@ func (c Caller) keys(ctx Context) Context {
 
 // Target is the set of resources a request may name: the one ARN, or
 // (Prefix) every ARN that starts with it, e.g. every object under a key
-// prefix. Its text is literal: a '*' in it is a character of a key.
+// prefix. Its text is literal, a '*' in it a character of a key, unless
+// Wild makes '*' and '?' wildcards (every access point of any account:
+// arn:aws:s3:*:*:accesspoint/*).
 type Target struct {
 	ARN    string
 	Prefix bool
+	Wild   bool
 }
 
 func (t Target) pattern() pattern {
 	p := literal(t.ARN)
+	if t.Wild {
+		p = compile(t.ARN, false, nil)
+	}
 	if t.Prefix {
 		p = append(p, ptok{kind: tokAny})
 	}
