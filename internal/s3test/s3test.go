@@ -2,7 +2,7 @@
 // internal/s3local) with an admin key and a PutObject-only backup key.
 //
 // When versitygw is not installed the tests that need it are skipped, unless
-// PUTONLY_REQUIRE_S3=1 (set by scripts/test and CI), where a missing server
+// PUTONLY_REQUIRE_INTEGRATION=1 (set by scripts/test and CI), where a missing server
 // fails the run: a suite that silently skips its integration tests proves
 // nothing.
 package s3test
@@ -45,13 +45,13 @@ func Start(t testing.TB, o s3local.Options) *s3local.Server {
 }
 
 // Require skips t because a real component is missing, or fails it when
-// PUTONLY_REQUIRE_S3=1.
+// PUTONLY_REQUIRE_INTEGRATION=1.
 func Require(t testing.TB, what string) {
 	t.Helper()
-	if os.Getenv("PUTONLY_REQUIRE_S3") == "1" {
-		t.Fatalf("required for this test and PUTONLY_REQUIRE_S3=1: %s", what)
+	if os.Getenv("PUTONLY_REQUIRE_INTEGRATION") == "1" {
+		t.Fatalf("required for this test and PUTONLY_REQUIRE_INTEGRATION=1: %s", what)
 	}
-	t.Skipf("skipped (set PUTONLY_REQUIRE_S3=1 to fail instead): %s", what)
+	t.Skipf("skipped (set PUTONLY_REQUIRE_INTEGRATION=1 to fail instead): %s", what)
 }
 
 // RepoRoot finds the module root from the working directory.

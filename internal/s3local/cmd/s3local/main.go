@@ -4,6 +4,7 @@
 //	s3local start [--dir DIR] [--tls] [--bucket NAME]   start, print the env file
 //	s3local stop  [--dir DIR]
 //	s3local env   [--dir DIR]                           print the env file again
+//	s3local install                                     find or build versitygw, print its path
 package main
 
 import (
@@ -26,7 +27,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: s3-local start|stop|env [--dir DIR] [--tls] [--bucket NAME] [--prefix P]")
+		return fmt.Errorf("usage: s3-local start|stop|env|install [--dir DIR] [--tls] [--bucket NAME] [--prefix P]")
 	}
 	fs := flag.NewFlagSet("s3-local "+args[0], flag.ContinueOnError)
 	dir := fs.String("dir", ".cache/s3-local", "state directory (data, keys, log, env)")
@@ -63,6 +64,16 @@ func run(args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "s3-local: versitygw pid %d at %s, bucket %s; env in %s/env\n", s.PID, s.Endpoint, s.Bucket, abs)
 		fmt.Print(s.EnvFile())
+	case "install":
+		binDir, err := filepath.Abs(*cacheBin)
+		if err != nil {
+			return err
+		}
+		bin, err := s3local.FindVersitygw(binDir, func(f string, a ...any) { fmt.Fprintf(os.Stderr, "s3-local: "+f+"\n", a...) })
+		if err != nil {
+			return err
+		}
+		fmt.Println(bin)
 	case "stop":
 		s, err := s3local.Load(abs)
 		if err != nil {
