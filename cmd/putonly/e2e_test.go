@@ -163,7 +163,9 @@ func TestE2EPostgres(t *testing.T) {
 	}
 	src, dst := "putonly_e2e_src", "putonly_e2e_dst"
 	sh(t, fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s; createdb %s", src, dst, src))
-	t.Cleanup(func() { exec.Command("sh", "-c", fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s", src, dst)).Run() })
+	t.Cleanup(func() {
+		exec.Command("sh", "-c", fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s", src, dst)).Run()
+	})
 	sh(t, fmt.Sprintf(`psql -q -v ON_ERROR_STOP=1 %s -c "
 create table orders(id bigint primary key, customer text not null, amount numeric(12,2), created timestamptz, note text);
 insert into orders select g, 'customer-' || (g * 7919 %% 100003), (g %% 9973) / 3.0, '2026-01-01'::timestamptz + g * interval '1 minute', md5(g::text) from generate_series(1, 200000) g;
