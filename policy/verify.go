@@ -195,7 +195,7 @@ var verResourceARNs = map[string]string{
 // targets are the resources an action is checked on: the bucket, the
 // objects under the prefix, objects under the prefix through any access
 // point, every resource of another type, or (an action with no resource
-// type) every resource.
+// type) the resource "*".
 func (v *verifier) targets(a Action) []iam.Target {
 	bucketARN := "arn:" + v.partition + ":s3:::" + v.in.Bucket
 	var out []iam.Target
@@ -218,7 +218,10 @@ func (v *verifier) targets(a Action) []iam.Target {
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, iam.Target{ARN: "*", Wild: true})
+		// An action without resource-level permissions is granted only by
+		// a statement whose Resource is "*" (IAM User Guide, "IAM JSON
+		// policy elements: Resource"): the request names the resource "*".
+		out = append(out, iam.Target{ARN: "*"})
 	}
 	return out
 }

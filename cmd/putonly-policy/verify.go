@@ -2,11 +2,320 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/putonly/putonly/policy"
+	"github.com/putonly/putonly/policy/iam"
 )
 
-// runVerify implements 'putonly-policy verify'. Owned by the verify issue.
+const verifyUsage = `Usage:
+  putonly-policy verify --bucket-policy FILE --principal ARN --bucket NAME \
+      [--prefix P] [--identity-policy FILE ...] [--bucket-account ID] \
+      [--format text|json|markdown] [--strict]
+
+Proves offline, from the policy documents alone, that the backup key cannot
+read, delete or re-permission the backups: for every S3 action of the
+catalogue it evaluates the bucket policy and the key's identity policies as
+AWS IAM would, soundly (an Allow whose conditions the key could meet counts).
+
+Options:
+  --bucket-policy FILE     the bucket policy, bare or as 'aws s3api get-bucket-policy'
+                           prints it ({"Policy": "..."}); - reads stdin
+                           e.g. --bucket-policy policy.json
+  --principal ARN          the backup key's IAM user
+                           e.g. --principal arn:aws:iam::123456789012:user/putonly-db1
+  --bucket NAME            the bucket, e.g. --bucket acme-db-backups
+  --prefix P               the key prefix of the backups (default: the whole bucket)
+                           e.g. --prefix db1/
+  --identity-policy FILE   a policy attached to the user or its groups; repeat for
+                           each (- reads stdin). Without any, the user is assumed to
+                           have none. e.g. --identity-policy user-policy.json
+  --bucket-account ID      the account that owns the bucket (default: the
+                           principal's); another account means both sides must allow
+                           e.g. --bucket-account 210987654321
+  --format F               text (default), json, or markdown (a dated report with
+                           the SHA-256 of each input, to file as audit evidence)
+  --strict                 exit 1 on warnings too
+
+Exit status: 0 the key cannot read, destroy or escalate (warnings may be
+printed); 1 it can or might (or, with --strict, a warning); 2 bad arguments or
+a document that is not a valid policy.
+`
+
+// verifyNow and verifyVersion are replaced by the golden tests.
+var (
+	verifyNow     = time.Now
+	verifyVersion = func() string {
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			return bi.Main.Version
+		}
+		return "(devel)"
+	}
+)
+
+// stringsFlag is a repeatable string flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+var reAccountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// verifyDoc is one input document as read.
+type verifyDoc struct {
+	role   string // "bucket policy" or "identity policy"
+	file   string // as given; "-" is stdin
+	sha256 string
+	policy *iam.Policy
+}
+
+// runVerify implements 'putonly-policy verify'.
 func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("verify: not implemented yet")
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		bucketPolicy, principal, bucket, prefix, bucketAccount string
+		identity                                               stringsFlag
+		format                                                 = "text"
+		strict                                                 bool
+	)
+	fs.StringVar(&bucketPolicy, "bucket-policy", "", "")
+	fs.StringVar(&principal, "principal", "", "")
+	fs.StringVar(&bucket, "bucket", "", "")
+	fs.StringVar(&prefix, "prefix", "", "")
+	fs.Var(&identity, "identity-policy", "")
+	fs.StringVar(&bucketAccount, "bucket-account", "", "")
+	fs.StringVar(&format, "format", format, "")
+	fs.BoolVar(&strict, "strict", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, verifyUsage)
+			return nil
+		}
+		return verifyUsageError("%v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return verifyUsageError("unexpected argument %q", fs.Arg(0))
+	case bucketPolicy == "":
+		return verifyUsageError("--bucket-policy is required")
+	case principal == "":
+		return verifyUsageError("--principal is required")
+	case bucket == "":
+		return verifyUsageError("--bucket is required")
+	case bucketAccount != "" && !reAccountID.MatchString(bucketAccount):
+		return verifyUsageError("--bucket-account %q: an AWS account id is 12 digits", bucketAccount)
+	case strings.HasPrefix(prefix, "/"):
+		return verifyUsageError("--prefix %q: S3 keys do not begin with /", prefix)
+	case format != "text" && format != "json" && format != "markdown":
+		return verifyUsageError("--format %q: want text, json or markdown", format)
+	}
+	if _, err := iam.ParseCaller(principal); err != nil {
+		return verifyUsageError("--principal: %v", err)
+	}
+	stdinUsed := false
+	read := func(role, file string, kind iam.Kind) (*verifyDoc, error) {
+		var data []byte
+		var err error
+		if file == "-" {
+			if stdinUsed {
+				return nil, errors.New("only one document can be read from stdin (-)")
+			}
+			stdinUsed = true
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s %s: %w", role, file, err)
+		}
+		p, err := iam.Parse(data, kind)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s is not a valid policy: %w", role, verifyFileName(file), err)
+		}
+		sum := sha256.Sum256(data)
+		return &verifyDoc{role: role, file: file, sha256: hex.EncodeToString(sum[:]), policy: p}, nil
+	}
+	var docs []*verifyDoc
+	bp, err := read("bucket policy", bucketPolicy, iam.ResourceBased)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	bp.policy.Name = "bucket"
+	docs = append(docs, bp)
+	in := policy.VerifyInput{BucketPolicy: bp.policy, Principal: principal, Bucket: bucket, Prefix: prefix, BucketAccount: bucketAccount}
+	names := map[string]bool{"bucket": true}
+	for _, f := range identity {
+		d, err := read("identity policy", f, iam.IdentityBased)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		name := verifyFileName(f)
+		if names[name] {
+			name = f
+		}
+		names[name] = true
+		d.policy.Name = name
+		docs = append(docs, d)
+		in.IdentityPolicies = append(in.IdentityPolicies, d.policy)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res, err := policy.Verify(in)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	code := res.Exit(strict)
+	switch format {
+	case "json":
+		err = verifyJSON(stdout, in, res, code)
+	case "markdown":
+		err = verifyMarkdown(stdout, in, res, docs, code, strict)
+	default:
+		err = verifyText(stdout, in, res, strict)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func verifyUsageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf("verify: "+format+"\n\trun 'putonly-policy verify --help' for the options", args...)}
+}
+
+func verifyFileName(f string) string {
+	if f == "-" {
+		return "stdin"
+	}
+	return filepath.Base(f)
+}
+
+func verifyTarget(in policy.VerifyInput) string {
+	return "s3://" + in.Bucket + "/" + in.Prefix
+}
+
+// verifyText prints one line per finding, then the verdict.
+func verifyText(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult, strict bool) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "verify %s for %s\n", verifyTarget(in), in.Principal)
+	for _, f := range res.Findings {
+		stmt := f.Statement
+		if stmt == "" {
+			stmt = "-"
+		}
+		fmt.Fprintf(&b, "%-9s %s %s %s: %s\n", strings.ToUpper(f.Severity), f.Action, f.Effect, stmt, f.Reason)
+	}
+	b.WriteString(verifySummary(res, strict))
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func verifySummary(res *policy.VerifyResult, strict bool) string {
+	var nv, nw int
+	for _, f := range res.Findings {
+		switch f.Severity {
+		case policy.SeverityViolation:
+			nv++
+		case policy.SeverityWarning:
+			nw++
+		}
+	}
+	switch res.Verdict {
+	case policy.VerdictFail:
+		return fmt.Sprintf("verdict: fail: the key can or might read, destroy or escalate (%d violations, %d warnings)", nv, nw)
+	case policy.VerdictWarn:
+		s := fmt.Sprintf("verdict: warn: the key cannot read, destroy or escalate, but see the %d warnings", nw)
+		if strict {
+			s += " (--strict: exit 1)"
+		}
+		return s
+	}
+	return "verdict: pass: the key cannot read, destroy or escalate"
+}
+
+type verifyJSONReport struct {
+	Verdict       string                 `json:"verdict"`
+	Exit          int                    `json:"exit"`
+	Principal     string                 `json:"principal"`
+	Bucket        string                 `json:"bucket"`
+	Prefix        string                 `json:"prefix"`
+	BucketAccount string                 `json:"bucket_account"`
+	Findings      []policy.VerifyFinding `json:"findings"`
+	Assumptions   []string               `json:"assumptions"`
+}
+
+func verifyJSON(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult, code int) error {
+	r := verifyJSONReport{
+		Verdict: res.Verdict, Exit: code, Principal: in.Principal, Bucket: in.Bucket, Prefix: in.Prefix,
+		BucketAccount: res.BucketAccount, Findings: res.Findings, Assumptions: res.Assumptions,
+	}
+	if r.Findings == nil {
+		r.Findings = []policy.VerifyFinding{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// verifyMarkdown writes a report an auditor can file as evidence.
+func verifyMarkdown(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult, docs []*verifyDoc, code int, strict bool) error {
+	var b strings.Builder
+	cell := func(s string) string {
+		s = strings.ReplaceAll(s, "|", `\|`)
+		return strings.ReplaceAll(s, "\n", " ")
+	}
+	prefix := "`" + in.Prefix + "`"
+	if in.Prefix == "" {
+		prefix = "(whole bucket)"
+	}
+	b.WriteString("# putonly-policy verify report\n\n")
+	b.WriteString("| | |\n|---|---|\n")
+	fmt.Fprintf(&b, "| Date | %s |\n", verifyNow().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "| Tool | putonly-policy %s |\n", cell(verifyVersion()))
+	fmt.Fprintf(&b, "| Principal | `%s` |\n", cell(in.Principal))
+	fmt.Fprintf(&b, "| Bucket | `%s` |\n", cell(in.Bucket))
+	fmt.Fprintf(&b, "| Prefix | %s |\n", cell(prefix))
+	fmt.Fprintf(&b, "| Bucket account | %s |\n", res.BucketAccount)
+	fmt.Fprintf(&b, "| Mode | %s |\n", map[bool]string{true: "strict (warnings fail)", false: "default (warnings do not fail)"}[strict])
+	fmt.Fprintf(&b, "| Verdict | **%s** (exit %d) |\n\n", strings.ToUpper(res.Verdict), code)
+	b.WriteString(verifySummary(res, strict) + ".\n\n")
+
+	b.WriteString("## Input documents\n\n| Role | File | Label | SHA-256 |\n|---|---|---|---|\n")
+	for _, d := range docs {
+		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` |\n", d.role, cell(verifyFileName(d.file)), cell(d.policy.Name), d.sha256)
+	}
+	b.WriteString("\n## Findings\n\n")
+	if len(res.Findings) == 0 {
+		b.WriteString("None.\n")
+	} else {
+		b.WriteString("| Severity | Action | Effect | Statement | Reason |\n|---|---|---|---|---|\n")
+		for _, f := range res.Findings {
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", f.Severity, cell(f.Action), f.Effect, cell(f.Statement), cell(f.Reason))
+		}
+	}
+	b.WriteString("\n## Assumptions\n\n")
+	for _, a := range res.Assumptions {
+		fmt.Fprintf(&b, "- %s\n", a)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

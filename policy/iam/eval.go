@@ -354,7 +354,7 @@ type denyScope struct {
 func (d *denyScope) coversAll(x pattern) bool {
 	if d.notRes {
 		for _, p := range d.pats {
-			if overlaps(p, x, false) {
+			if arnOverlaps(p, x) {
 				return false
 			}
 		}
@@ -379,7 +379,7 @@ func (d *denyScope) touches(x pattern) bool {
 		return true
 	}
 	for _, p := range d.pats {
-		if overlaps(p, x, false) {
+		if arnOverlaps(p, x) {
 			return true
 		}
 	}
@@ -496,7 +496,7 @@ func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
 				}
 			} else {
 				for _, x := range pats {
-					if overlaps(x, target, false) {
+					if arnOverlaps(x, target) {
 						reach = append(reach, x)
 					}
 				}

@@ -268,6 +268,27 @@ func arnCovers(a, b pattern) bool {
 	return true
 }
 
+// arnOverlaps reports whether some ARN matches both patterns. Two patterns
+// with all six components overlap when every component does: a wildcard
+// in the resource part ("bk/*") does not reach into the Region or account
+// ("arn:aws:s3:::bk/*" and "arn:aws:s3:*:*:accesspoint/*" share no ARN,
+// though as plain strings they would). A pattern with fewer components
+// ("*", "arn:aws:*") is compared as a whole string, which can only find
+// more overlap than AWS would.
+func arnOverlaps(a, b pattern) bool {
+	sa, ok1 := arnSegments(a)
+	sb, ok2 := arnSegments(b)
+	if !ok1 || !ok2 {
+		return overlaps(a, b, false)
+	}
+	for k := range sa {
+		if !overlaps(sa[k], sb[k], false) {
+			return false
+		}
+	}
+	return true
+}
+
 // arnMatch is the three-valued ArnLike test of a concrete ARN against a
 // pattern, component by component.
 func arnMatch(pat pattern, arn string) Truth {
