@@ -99,7 +99,7 @@ func (o GenerateOptions) Validate() error {
 	if o.KMSKeyARN != "" {
 		m := genKMSRE.FindStringSubmatch(o.KMSKeyARN)
 		switch {
-		case strings.Contains(o.KMSKeyARN, ":alias/"):
+		case strings.Contains(o.KMSKeyARN, "alias/"):
 			add("--kms-key", o.KMSKeyARN, "an alias: the condition key s3:x-amz-server-side-encryption-aws-kms-key-id compares key ARNs",
 				"give the key's ARN: aws kms describe-key --key-id alias/NAME --query KeyMetadata.Arn")
 		case m == nil:
@@ -288,6 +288,10 @@ func GenerateBucketPolicy(o GenerateOptions) ([]byte, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	return genJSON(o.bucketPolicy())
+}
+
+func (o GenerateOptions) bucketPolicy() genPolicy {
 	who, denyWho, cond := o.principalElement()
 	bucket, objects := o.bucketARN(), o.bucketARN()+"/*"
 	var st []genStatement
@@ -339,7 +343,7 @@ func GenerateBucketPolicy(o GenerateOptions) ([]byte, error) {
 		Sid: "DenyReadDestroyEscalate", Effect: "Deny", Principal: denyWho,
 		Action: deny, Resource: []string{bucket, objects}, Condition: cond,
 	})
-	return genJSON(genPolicy{Version: "2012-10-17", Statement: st})
+	return genPolicy{Version: "2012-10-17", Statement: st}
 }
 
 // principalElement returns the Principal element of the Allow and of the
@@ -550,6 +554,10 @@ func GenerateUserPolicy(o GenerateOptions) ([]byte, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	return genJSON(o.userPolicy())
+}
+
+func (o GenerateOptions) userPolicy() genPolicy {
 	bucket := o.bucketARN()
 	st := []genStatement{
 		{Sid: "PutonlyLocateBucket", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: bucket},
@@ -582,7 +590,7 @@ func GenerateUserPolicy(o GenerateOptions) ([]byte, error) {
 		Sid: "DenyReadDestroyEscalate", Effect: "Deny",
 		Action: ActionsOfClass(ClassRead, ClassDestroy, ClassEscalate), Resource: "*",
 	})
-	return genJSON(genPolicy{Version: "2012-10-17", Statement: st})
+	return genPolicy{Version: "2012-10-17", Statement: st}
 }
 
 // GenerateSeedPolicy returns exactly the two-statement policy of the

@@ -1,0 +1,448 @@
+#!/bin/sh
+# Sets up the S3 bucket acme-db-backups and its backup user for putonly.
+# Made by: putonly-policy generate --output setup ...
+#
+# Run it once, as an administrator of account 123456789012, with the AWS CLI v2, in an
+# empty directory: it writes the documents it applies (and the access key) there.
+# It stops at the first error; every step is printed before it runs.
+set -eux
+umask 077
+
+BUCKET='acme-db-backups'
+ACCOUNT='123456789012'
+REGION="${AWS_REGION:-$(aws configure get region)}"
+POLICY_NAME='putonly-acme-db-backups-fleet'
+POLICY_ARN="arn:aws:iam::$ACCOUNT:policy/$POLICY_NAME"
+
+# Refuse to run against the wrong account.
+test "$(aws sts get-caller-identity --query Account --output text)" = "$ACCOUNT"
+
+# The documents.
+cat > putonly-bucket-policy.json <<'PUTONLY_EOF'
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "PutonlyLocateBucket",
+      "Effect": "Allow",
+      "Principal": {
+        "AWS": "arn:aws:iam::123456789012:root"
+      },
+      "Action": "s3:GetBucketLocation",
+      "Resource": "arn:aws:s3:::acme-db-backups",
+      "Condition": {
+        "ArnLike": {
+          "aws:PrincipalArn": "arn:aws:iam::123456789012:user/putonly/*"
+        }
+      }
+    },
+    {
+      "Sid": "PutonlyWriteBackups",
+      "Effect": "Allow",
+      "Principal": {
+        "AWS": "arn:aws:iam::123456789012:root"
+      },
+      "Action": [
+        "s3:AbortMultipartUpload",
+        "s3:PutObject"
+      ],
+      "Resource": "arn:aws:s3:::acme-db-backups/hosts/${aws:username}/*",
+      "Condition": {
+        "ArnLike": {
+          "aws:PrincipalArn": "arn:aws:iam::123456789012:user/putonly/*"
+        }
+      }
+    },
+    {
+      "Sid": "DenyWithoutTLS",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": "s3:*",
+      "Resource": [
+        "arn:aws:s3:::acme-db-backups",
+        "arn:aws:s3:::acme-db-backups/*"
+      ],
+      "Condition": {
+        "Bool": {
+          "aws:SecureTransport": "false"
+        }
+      }
+    },
+    {
+      "Sid": "DenyTLSBelow12",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": "s3:*",
+      "Resource": [
+        "arn:aws:s3:::acme-db-backups",
+        "arn:aws:s3:::acme-db-backups/*"
+      ],
+      "Condition": {
+        "NumericLessThan": {
+          "s3:TlsVersion": "1.2"
+        }
+      }
+    },
+    {
+      "Sid": "DenyOverwrite",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": "s3:PutObject",
+      "Resource": "arn:aws:s3:::acme-db-backups/*",
+      "Condition": {
+        "ArnLike": {
+          "aws:PrincipalArn": "arn:aws:iam::123456789012:user/putonly/*"
+        },
+        "Bool": {
+          "s3:ObjectCreationOperation": "true"
+        },
+        "StringNotEquals": {
+          "s3:if-none-match": "*"
+        }
+      }
+    },
+    {
+      "Sid": "DenyOtherEncryption",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": "s3:PutObject",
+      "Resource": "arn:aws:s3:::acme-db-backups/*",
+      "Condition": {
+        "ArnLike": {
+          "aws:PrincipalArn": "arn:aws:iam::123456789012:user/putonly/*"
+        },
+        "Null": {
+          "s3:x-amz-server-side-encryption": "false"
+        },
+        "StringNotEquals": {
+          "s3:x-amz-server-side-encryption": "AES256"
+        }
+      }
+    },
+    {
+      "Sid": "DenyCustomerKeys",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": "s3:PutObject",
+      "Resource": "arn:aws:s3:::acme-db-backups/*",
+      "Condition": {
+        "ArnLike": {
+          "aws:PrincipalArn": "arn:aws:iam::123456789012:user/putonly/*"
+        },
+        "Null": {
+          "s3:x-amz-server-side-encryption-customer-algorithm": "false"
+        }
+      }
+    },
+    {
+      "Sid": "DenyReadDestroyEscalate",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": [
+        "s3:AllowVendedLogDeliveryForResource",
+        "s3:BypassGovernanceRetention",
+        "s3:CreateBucketMetadataTableConfiguration",
+        "s3:DeleteBucket",
+        "s3:DeleteBucketMetadataTableConfiguration",
+        "s3:DeleteBucketPolicy",
+        "s3:DeleteObject",
+        "s3:DeleteObjectTagging",
+        "s3:DeleteObjectVersion",
+        "s3:DeleteObjectVersionTagging",
+        "s3:GetBucketAcl",
+        "s3:GetBucketLogging",
+        "s3:GetBucketMetadataTableConfiguration",
+        "s3:GetBucketNotification",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketVersioning",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetInventoryConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:GetObjectAnnotation",
+        "s3:GetObjectAttributes",
+        "s3:GetObjectLegalHold",
+        "s3:GetObjectRetention",
+        "s3:GetObjectTagging",
+        "s3:GetObjectTorrent",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionAnnotation",
+        "s3:GetObjectVersionAnnotationForReplication",
+        "s3:GetObjectVersionAttributes",
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionTagging",
+        "s3:GetObjectVersionTorrent",
+        "s3:GetReplicationConfiguration",
+        "s3:InitiateReplication",
+        "s3:ListObjectAnnotations",
+        "s3:ListObjectVersionAnnotations",
+        "s3:ObjectOwnerOverrideToBucketOwner",
+        "s3:PauseReplication",
+        "s3:PutAnalyticsConfiguration",
+        "s3:PutBucketAbac",
+        "s3:PutBucketAcl",
+        "s3:PutBucketLogging",
+        "s3:PutBucketNotification",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketTagging",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketWebsite",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutIntelligentTieringConfiguration",
+        "s3:PutInventoryConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutObjectAcl",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionAcl",
+        "s3:PutObjectVersionTagging",
+        "s3:PutReplicationConfiguration",
+        "s3:ReplicateDelete",
+        "s3:ReplicateObject",
+        "s3:ReplicateTags",
+        "s3:RestoreObject",
+        "s3:TagResource",
+        "s3:UntagResource",
+        "s3:UpdateBucketMetadataAnnotationTableConfiguration",
+        "s3:UpdateBucketMetadataInventoryTableConfiguration",
+        "s3:UpdateBucketMetadataJournalTableConfiguration",
+        "s3:UpdateObjectEncryption"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-db-backups",
+        "arn:aws:s3:::acme-db-backups/*"
+      ],
+      "Condition": {
+        "ArnLike": {
+          "aws:PrincipalArn": "arn:aws:iam::123456789012:user/putonly/*"
+        }
+      }
+    }
+  ]
+}
+PUTONLY_EOF
+cat > putonly-user-policy.json <<'PUTONLY_EOF'
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "PutonlyLocateBucket",
+      "Effect": "Allow",
+      "Action": "s3:GetBucketLocation",
+      "Resource": "arn:aws:s3:::acme-db-backups"
+    },
+    {
+      "Sid": "PutonlyWriteBackups",
+      "Effect": "Allow",
+      "Action": [
+        "s3:AbortMultipartUpload",
+        "s3:PutObject"
+      ],
+      "Resource": "arn:aws:s3:::acme-db-backups/hosts/${aws:username}/*"
+    },
+    {
+      "Sid": "DenyReadDestroyEscalate",
+      "Effect": "Deny",
+      "Action": [
+        "s3:AllowVendedLogDeliveryForResource",
+        "s3:AssociateAccessGrantsIdentityCenter",
+        "s3:BypassGovernanceRetention",
+        "s3:CreateAccessGrant",
+        "s3:CreateAccessGrantsInstance",
+        "s3:CreateAccessGrantsLocation",
+        "s3:CreateAccessPoint",
+        "s3:CreateAccessPointForObjectLambda",
+        "s3:CreateBucketMetadataTableConfiguration",
+        "s3:CreateJob",
+        "s3:CreateMultiRegionAccessPoint",
+        "s3:DeleteAccessGrant",
+        "s3:DeleteAccessGrantsInstance",
+        "s3:DeleteAccessGrantsInstanceResourcePolicy",
+        "s3:DeleteAccessGrantsLocation",
+        "s3:DeleteAccessPoint",
+        "s3:DeleteAccessPointForObjectLambda",
+        "s3:DeleteAccessPointPolicy",
+        "s3:DeleteAccessPointPolicyForObjectLambda",
+        "s3:DeleteBucket",
+        "s3:DeleteBucketMetadataTableConfiguration",
+        "s3:DeleteBucketPolicy",
+        "s3:DeleteJobTagging",
+        "s3:DeleteMultiRegionAccessPoint",
+        "s3:DeleteObject",
+        "s3:DeleteObjectTagging",
+        "s3:DeleteObjectVersion",
+        "s3:DeleteObjectVersionTagging",
+        "s3:DissociateAccessGrantsIdentityCenter",
+        "s3:GetAccessGrant",
+        "s3:GetAccessGrantsInstance",
+        "s3:GetAccessGrantsInstanceForPrefix",
+        "s3:GetAccessGrantsInstanceResourcePolicy",
+        "s3:GetAccessGrantsLocation",
+        "s3:GetAccessPointPolicy",
+        "s3:GetAccessPointPolicyForObjectLambda",
+        "s3:GetAccessPointPolicyStatus",
+        "s3:GetAccessPointPolicyStatusForObjectLambda",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:GetBucketAcl",
+        "s3:GetBucketLogging",
+        "s3:GetBucketMetadataTableConfiguration",
+        "s3:GetBucketNotification",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketVersioning",
+        "s3:GetDataAccess",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetInventoryConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetMultiRegionAccessPointPolicy",
+        "s3:GetMultiRegionAccessPointPolicyStatus",
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:GetObjectAnnotation",
+        "s3:GetObjectAttributes",
+        "s3:GetObjectLegalHold",
+        "s3:GetObjectRetention",
+        "s3:GetObjectTagging",
+        "s3:GetObjectTorrent",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionAnnotation",
+        "s3:GetObjectVersionAnnotationForReplication",
+        "s3:GetObjectVersionAttributes",
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionTagging",
+        "s3:GetObjectVersionTorrent",
+        "s3:GetReplicationConfiguration",
+        "s3:InitiateReplication",
+        "s3:ListAccessGrants",
+        "s3:ListAccessGrantsLocations",
+        "s3:ListObjectAnnotations",
+        "s3:ListObjectVersionAnnotations",
+        "s3:ObjectOwnerOverrideToBucketOwner",
+        "s3:PauseReplication",
+        "s3:PutAccessGrantsInstanceResourcePolicy",
+        "s3:PutAccessPointConfigurationForObjectLambda",
+        "s3:PutAccessPointPolicy",
+        "s3:PutAccessPointPolicyForObjectLambda",
+        "s3:PutAccessPointPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock",
+        "s3:PutAnalyticsConfiguration",
+        "s3:PutBucketAbac",
+        "s3:PutBucketAcl",
+        "s3:PutBucketLogging",
+        "s3:PutBucketNotification",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketTagging",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketWebsite",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutIntelligentTieringConfiguration",
+        "s3:PutInventoryConfiguration",
+        "s3:PutJobTagging",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutMultiRegionAccessPointPolicy",
+        "s3:PutObjectAcl",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionAcl",
+        "s3:PutObjectVersionTagging",
+        "s3:PutReplicationConfiguration",
+        "s3:ReplicateDelete",
+        "s3:ReplicateObject",
+        "s3:ReplicateTags",
+        "s3:RestoreObject",
+        "s3:SubmitMultiRegionAccessPointRoutes",
+        "s3:TagResource",
+        "s3:UntagResource",
+        "s3:UpdateAccessGrantsLocation",
+        "s3:UpdateBucketMetadataAnnotationTableConfiguration",
+        "s3:UpdateBucketMetadataInventoryTableConfiguration",
+        "s3:UpdateBucketMetadataJournalTableConfiguration",
+        "s3:UpdateJobStatus",
+        "s3:UpdateObjectEncryption"
+      ],
+      "Resource": "*"
+    }
+  ]
+}
+PUTONLY_EOF
+cat > putonly-lifecycle.json <<'PUTONLY_EOF'
+{
+  "Rules": [
+    {
+      "ID": "putonly-expire",
+      "Status": "Enabled",
+      "Filter": {
+        "Prefix": "hosts/"
+      },
+      "Expiration": {
+        "Days": 90
+      }
+    },
+    {
+      "ID": "putonly-abort-incomplete-uploads",
+      "Status": "Enabled",
+      "Filter": {
+        "Prefix": "hosts/"
+      },
+      "AbortIncompleteMultipartUpload": {
+        "DaysAfterInitiation": 3
+      }
+    }
+  ]
+}
+PUTONLY_EOF
+
+# 1. The bucket. us-east-1 takes no LocationConstraint.
+if [ "$REGION" = us-east-1 ]; then
+  aws s3api create-bucket --bucket "$BUCKET" --region "$REGION"
+else
+  aws s3api create-bucket --bucket "$BUCKET" --region "$REGION" --create-bucket-configuration "LocationConstraint=$REGION"
+fi
+# Nothing in it is ever public, and ACLs play no part in access.
+aws s3api put-public-access-block --bucket "$BUCKET" --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+aws s3api put-bucket-ownership-controls --bucket "$BUCKET" --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'
+# Default encryption: what S3 applies to every upload, multipart parts included.
+aws s3api put-bucket-encryption --bucket "$BUCKET" --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
+# Retention: the backup key can delete nothing; these rules expire old backups.
+aws s3api put-bucket-lifecycle-configuration --bucket "$BUCKET" --lifecycle-configuration file://putonly-lifecycle.json
+
+# 2. The policy for the backup user: write-only, identity side.
+aws iam create-policy --policy-name "$POLICY_NAME" --policy-document file://putonly-user-policy.json \
+  --description 'putonly: write-only backups to s3://acme-db-backups/hosts/'
+
+# 3. The bucket policy. It names the account and the users' path, so no user
+#    has to exist yet.
+aws s3api put-bucket-policy --bucket "$BUCKET" --policy file://putonly-bucket-policy.json
+
+# 4. One user per host, under the path /putonly/: no console password (never run
+#    create-login-profile for it) and exactly one access key, written to NAME.key.
+#    Copy that file to the host's ~/.aws/credentials, then delete it here.
+add_host() {
+  aws iam create-user --user-name "$1" --path '/putonly/'
+  aws iam attach-user-policy --user-name "$1" --policy-arn "$POLICY_ARN"
+  test "$(aws iam list-access-keys --user-name "$1" --query 'length(AccessKeyMetadata)' --output text)" = 0
+  set +x
+  aws iam create-access-key --user-name "${1}" --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text |
+    { read -r id secret; printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$id" "$secret"; } >"${1}.key"
+  set -x
+}
+# add_host db1
+# add_host db2
