@@ -123,7 +123,15 @@ func (l LifecycleOptions) validate(lockDays int, fleet bool) []error {
 		jobs[e.Job] = true
 	}
 	if jobs[""] && len(jobs) > 1 {
-		add("--expire", "", "mixes one expiry for all backups with per-job expiries", "give either --expire DAYS, or one --expire JOB=DAYS per job")
+		var given []string
+		for _, e := range l.Expire {
+			if e.Job == "" {
+				given = append(given, strconv.Itoa(e.Days))
+			} else {
+				given = append(given, e.Job+"="+strconv.Itoa(e.Days))
+			}
+		}
+		add("--expire", strings.Join(given, " "), "mixes one expiry for all backups with per-job expiries", "give either --expire DAYS, or one --expire JOB=DAYS per job")
 	}
 	if d := l.AbortIncompleteDays; d < 0 || d > 7 {
 		add("--abort-incomplete", strconv.Itoa(d), "must be 1 to 7 days", "longer than your longest backup takes; e.g. --abort-incomplete 3")
