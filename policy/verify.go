@@ -192,29 +192,31 @@ var verResourceARNs = map[string]string{
 	"storagelensgroup":                 "arn:%s:s3:*:*:storage-lens-group/*",
 }
 
-// targets are the resources an action is checked on: the bucket, the
-// objects under the prefix, objects under the prefix through any access
-// point, every resource of another type, or (an action with no resource
-// type) the resource "*".
+// targets are the resources an action is checked on: the bucket and the
+// objects under the prefix for an action on buckets or objects; every
+// resource of its type for an account-level action (an access point, a
+// Batch Operations job: a grant of those reaches the bucket indirectly);
+// the resource "*" for an action without resource types. Requests through
+// access points are not evaluated (see assumptions).
 func (v *verifier) targets(a Action) []iam.Target {
 	bucketARN := "arn:" + v.partition + ":s3:::" + v.in.Bucket
 	var out []iam.Target
 	for _, r := range a.Resources {
-		switch r = strings.TrimSuffix(r, "*"); r {
+		switch strings.TrimSuffix(r, "*") {
 		case "bucket":
 			out = append(out, iam.Target{ARN: bucketARN})
 		case "object":
 			out = append(out, iam.Target{ARN: bucketARN + "/" + v.in.Prefix, Prefix: true})
-		case "accesspointobject":
-			// The prefix's own '*' or '?' become wildcards here, which only
-			// widens the target: sound both for Allow and for Deny.
-			out = append(out, iam.Target{ARN: "arn:" + v.partition + ":s3:*:*:accesspoint/*/object/" + v.in.Prefix, Prefix: true, Wild: true})
-		default:
-			if pat, ok := verResourceARNs[r]; ok {
-				out = append(out, iam.Target{ARN: fmt.Sprintf(pat, v.partition), Wild: true})
-			} else {
-				out = append(out, iam.Target{ARN: "*", Wild: true})
-			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, r := range a.Resources {
+		if pat, ok := verResourceARNs[strings.TrimSuffix(r, "*")]; ok {
+			out = append(out, iam.Target{ARN: fmt.Sprintf(pat, v.partition), Wild: true})
+		} else {
+			out = append(out, iam.Target{ARN: "*", Wild: true})
 		}
 	}
 	if len(out) == 0 {
@@ -380,7 +382,7 @@ func verWhy(d iam.Decision, t iam.Target) string {
 	for _, g := range d.Grants {
 		s := g.Label()
 		switch {
-		case g.Anonymous:
+		case g.Anonymous || verToAnyone(g.Statement):
 			s += " (to anyone, unsigned requests included)"
 		case g.Identity:
 			s += " (identity policy)"
@@ -397,6 +399,22 @@ func verWhy(d iam.Decision, t iam.Target) string {
 		parts = append(parts, "; "+verRefLabels(d.Partial)+" denies only some requests")
 	}
 	return strings.Join(parts, "") + ")"
+}
+
+// verToAnyone reports a statement whose Principal is "*" or {"AWS": "*"}.
+func verToAnyone(s *iam.Statement) bool {
+	if s.Principal == nil {
+		return false
+	}
+	if s.Principal.Any {
+		return true
+	}
+	for _, v := range s.Principal.Values["AWS"] {
+		if v == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 func verTrimDot(s string) string { return strings.TrimSuffix(s, ".") }

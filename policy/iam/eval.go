@@ -323,7 +323,7 @@ func actionMatches(s *Statement, action string) bool {
 	for _, a := range s.Actions {
 		// Action names are case-insensitive ("IAM JSON policy elements:
 		// Action").
-		if compile(a, false, nil).matchString(action, true) {
+		if globMatch(a, action, true) {
 			hit = true
 			break
 		}

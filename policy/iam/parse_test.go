@@ -123,3 +123,18 @@ func TestPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestGlobMatchAgreesWithOverlap(t *testing.T) {
+	pats := []string{"*", "s3:*", "s3:Get*", "s3:*Object", "s3:GetObjec?", "S3:GETOBJECT", "s3:*Obj*t*", "?", "", "**", "s3:G?t*V*n", "é?", "*é"}
+	strs := []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "", "a", "s3:", "éx", "xé", "é"}
+	for _, p := range pats {
+		for _, s := range strs {
+			for _, fold := range []bool{false, true} {
+				want := compile(p, false, nil).matchString(s, fold)
+				if got := globMatch(p, s, fold); got != want {
+					t.Errorf("globMatch(%q, %q, %v) = %v, overlap says %v", p, s, fold, got, want)
+				}
+			}
+		}
+	}
+}

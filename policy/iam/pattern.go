@@ -310,3 +310,50 @@ func arnMatch(pat pattern, arn string) Truth {
 	}
 	return True
 }
+
+// globMatch reports whether s matches the wildcard pattern pat ('*' any
+// run, '?' one character), without allocating: the hot path of action
+// matching. It is the classic two-cursor walk that backtracks only to the
+// last '*', O(len(pat)*len(s)) at worst. fold compares ASCII letters
+// case-insensitively (action names are ASCII).
+func globMatch(pat, s string, fold bool) bool {
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(s) {
+		if p < len(pat) {
+			switch c := pat[p]; {
+			case c == '*':
+				starP, starI = p, i
+				p++
+				continue
+			case c == '?':
+				_, size := utf8.DecodeRuneInString(s[i:])
+				p++
+				i += size
+				continue
+			case c == s[i] || fold && asciiLower(c) == asciiLower(s[i]):
+				p++
+				i++
+				continue
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		// Let the last star take one more character.
+		_, size := utf8.DecodeRuneInString(s[starI:])
+		starI += size
+		p, i = starP+1, starI
+	}
+	for p < len(pat) && pat[p] == '*' {
+		p++
+	}
+	return p == len(pat)
+}
+
+func asciiLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
