@@ -163,7 +163,7 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	log.Info("backup start", "job", job.Name, "cmd", strings.Join(redactArgv(job.Argv), " "),
+	log.Info("backup start", "job", job.Name, "cmd", strings.Join(RedactArgv(job.Argv), " "),
 		"object", "s3://"+job.Bucket+"/"+key)
 
 	src, err := startCommand(ctx, job.Argv, o.Env, log)

@@ -115,11 +115,11 @@ func (r *commandReader) Close() error {
 	return r.wait()
 }
 
-// redactArgv returns argv with values that look like passwords replaced, for
+// RedactArgv returns argv with values that look like passwords replaced, for
 // logs. A dump command should take its password from the environment or a
 // file (PGPASSFILE, ~/.my.cnf), but if one is on the command line it must not
 // reach the log.
-func redactArgv(argv []string) []string {
+func RedactArgv(argv []string) []string {
 	out := make([]string, len(argv))
 	redactNext := false
 	for i, a := range argv {

@@ -30,6 +30,7 @@ const usage = `putonly: encrypted, write-only database backups to S3
 Usage:
   putonly run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once
   putonly run --config FILE [--job NAME]     run every job in FILE (or one) once
+  putonly check --config FILE                validate a config and show what each job runs
   putonly version                            print version, commit, date and Go version
   putonly help [command]
 
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "run":
 		return runRun(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "putonly %s\ncommit %s\ndate %s\n%s %s/%s\n",
 			versionString(), orUnknown(commitString()), orUnknown(date), runtime.Version(), runtime.GOOS, runtime.GOARCH)

@@ -38,6 +38,9 @@ Examples:
       -- sh -c 'mysqldump --single-transaction shop'
   putonly run --config /etc/putonly/putonly.yaml --job shop
 
+Output: each completed object's s3:// URL on stdout, one per line; logs,
+the progress line and errors on stderr.
+
 Exit status: 0 every job uploaded; 1 a job failed (one line per job on
 stderr); 2 bad flags or config.
 
@@ -146,8 +149,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			"parts", res.Parts,
 			"duration", res.Duration.Round(time.Millisecond).String(),
 			"throughput", rate(res.BytesIn, res.Duration),
-			"checksum_crc64nvme_or_sha256", res.Checksum,
+			"checksum", res.Checksum,
 		)
+		// stdout carries only the completed objects, one per line, for
+		// scripts; everything else is on stderr.
+		fmt.Fprintf(stdout, "s3://%s/%s\n", res.Bucket, res.Key)
 	}
 	if len(failed) > 0 {
 		for _, l := range failed {

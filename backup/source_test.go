@@ -1,0 +1,79 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRedactArgv(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"mysqldump -psecret shop", "mysqldump -pREDACTED shop"},
+		{"mariadb-dump --password=secret shop", "mariadb-dump --password=REDACTED shop"},
+		{"tool --password secret x", "tool --password REDACTED x"},
+		{"mongodump --uri=mongodb://u:secret@h/db --archive", "mongodump --uri=mongodb://u:REDACTED@h/db --archive"},
+		{"pg_dump -p 5433 shop", "pg_dump -p 5433 shop"},
+	}
+	for _, tt := range tests {
+		got := strings.Join(RedactArgv(strings.Fields(tt.in)), " ")
+		if got != tt.want {
+			t.Errorf("RedactArgv(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestCommandReaderExitStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		argv    []string
+		wantOut string
+		wantErr bool
+	}{
+		{"ok", []string{"sh", "-c", "printf hello"}, "hello", false},
+		{"exit 1 after output", []string{"sh", "-c", "printf hello; exit 1"}, "hello", true},
+		{"killed", []string{"sh", "-c", "printf x; kill -9 $$"}, "x", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := startCommand(context.Background(), tt.argv, nil, quietLog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := io.ReadAll(r)
+			if string(out) != tt.wantOut {
+				t.Errorf("out = %q", out)
+			}
+			if tt.wantErr != (err != nil) || (err != nil && !errors.Is(err, ErrDumpFailed)) {
+				t.Errorf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := startCommand(context.Background(), []string{"/nonexistent/pg_dump"}, nil, quietLog()); err == nil {
+		t.Error("a missing binary started")
+	}
+}
+
+// TestCommandReaderCloseKillsGroup: Close stops a dump still running,
+// including the children of sh -c.
+func TestCommandReaderCloseKillsGroup(t *testing.T) {
+	r, err := startCommand(context.Background(), []string{"sh", "-c", "sleep 60 & sleep 60; wait"}, nil, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Close() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Close of a killed dump returned nil")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not stop the dump and its children")
+	}
+}
