@@ -113,6 +113,7 @@ func GenerateSetup(o GenerateOptions, commandLine string) ([]byte, error) {
 	w("POLICY_NAME='%s'\n", o.genPolicyName())
 	w("POLICY_ARN=\"arn:%s:iam::$ACCOUNT:policy/$POLICY_NAME\"\n\n", o.partition())
 
+	w("test -n \"$REGION\"\n")
 	w("# Refuse to run against the wrong account.\n")
 	w("test \"$(aws sts get-caller-identity --query Account --output text)\" = \"$ACCOUNT\"\n\n")
 
@@ -162,8 +163,11 @@ func GenerateSetup(o GenerateOptions, commandLine string) ([]byte, error) {
 		genWriteKey(w, "  ", "1")
 		w("  set -x\n")
 		w("}\n")
-		w("# add_host db1\n")
-		w("# add_host db2\n")
+		w("# The hosts named on the command line: sh setup.sh db1 db2. Add one later with\n")
+		w("# the commands of add_host.\n")
+		w("for host in \"$@\"; do\n")
+		w("  add_host \"$host\"\n")
+		w("done\n")
 		return []byte(b.String()), nil
 	}
 

@@ -14,6 +14,7 @@ REGION="${AWS_REGION:-$(aws configure get region)}"
 POLICY_NAME='putonly-acme-db-backups-fleet'
 POLICY_ARN="arn:aws:iam::$ACCOUNT:policy/$POLICY_NAME"
 
+test -n "$REGION"
 # Refuse to run against the wrong account.
 test "$(aws sts get-caller-identity --query Account --output text)" = "$ACCOUNT"
 
@@ -444,5 +445,8 @@ add_host() {
     { read -r id secret; printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$id" "$secret"; } >"${1}.key"
   set -x
 }
-# add_host db1
-# add_host db2
+# The hosts named on the command line: sh setup.sh db1 db2. Add one later with
+# the commands of add_host.
+for host in "$@"; do
+  add_host "$host"
+done

@@ -14,6 +14,7 @@ REGION="${AWS_REGION:-$(aws configure get region)}"
 POLICY_NAME='putonly-acme-db-backups-putonly-db1'
 POLICY_ARN="arn:aws:iam::$ACCOUNT:policy/$POLICY_NAME"
 
+test -n "$REGION"
 # Refuse to run against the wrong account.
 test "$(aws sts get-caller-identity --query Account --output text)" = "$ACCOUNT"
 
