@@ -85,7 +85,7 @@ var catClasses = map[string]catClass{
 	"GetBucketAbac":                                    {ClassOther, "shows whether tag-based access control is on; no object data leaves S3."},
 	"GetBucketAcl":                                     {ClassRead, "shows which accounts and groups may access the bucket."},
 	"GetBucketCORS":                                    {ClassOther, "shows browser cross-origin rules; no object data or defences leave S3."},
-	"GetBucketLocation":                                {ClassNeeded, "the SDK asks for the bucket's Region before the first upload, and putonly's self-test checks it."},
+	"GetBucketLocation":                                {ClassNeeded, "putonly asks for the bucket's Region when none is configured, as in the seed policy; it reveals only the Region."},
 	"GetBucketLogging":                                 {ClassRead, "shows whether and where access is logged, so an attacker knows what is watched."},
 	"GetBucketMetadataTableConfiguration":              {ClassRead, "shows whether and where writes and deletes are journaled, so an attacker knows what is watched."},
 	"GetBucketNotification":                            {ClassRead, "shows which functions and queues hear about new and deleted objects."},

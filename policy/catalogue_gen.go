@@ -534,7 +534,7 @@ var catActions = []Action{
 		ConditionKeys: []string{"s3:ResourceAccount", "s3:TlsVersion", "s3:authType", "s3:signatureAge", "s3:signatureversion", "s3:x-amz-content-sha256"},
 		Description:   "Grants permission to return the Region that an Amazon S3 bucket resides in",
 		Class:         ClassNeeded,
-		Reason:        "the SDK asks for the bucket's Region before the first upload, and putonly's self-test checks it.",
+		Reason:        "putonly asks for the bucket's Region when none is configured, as in the seed policy; it reveals only the Region.",
 	},
 	{
 		Name:          "s3:GetBucketLogging",

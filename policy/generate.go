@@ -86,9 +86,12 @@ func (o GenerateOptions) Validate() error {
 	case o.Fleet && !genFleetRE.MatchString(o.Principal):
 		add("--principal", o.Principal, "with --fleet, the principal is the IAM path of the backup users followed by /*",
 			"e.g. --principal arn:aws:iam::123456789012:user/putonly/* (create each host's user with --path /putonly/)")
-	case !o.Fleet && !genPrincipalRE.MatchString(o.Principal):
+	case !o.Fleet && (!genPrincipalRE.MatchString(o.Principal) || strings.ContainsAny(o.Principal, "*?$")):
 		msg := "not an IAM user ARN"
-		if strings.Contains(o.Principal, ":role/") {
+		switch {
+		case strings.HasSuffix(o.Principal, "/*"):
+			msg = "a path pattern: add --fleet for many users, or name one user"
+		case strings.Contains(o.Principal, ":role/"):
 			msg = "a role ARN: putonly's key belongs to an IAM user"
 		}
 		add("--principal", o.Principal, msg, "e.g. --principal arn:aws:iam::123456789012:user/putonly-db1")
@@ -104,7 +107,7 @@ func (o GenerateOptions) Validate() error {
 				"give the key's ARN: aws kms describe-key --key-id alias/NAME --query KeyMetadata.Arn")
 		case m == nil:
 			add("--kms-key", o.KMSKeyARN, "not a KMS key ARN", "e.g. --kms-key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-		case o.Region != "" && m[2] != o.Region && !strings.Contains(m[4], "mrk-"):
+		case o.Region != "" && m[2] != o.Region:
 			add("--kms-key", o.KMSKeyARN, fmt.Sprintf("the key is in %s but --region is %s: S3 uses only keys in the bucket's Region", m[2], o.Region),
 				"use a key in the bucket's Region")
 		}
