@@ -240,15 +240,22 @@ func verifySummary(res *policy.VerifyResult, strict bool) string {
 	}
 	switch res.Verdict {
 	case policy.VerdictFail:
-		return fmt.Sprintf("verdict: fail: the key can or might read, destroy or escalate (%d violations, %d warnings)", nv, nw)
+		return fmt.Sprintf("verdict: fail: the key can or might read, destroy or escalate (%s, %s)", verifyCount(nv, "violation"), verifyCount(nw, "warning"))
 	case policy.VerdictWarn:
-		s := fmt.Sprintf("verdict: warn: the key cannot read, destroy or escalate, but see the %d warnings", nw)
+		s := fmt.Sprintf("verdict: warn: the key cannot read, destroy or escalate, but see the %s", verifyCount(nw, "warning"))
 		if strict {
 			s += " (--strict: exit 1)"
 		}
 		return s
 	}
 	return "verdict: pass: the key cannot read, destroy or escalate"
+}
+
+func verifyCount(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 type verifyJSONReport struct {

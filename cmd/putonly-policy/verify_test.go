@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var verifyUpdate = flag.Bool("verify-update", false, "rewrite the stdout/stderr sections of testdata/verify/*.txt")
+
+// A verify script (testdata/verify/*.txt) is one run of the command:
+//
+//	# what it checks
+//	args: --bucket-policy testdata/verify/policies/bad.json --principal ...
+//	stdin: testdata/verify/policies/seed.json    (optional)
+//	exit: 1
+//	-- stdout --
+//	exact stdout
+//	-- stderr --
+//	exact stderr
+//
+// Arguments are split on spaces. A missing section is not checked;
+// -verify-update rewrites the sections present. The markdown report's date
+// and tool version are fixed while the scripts run.
+type verifyScript struct {
+	args     []string
+	stdin    string
+	exit     int
+	header   []string
+	sections map[string]string
+	order    []string
+}
+
+func parseVerifyScript(t *testing.T, data string) *verifyScript {
+	t.Helper()
+	s := &verifyScript{sections: map[string]string{}}
+	cur := ""
+	for _, line := range strings.SplitAfter(data, "\n") {
+		trimmed := strings.TrimRight(line, "\n")
+		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") {
+			cur = strings.TrimSuffix(strings.TrimPrefix(trimmed, "-- "), " --")
+			s.order = append(s.order, cur)
+			s.sections[cur] = ""
+			continue
+		}
+		if cur != "" {
+			s.sections[cur] += line
+			continue
+		}
+		if trimmed == "" {
+			continue
+		}
+		s.header = append(s.header, trimmed)
+		key, val, _ := strings.Cut(trimmed, ":")
+		val = strings.TrimSpace(val)
+		switch key {
+		case "args":
+			s.args = strings.Fields(val)
+		case "stdin":
+			s.stdin = val
+		case "exit":
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				t.Fatalf("exit: %v", err)
+			}
+			s.exit = n
+		default:
+			if !strings.HasPrefix(trimmed, "#") {
+				t.Fatalf("unknown line %q", trimmed)
+			}
+		}
+	}
+	return s
+}
+
+// verifyFixedClock fixes the markdown report's date and version.
+func verifyFixedClock(t *testing.T) {
+	t.Helper()
+	now, version := verifyNow, verifyVersion
+	verifyNow = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	verifyVersion = func() string { return "v0.0.0-test" }
+	t.Cleanup(func() { verifyNow, verifyVersion = now, version })
+}
+
+func runVerifyCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"verify"}, args...), bytes.NewReader(stdin), &out, &errb)
+	code = exitCode(err, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVerifyScripts(t *testing.T) {
+	verifyFixedClock(t)
+	files, err := filepath.Glob(filepath.Join("testdata", "verify", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := parseVerifyScript(t, string(data))
+			var stdin []byte
+			if s.stdin != "" {
+				if stdin, err = os.ReadFile(s.stdin); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, stdout, stderr := runVerifyCmd(t, stdin, s.args...)
+			got := map[string]string{"stdout": stdout, "stderr": stderr}
+			if *verifyUpdate {
+				var b strings.Builder
+				for _, h := range s.header {
+					b.WriteString(h + "\n")
+				}
+				for _, sec := range s.order {
+					fmt.Fprintf(&b, "-- %s --\n%s", sec, got[sec])
+				}
+				if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if code != s.exit {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, s.exit, stderr)
+			}
+			for _, sec := range s.order {
+				if !*verifyUpdate && got[sec] != s.sections[sec] {
+					t.Errorf("%s differs (go test ./cmd/putonly-policy -run VerifyScripts -verify-update rewrites it):\ngot:\n%s\nwant:\n%s", sec, got[sec], s.sections[sec])
+				}
+			}
+			if code != 2 && s.sections["stderr"] == "" && stderr != "" {
+				t.Errorf("unexpected stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+const (
+	verifyPrincipal = "arn:aws:iam::111122223333:user/putonly-db1"
+	verifyPolicies  = "testdata/verify/policies/"
+)
+
+// TestVerifyExitCodes runs the exit-code contract over each format.
+func TestVerifyExitCodes(t *testing.T) {
+	base := func(bucketPolicy string, extra ...string) []string {
+		return append([]string{"--bucket-policy", bucketPolicy, "--principal", verifyPrincipal, "--bucket", "acme-db-backups", "--prefix", "db1/"}, extra...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"hardened", base(verifyPolicies + "hardened.json"), 0},
+		{"hardened strict", base(verifyPolicies+"hardened.json", "--strict"), 0},
+		{"hardened with user policy", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-policy.json", "--strict"), 0},
+		{"seed warns", base(verifyPolicies + "seed.json"), 0},
+		{"seed strict", base(verifyPolicies+"seed.json", "--strict"), 1},
+		{"bad", base(verifyPolicies + "bad.json"), 1},
+		// The bucket policy cannot deny account-level actions (s3:CreateJob,
+		// s3:PutAccessPointPolicy): the generated user policy does.
+		{"broad identity policy", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-s3-all.json"), 1},
+		{"broad identity policy and the user policy", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-s3-all.json", "--identity-policy", verifyPolicies+"user-policy.json"), 0},
+		{"broad identity policy and the user policy, strict", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-s3-all.json", "--identity-policy", verifyPolicies+"user-policy.json", "--strict"), 1},
+		{"broad identity policy, seed", base(verifyPolicies+"seed.json", "--identity-policy", verifyPolicies+"user-s3-all.json"), 1},
+		{"cross-account, identity lacks reads", base(verifyPolicies+"cross-account-bucket.json", "--bucket-account", "444455556666", "--identity-policy", verifyPolicies+"user-policy.json"), 0},
+		{"cross-account, identity has reads", base(verifyPolicies+"cross-account-bucket.json", "--bucket-account", "444455556666", "--identity-policy", verifyPolicies+"user-s3-all.json"), 1},
+		{"duplicate key", base(verifyPolicies + "duplicate-key.json"), 2},
+		{"unknown element", base(verifyPolicies + "unknown-element.json"), 2},
+		{"missing file", base(verifyPolicies + "nope.json"), 2},
+		{"identity policy as bucket policy", base(verifyPolicies + "user-policy.json"), 2},
+		{"bucket policy as identity policy", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"seed.json"), 2},
+		{"no bucket policy", []string{"--principal", verifyPrincipal, "--bucket", "b"}, 2},
+		{"no principal", []string{"--bucket-policy", verifyPolicies + "seed.json", "--bucket", "b"}, 2},
+		{"no bucket", []string{"--bucket-policy", verifyPolicies + "seed.json", "--principal", verifyPrincipal}, 2},
+		{"bad principal", []string{"--bucket-policy", verifyPolicies + "seed.json", "--principal", "putonly-db1", "--bucket", "b"}, 2},
+		{"bad account", base(verifyPolicies+"seed.json", "--bucket-account", "12345"), 2},
+		{"bad format", base(verifyPolicies+"seed.json", "--format", "yaml"), 2},
+		{"unknown flag", base(verifyPolicies+"seed.json", "--output", "x"), 2},
+		{"stray argument", base(verifyPolicies+"seed.json", "extra"), 2},
+		{"stdin twice", base("-", "--identity-policy", "-"), 2},
+		{"help", []string{"--help"}, 0},
+	} {
+		for _, format := range []string{"text", "json", "markdown"} {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				args := append([]string{"--format", format}, tc.args...)
+				code, stdout, stderr := runVerifyCmd(t, []byte("{}"), args...)
+				if code != tc.want {
+					t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
+				}
+				if code == 2 && tc.name != "help" && !strings.HasPrefix(stderr, "putonly-policy: ") {
+					t.Errorf("exit 2 without a message: %q", stderr)
+				}
+				if code != 2 && tc.name != "help" && format == "json" {
+					var r verifyJSONReport
+					if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+						t.Fatalf("json output: %v\n%s", err, stdout)
+					}
+					if r.Exit != code {
+						t.Errorf("json exit %d, process exit %d", r.Exit, code)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestVerifyJSONFields: the findings carry exactly the documented fields.
+func TestVerifyJSONFields(t *testing.T) {
+	code, stdout, _ := runVerifyCmd(t, nil, "--bucket-policy", verifyPolicies+"bad.json", "--principal", verifyPrincipal, "--bucket", "acme-db-backups", "--prefix", "db1/", "--format", "json")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var r struct {
+		Verdict  string           `json:"verdict"`
+		Findings []map[string]any `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != "fail" || len(r.Findings) == 0 {
+		t.Fatalf("verdict %q, %d findings", r.Verdict, len(r.Findings))
+	}
+	for _, f := range r.Findings {
+		for _, k := range []string{"action", "effect", "statement", "reason", "severity"} {
+			if _, ok := f[k]; !ok {
+				t.Errorf("finding lacks %q: %v", k, f)
+			}
+		}
+		if len(f) != 5 {
+			t.Errorf("finding has extra fields: %v", f)
+		}
+	}
+}
+
+// TestVerifyHelpDocumentsEveryFlag: each flag is in --help with an example.
+func TestVerifyHelpDocumentsEveryFlag(t *testing.T) {
+	code, stdout, _ := runVerifyCmd(t, nil, "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"--bucket-policy", "--principal", "--bucket", "--prefix", "--identity-policy", "--bucket-account", "--format", "--strict"} {
+		if !strings.Contains(stdout, "  "+f+" ") {
+			t.Errorf("--help does not document %s", f)
+		}
+	}
+}
