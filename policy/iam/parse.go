@@ -134,7 +134,20 @@ func Parse(data []byte, kind Kind) (*Policy, error) {
 	return parse(data, kind, true)
 }
 
+// Size limits. S3 accepts bucket policies up to 20 KB and IAM managed
+// policies up to 6,144 characters ("Bucket policies for Amazon S3"; "IAM
+// and AWS STS quotas"); an ARN is at most 2,048 characters. The limits
+// here are well above those and keep the quadratic pattern comparisons
+// bounded on hostile input.
+const (
+	MaxDocumentBytes = 64 << 10
+	maxStringBytes   = 4096
+)
+
 func parse(data []byte, kind Kind, mayUnwrap bool) (*Policy, error) {
+	if len(data) > MaxDocumentBytes {
+		return nil, &ParseError{Msg: fmt.Sprintf("%d bytes: larger than any policy AWS accepts (this tool reads up to %d)", len(data), MaxDocumentBytes)}
+	}
 	root, err := decodeJSON(data)
 	if err != nil {
 		return nil, &ParseError{Msg: err.Error()}
@@ -315,6 +328,9 @@ func parseStatement(n *node, index int, kind Kind) (*Statement, error) {
 func stringList(n *node) ([]string, error) {
 	switch n.kind {
 	case kindString:
+		if len(n.str) > maxStringBytes {
+			return nil, fmt.Errorf("longer than %d bytes", maxStringBytes)
+		}
 		return []string{n.str}, nil
 	case kindArray:
 		if len(n.items) == 0 {
@@ -324,6 +340,9 @@ func stringList(n *node) ([]string, error) {
 		for i, it := range n.items {
 			if it.kind != kindString {
 				return nil, fmt.Errorf("item %d must be a string, not %s", i+1, it.kind)
+			}
+			if len(it.str) > maxStringBytes {
+				return nil, fmt.Errorf("item %d is longer than %d bytes", i+1, maxStringBytes)
 			}
 			out = append(out, it.str)
 		}
@@ -510,7 +529,7 @@ func scalarList(n *node) ([]string, error) {
 	scalar := func(it *node) (string, bool) {
 		switch it.kind {
 		case kindString, kindNumber, kindBool:
-			return it.str, true
+			return it.str, len(it.str) <= maxStringBytes
 		}
 		return "", false
 	}
@@ -518,7 +537,7 @@ func scalarList(n *node) ([]string, error) {
 		return []string{v}, nil
 	}
 	if n.kind != kindArray {
-		return nil, fmt.Errorf("must be a string, number, boolean or an array of them, not %s", n.kind)
+		return nil, fmt.Errorf("must be a string, number or boolean (of at most %d bytes) or an array of them, not %s", maxStringBytes, n.kind)
 	}
 	if len(n.items) == 0 {
 		return nil, fmt.Errorf("must not be an empty array")
@@ -527,7 +546,7 @@ func scalarList(n *node) ([]string, error) {
 	for i, it := range n.items {
 		v, ok := scalar(it)
 		if !ok {
-			return nil, fmt.Errorf("item %d must be a string, number or boolean, not %s", i+1, it.kind)
+			return nil, fmt.Errorf("item %d must be a string, number or boolean of at most %d bytes", i+1, maxStringBytes)
 		}
 		out = append(out, v)
 	}

@@ -75,6 +75,9 @@ func TestParseRejects(t *testing.T) {
 		{"array document", ResourceBased, `[]`, []string{"JSON object"}},
 		{"wrapper not string", ResourceBased, `{"Policy":{"Statement":[]}}`, []string{"Policy", "JSON string"}},
 		{"wrapper bad inner", ResourceBased, `{"Policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Effect\":\"Allow\"}]}"}`, []string{"statement 1", "Effect", "duplicate key"}},
+		{"huge document", ResourceBased, `{"Version":"2012-10-17","Id":"` + strings.Repeat("x", MaxDocumentBytes) + `","Statement":[]}`, []string{"larger than any policy"}},
+		{"huge resource", ResourceBased, doc(allowUser("s3:GetObject", "arn:aws:s3:::bk/"+strings.Repeat("x", 5000))), []string{"statement 1", "Resource", "longer than"}},
+		{"huge condition value", ResourceBased, doc(`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"s3:prefix":"` + strings.Repeat("x", 5000) + `"}}}`), []string{"Condition.StringLike.s3:prefix"}},
 		{"deep nesting", ResourceBased, strings.Repeat("[", 100) + strings.Repeat("]", 100), []string{"nested deeper"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
