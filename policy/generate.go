@@ -226,6 +226,18 @@ func (o GenerateOptions) writeARN() string {
 	return o.bucketARN() + "/" + o.Prefix + "*"
 }
 
+// listCondition confines s3:ListBucket to the keys the principal writes,
+// or is nil for the whole bucket.
+func (o GenerateOptions) listCondition() map[string]map[string]string {
+	switch {
+	case o.Fleet:
+		return map[string]map[string]string{"StringLike": {"s3:prefix": o.Prefix + "${aws:username}/*"}}
+	case o.Prefix != "":
+		return map[string]map[string]string{"StringLike": {"s3:prefix": o.Prefix + "*"}}
+	}
+	return nil
+}
+
 // genPolicy is an IAM policy document as generate writes it. Field order is
 // the order AWS's own examples use; Condition maps marshal with sorted keys,
 // so the output is stable.
@@ -306,17 +318,9 @@ func (o GenerateOptions) bucketPolicy() genPolicy {
 	if o.AllowList {
 		// The seed policy's ListBucket, confined to the prefix when there
 		// is one. It is a "list" action: the verifier warns about it.
-		c := genMerge(cond, nil)
-		if o.Prefix != "" || o.Fleet {
-			p := o.Prefix + "*"
-			if o.Fleet {
-				p = o.Prefix + "${aws:username}/*"
-			}
-			c = genMerge(cond, map[string]map[string]string{"StringLike": {"s3:prefix": p}})
-		}
 		st = append(st, genStatement{
 			Sid: "PutonlyListBackups", Effect: "Allow", Principal: who,
-			Action: "s3:ListBucket", Resource: bucket, Condition: c,
+			Action: "s3:ListBucket", Resource: bucket, Condition: genMerge(cond, o.listCondition()),
 		})
 	}
 	st = append(st, genStatement{
@@ -566,15 +570,9 @@ func (o GenerateOptions) userPolicy() genPolicy {
 		{Sid: "PutonlyLocateBucket", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: bucket},
 	}
 	if o.AllowList {
-		s := genStatement{Sid: "PutonlyListBackups", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket}
-		if o.Prefix != "" || o.Fleet {
-			p := o.Prefix + "*"
-			if o.Fleet {
-				p = o.Prefix + "${aws:username}/*"
-			}
-			s.Condition = map[string]map[string]string{"StringLike": {"s3:prefix": p}}
-		}
-		st = append(st, s)
+		st = append(st, genStatement{
+			Sid: "PutonlyListBackups", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket, Condition: o.listCondition(),
+		})
 	}
 	st = append(st, genStatement{
 		Sid: "PutonlyWriteBackups", Effect: "Allow",
