@@ -218,7 +218,10 @@ func TestNoDenyCoversNeeded(t *testing.T) {
 		o := tc.o
 		for _, p := range []genPolicy{o.bucketPolicy(), o.userPolicy()} {
 			for _, s := range p.Statement {
-				if s.Effect != "Deny" || len(s.Condition) > 0 && !(o.Fleet && len(s.Condition) == 1 && s.Condition["ArnLike"] != nil) {
+				// A fleet's Deny statements all carry the ArnLike that names
+				// the fleet; any other condition makes a statement conditional.
+				onlyFleet := len(s.Condition) == 1 && s.Condition["ArnLike"]["aws:PrincipalArn"] != ""
+				if s.Effect != "Deny" || len(s.Condition) > 0 && !onlyFleet {
 					continue
 				}
 				var acts []string

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 const genStubAWS = `#!/bin/sh
 printf '%s\n' "$*" >> "$AWS_LOG"
 case "$*" in
-"sts get-caller-identity"*) echo 123456789012 ;;
+"sts get-caller-identity"*) echo "${AWS_STUB_ACCOUNT:-123456789012}" ;;
 "configure get region") echo eu-west-1 ;;
 *list-access-keys*) echo 0 ;;
 *get-login-profile*) echo "NoSuchEntity" >&2; exit 254 ;;
@@ -25,6 +26,17 @@ esac
 // runSetup runs a generated set-up script with the stub aws in a fresh
 // directory and returns the directory and the logged aws calls.
 func runSetup(t *testing.T, script []byte, args ...string) (string, []string) {
+	t.Helper()
+	dir, calls, err := runSetupEnv(t, script, nil, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, calls
+}
+
+// runSetupEnv is runSetup with extra environment, returning the script's
+// failure instead of failing the test.
+func runSetupEnv(t *testing.T, script []byte, env []string, args ...string) (string, []string, error) {
 	t.Helper()
 	sh, err := exec.LookPath("sh")
 	if err != nil {
@@ -40,17 +52,36 @@ func runSetup(t *testing.T, script []byte, args ...string) (string, []string) {
 	log := filepath.Join(bin, "log")
 	cmd := exec.Command(sh, append([]string{"setup.sh"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "AWS_LOG=" + log}
+	cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "AWS_LOG=" + log}, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("setup.sh: %v\n%s", err, stderr.String())
+	runErr := cmd.Run()
+	if runErr != nil {
+		runErr = fmt.Errorf("setup.sh: %v\n%s", runErr, stderr.String())
 	}
 	calls, err := os.ReadFile(log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, strings.Split(strings.TrimSpace(string(calls)), "\n")
+	return dir, strings.Split(strings.TrimSpace(string(calls)), "\n"), runErr
+}
+
+// TestSetupScriptRefusesOtherAccount: credentials for another account stop
+// the script before it creates anything.
+func TestSetupScriptRefusesOtherAccount(t *testing.T) {
+	script, err := GenerateSetup(goldBase(), "putonly-policy generate --output setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, calls, err := runSetupEnv(t, script, []string{"AWS_STUB_ACCOUNT=999988887777"})
+	if err == nil {
+		t.Fatal("the script ran with credentials of another account")
+	}
+	for _, c := range calls {
+		if c != "configure get region" && !strings.HasPrefix(c, "sts get-caller-identity") {
+			t.Errorf("called aws %s before checking the account", c)
+		}
+	}
 }
 
 func TestSetupScriptRuns(t *testing.T) {
