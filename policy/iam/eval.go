@@ -276,6 +276,13 @@ func matchAWSPrincipal(v string, c Caller) pmatch {
 	if c.Type == "Anonymous" {
 		return pmNo
 	}
+	// An account id or root ARN names every principal of the account: "The
+	// account ARN and the shortened account ID behave the same way. Both
+	// delegate permissions to the account. Using the account ARN in the
+	// Principal element does not limit permissions to only the root user"
+	// ("AWS JSON policy elements: Principal", AWS account principals). An
+	// Allow then still needs the account's identity policies; a Deny
+	// applies to all of the account's principals.
 	if reAccount.MatchString(v) {
 		if v == c.Account {
 			return pmAccount
