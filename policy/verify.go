@@ -94,6 +94,12 @@ func Verify(in VerifyInput) (*VerifyResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("principal: %w", err)
 	}
+	if caller.Type == "Account" {
+		// The root user of the bucket's account can always change the
+		// bucket policy, and a root user elsewhere acts as its account:
+		// neither is a backup key.
+		return nil, fmt.Errorf("principal %q is an account root user; verify the IAM user (or role) that holds the backup key", in.Principal)
+	}
 	if in.Bucket == "" {
 		return nil, errors.New("bucket: required")
 	}
@@ -275,26 +281,24 @@ func (v *verifier) hardening(needed []string) []VerifyFinding {
 	}
 
 	// Encryption: required when an upload without the SSE header is denied,
-	// or when the policy pins the algorithm by denying at least one of the
-	// three (S3 User Guide, "Amazon S3 condition key examples": require
-	// server-side encryption). The header cannot be required without
-	// breaking multipart uploads (UploadPart does not carry it), so a policy
-	// that denies every other algorithm and leaves the absent header to the
-	// bucket's default encryption counts as requiring it.
+	// or when the policy pins one algorithm by denying the other two (S3
+	// User Guide, "Amazon S3 condition key examples": require server-side
+	// encryption). The header cannot be required without breaking multipart
+	// uploads (UploadPart does not carry it), so a policy that denies every
+	// other algorithm and leaves the absent header to the bucket's default
+	// encryption counts as requiring it.
 	const sse = "s3:x-amz-server-side-encryption"
-	unconstrained := true
-	var sseD iam.Decision
-	for _, val := range []iam.Value{iam.Absent, iam.Present("AES256"), iam.Present("aws:kms"), iam.Present("aws:kms:dsse")} {
-		d, ok := allows(iam.Context{}.With(sse, val))
-		if !ok {
-			unconstrained = false
-			break
+	if d, absentOK := allows(iam.Context{}.With(sse, iam.Absent)); absentOK {
+		var algos []string
+		for _, algo := range []string{"AES256", "aws:kms", "aws:kms:dsse"} {
+			if _, ok := allows(iam.Context{}.With(sse, iam.Present(algo))); ok {
+				algos = append(algos, algo)
+			}
 		}
-		sseD = d
-	}
-	if unconstrained {
-		out = append(out, VerifyFinding{Action: put.Name, Effect: verEffect(sseD.Access), Statement: verGrantLabels(sseD),
-			Severity: SeverityWarning, Reason: "SSE not required: uploads are allowed with any x-amz-server-side-encryption value or none; only the bucket's default encryption applies"})
+		if len(algos) > 1 {
+			out = append(out, VerifyFinding{Action: put.Name, Effect: verEffect(d.Access), Statement: verGrantLabels(d),
+				Severity: SeverityWarning, Reason: "SSE not required: uploads are allowed without an x-amz-server-side-encryption header and with any of " + strings.Join(algos, ", ") + "; only the bucket's default encryption applies"})
+		}
 	}
 	return out
 }

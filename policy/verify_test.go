@@ -120,6 +120,11 @@ func TestVerifyVerdicts(t *testing.T) {
 		{name: "SSE: Allow requires AES256", bucket: verDoc(verLocate, verNoHTTP, verNoRepl,
 			`{"Effect":"Allow","Principal":`+user+`,"Action":["s3:PutObject","s3:AbortMultipartUpload"],"Resource":"arn:aws:s3:::bk/*","Condition":{"StringEquals":{"s3:x-amz-server-side-encryption":"AES256"}}}`), verdict: VerdictPass},
 		{name: "SSE: no rule", bucket: verDoc(verLocate, verWrite, verNoHTTP, verNoRepl), verdict: VerdictWarn, has: []string{"~SSE not required"}},
+		{name: "SSE: only one algorithm denied", bucket: verDoc(verLocate, verWrite, verNoHTTP, verNoRepl,
+			`{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bk/*","Condition":{"StringEquals":{"s3:x-amz-server-side-encryption":"aws:kms:dsse"}}}`), verdict: VerdictWarn,
+			has: []string{"~with any of AES256, aws:kms;"}},
+		{name: "SSE: KMS pinned", bucket: verDoc(verLocate, verWrite, verNoHTTP, verNoRepl,
+			`{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bk/*","Condition":{"Null":{"s3:x-amz-server-side-encryption":"false"},"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}}`), verdict: VerdictPass},
 		{name: "2012 variable", prefix: &backupPrefix, bucket: verHardenedWith(verAllow(user, `"s3:GetObject"`, "arn:aws:s3:::bk/${aws:username}/*")), verdict: VerdictFail},
 		{name: "2008 variable is literal", prefix: &backupPrefix, bucket: `{"Version":"2008-10-17","Statement":[` + strings.Join(append(append([]string{}, verHardened...), verAllow(user, `"s3:GetObject"`, "arn:aws:s3:::bk/${aws:username}/*")), ",") + `]}`, verdict: VerdictPass,
 			has: []string{"info s3:PutObject"}, hasNot: []string{"s3:GetObject"}},
@@ -200,6 +205,7 @@ func TestVerifyArguments(t *testing.T) {
 		{Principal: "111122223333", Bucket: "bk"},
 		{Principal: verUser},
 		{Principal: verUser, Bucket: "arn:aws:s3:::bk"},
+		{Principal: "arn:aws:iam::111122223333:root", Bucket: "bk"},
 	} {
 		if _, err := Verify(in); err == nil {
 			t.Errorf("Verify(%+v) = nil error", in)
