@@ -46,7 +46,7 @@ func BenchmarkProduce(b *testing.B) {
 			var out int64
 			for i := 0; i < b.N; i++ {
 				cw := &countingWriter{w: io.Discard, n: new(atomic.Int64)}
-				if err := produce(bytes.NewReader(data), cw, job); err != nil {
+				if err := produce(bytes.NewReader(data), cw, job, new(atomic.Int64)); err != nil {
 					b.Fatal(err)
 				}
 				out = cw.n.Load()

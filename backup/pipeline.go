@@ -2,6 +2,8 @@ package backup
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -99,9 +101,10 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 
 // Progress counts the bytes of a running job; safe to read concurrently.
 type Progress struct {
-	In   atomic.Int64 // plaintext read from the dump
-	Out  atomic.Int64 // ciphertext produced
-	Sent atomic.Int64 // ciphertext accepted by S3
+	In         atomic.Int64 // plaintext read from the dump
+	Compressed atomic.Int64 // after zstd, before age
+	Out        atomic.Int64 // ciphertext produced
+	Sent       atomic.Int64 // ciphertext accepted by S3
 }
 
 // Result describes a completed backup.
@@ -114,6 +117,8 @@ type Result struct {
 	Parts    int
 	Checksum string // the checksum S3 verified, base64
 	Duration time.Duration
+	// Manifest is what was written next to the object (Key + ManifestSuffix).
+	Manifest *Manifest
 }
 
 // Ratio is plaintext / object size.
@@ -174,8 +179,10 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 
 	pr, pw := io.Pipe()
 	produced := make(chan error, 1)
+	plainHash := sha256.New()
 	go func() {
-		err := produce(&countingReader{r: src, n: &prog.In}, &countingWriter{w: pw, n: &prog.Out}, job)
+		in := io.TeeReader(&countingReader{r: src, n: &prog.In}, plainHash)
+		err := produce(in, &countingWriter{w: pw, n: &prog.Out}, job, &prog.Compressed)
 		pw.CloseWithError(err) // nil: the uploader sees io.EOF and completes
 		produced <- err
 	}()
@@ -205,10 +212,27 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		// Cannot happen: the upload completes only on a clean EOF.
 		return Result{}, fmt.Errorf("job %s: %w", job.Name, perr)
 	}
+	end := now()
+	m := &Manifest{
+		Format: 1, Tool: "putonly", Version: Version, Job: job.Name, Host: hostname(),
+		Bucket: job.Bucket, Key: key, Source: RedactArgv(job.Argv), DumpExitStatus: 0,
+		Start: start.UTC(), End: end.UTC(),
+		PlaintextSize: prog.In.Load(), PlaintextSHA256: hex.EncodeToString(plainHash.Sum(nil)),
+		Compression: compressionName(job.Compression), CompressedSize: prog.Compressed.Load(),
+		Encryption: "age", RecipientTypes: job.Recipient.Types(),
+		CiphertextSize: res.Size, Parts: res.Parts,
+		ChecksumAlgorithm: job.Checksum, ChecksumType: checksumType(job.Checksum, res.Parts), Checksum: res.Checksum,
+		SSE: job.SSE,
+	}
 	r := Result{
 		Job: job.Name, Bucket: job.Bucket, Key: key,
 		BytesIn: prog.In.Load(), BytesOut: res.Size, Parts: res.Parts,
-		Checksum: res.Checksum, Duration: now().Sub(start),
+		Checksum: res.Checksum, Duration: end.Sub(start), Manifest: m,
+	}
+	// The backup is complete and safe; without its manifest a restore
+	// cannot verify the plaintext, so the job still reports failure.
+	if err := putManifest(ctx, api, job, m); err != nil {
+		return r, fmt.Errorf("job %s: backup s3://%s/%s is stored, but its %w", job.Name, job.Bucket, key, err)
 	}
 	return r, nil
 }
@@ -216,12 +240,12 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 // produce copies the dump through zstd and age into dst. It closes the
 // stages (flushing them) only when the dump ended cleanly, so a failed dump
 // never yields a well-formed age stream.
-func produce(src io.Reader, dst io.Writer, job *Job) error {
+func produce(src io.Reader, dst io.Writer, job *Job, compressed *atomic.Int64) error {
 	enc, err := newEncryptor(dst, job.Recipient)
 	if err != nil {
 		return err
 	}
-	comp, err := newCompressor(enc, job.Compression, job.CompressionConcurrency)
+	comp, err := newCompressor(&countingWriter{w: enc, n: compressed}, job.Compression, job.CompressionConcurrency)
 	if err != nil {
 		return err
 	}
@@ -243,20 +267,36 @@ func produce(src io.Reader, dst io.Writer, job *Job) error {
 // objectMetadata names the tool version, the layers and the recipients' key
 // types (not the keys), so a restorer knows what it needs.
 func objectMetadata(job *Job) map[string]string {
-	comp := "zstd-" + job.Compression
-	if job.Compression == "none" {
-		comp = "none"
-	}
-	host, _ := os.Hostname()
 	return map[string]string{
 		"putonly-version":         Version,
 		"putonly-job":             job.Name,
-		"putonly-compression":     comp,
+		"putonly-compression":     compressionName(job.Compression),
 		"putonly-encryption":      "age",
 		"putonly-recipient-types": strings.Join(job.Recipient.Types(), ","),
-		"putonly-host":            host,
+		"putonly-host":            hostname(),
 	}
 }
+
+func compressionName(level string) string {
+	if level == "none" {
+		return "none"
+	}
+	return "zstd-" + level
+}
+
+func checksumType(alg string, parts int) string {
+	if alg == "SHA256" && parts > 0 {
+		return "COMPOSITE"
+	}
+	return "FULL_OBJECT"
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+type atomicCounter struct{ atomic.Int64 }
 
 // copyLarge copies src to dst in writes of 1 MiB. A pipe hands out at most
 // 64 KiB per read; the compressor works best on large blocks, so reads are

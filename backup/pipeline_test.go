@@ -3,6 +3,8 @@ package backup
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -229,5 +231,44 @@ func TestRunStockToolsRestore(t *testing.T) {
 	}
 	if !bytes.Equal(out, data) {
 		t.Fatalf("stock tools restored %d bytes, want %d identical", len(out), len(data))
+	}
+}
+
+// TestRunWritesManifest: next to each backup, an encrypted manifest records
+// the plaintext's size and SHA-256, the sizes and the checksum S3 verified.
+func TestRunWritesManifest(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	id, _ := age.GenerateX25519Identity()
+	data := compressible(minPartSize + 3)
+	job := testJob(t, s, id, "cat", writeFile(t, data))
+	res, err := Run(context.Background(), backupClient(s, s.Endpoint, 3), job, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(bytes.NewReader(s3test.Get(t, s, res.Key+ManifestSuffix)), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if m.PlaintextSHA256 != hex.EncodeToString(sum[:]) || m.PlaintextSize != int64(len(data)) {
+		t.Errorf("manifest plaintext %d %s, want %d %x", m.PlaintextSize, m.PlaintextSHA256, len(data), sum)
+	}
+	ct := s3test.Get(t, s, res.Key)
+	if m.CiphertextSize != int64(len(ct)) || m.Key != res.Key || m.Job != "test" || m.Checksum != res.Checksum || m.ChecksumType != "FULL_OBJECT" {
+		t.Errorf("manifest = %+v (object %d bytes)", m, len(ct))
+	}
+	if m.CompressedSize <= 0 || m.CompressedSize >= m.PlaintextSize || m.CompressedSize >= m.CiphertextSize {
+		t.Errorf("compressed size %d (plain %d, cipher %d)", m.CompressedSize, m.PlaintextSize, m.CiphertextSize)
+	}
+	if strings.Join(m.Source, " ") != "cat "+job.Argv[1] || m.DumpExitStatus != 0 {
+		t.Errorf("source %v exit %d", m.Source, m.DumpExitStatus)
+	}
+	// Encrypted: the manifest names the source, which is nobody else's business.
+	if bytes.Contains(s3test.Get(t, s, res.Key+ManifestSuffix), []byte("plaintext_sha256")) {
+		t.Error("manifest stored in the clear")
+	}
+	other, _ := age.GenerateX25519Identity()
+	if _, err := ReadManifest(bytes.NewReader(s3test.Get(t, s, res.Key+ManifestSuffix)), other); err == nil {
+		t.Error("a wrong identity read the manifest")
 	}
 }

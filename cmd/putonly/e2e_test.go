@@ -297,8 +297,9 @@ func TestE2ECommandLine(t *testing.T) {
 		t.Fatalf("typo config: exit %d\n%s", code, stderr)
 	}
 
-	// Only "backup complete" objects exist: the failed runs left nothing.
-	if keys := s3test.Keys(t, e.s); len(keys) != 1 {
+	// Only the completed backup and its manifest exist: the failed runs
+	// left nothing.
+	if keys := s3test.Keys(t, e.s); len(keys) != 2 || keys[1] != keys[0]+".manifest.json.age" {
 		t.Fatalf("objects in the bucket: %v", keys)
 	}
 	if ups := s3test.PendingUploads(t, e.s); len(ups) != 0 {

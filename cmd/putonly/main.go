@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -25,21 +26,51 @@ var (
 	date    = ""
 )
 
-const usage = `putonly: encrypted, write-only database backups to S3
+// command is one subcommand. Each lives in its own file and registers itself
+// in init, so adding one touches no other file.
+type command struct {
+	name    string
+	summary string // one line for the usage, after "putonly NAME"
+	order   int    // position in the usage
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
 
-Usage:
-  putonly run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once
-  putonly run --config FILE [--job NAME]     run every job in FILE (or one) once
-  putonly check --config FILE                validate a config and show what each job runs
-  putonly version                            print version, commit, date and Go version
-  putonly help [command]
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+func init() {
+	register(&command{name: "run", order: 10, summary: "run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once\n  putonly run --config FILE [--job NAME]     run every job in FILE (or one) once", run: runRun})
+	register(&command{name: "check", order: 20, summary: "check --config FILE                validate a config and show what each job runs", run: runCheck})
+	register(&command{name: "version", order: 1000, summary: "version                            print version, commit, date and Go version", run: runVersion})
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("putonly: encrypted, write-only database backups to S3\n\nUsage:\n")
+	list := make([]*command, 0, len(commands))
+	for _, c := range commands {
+		list = append(list, c)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].order != list[j].order {
+			return list[i].order < list[j].order
+		}
+		return list[i].name < list[j].name
+	})
+	for _, c := range list {
+		fmt.Fprintf(&b, "  putonly %s\n", c.summary)
+	}
+	b.WriteString(`  putonly help [command]
 
 'run' exits 0 when every job uploaded and 1 otherwise, with one line per
 failed job on stderr. It needs only s3:PutObject (and s3:AbortMultipartUpload
 to clean up a failed upload); it never reads, lists or deletes.
 
-Run 'putonly run --help' for every flag.
-`
+Run 'putonly COMMAND --help' for the flags of a command.
+`)
+	return b.String()
+}
 
 // exitError carries an exit code; main prints err (if any) and exits.
 type exitError struct {
@@ -90,27 +121,30 @@ func exitCode(err error, stderr io.Writer) int {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	backup.Version = versionString()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return &exitError{code: 2}
 	}
 	switch args[0] {
-	case "run":
-		return runRun(ctx, args[1:], stdout, stderr)
-	case "check":
-		return runCheck(ctx, args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintf(stdout, "putonly %s\ncommit %s\ndate %s\n%s %s/%s\n",
-			versionString(), orUnknown(commitString()), orUnknown(date), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return nil
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
 		}
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
+	case "--version":
+		return runVersion(ctx, nil, stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
+	if c, ok := commands[args[0]]; ok {
+		return c.run(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage())
 	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "putonly %s\ncommit %s\ndate %s\n%s %s/%s\n",
+		versionString(), orUnknown(commitString()), orUnknown(date), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
 }
 
 func versionString() string {
