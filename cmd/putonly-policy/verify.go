@@ -39,9 +39,11 @@ Options:
   --bucket NAME            the bucket, e.g. --bucket acme-db-backups
   --prefix P               the key prefix of the backups (default: the whole bucket)
                            e.g. --prefix db1/
-  --identity-policy FILE   a policy attached to the user or its groups; repeat for
-                           each (- reads stdin). Without any, the user is assumed to
-                           have none. e.g. --identity-policy user-policy.json
+  --identity-policy FILE ...
+                           the policies attached to the user and its groups, one or
+                           more files (or repeat the flag; - reads stdin). Without
+                           any, the user is assumed to have none.
+                           e.g. --identity-policy user-policy.json group-ops.json
   --bucket-account ID      the account that owns the bucket (default: the
                            principal's); another account means both sides must allow
                            e.g. --bucket-account 210987654321
@@ -99,7 +101,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&bucketAccount, "bucket-account", "", "")
 	fs.StringVar(&format, "format", format, "")
 	fs.BoolVar(&strict, "strict", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(verifyExpandIdentity(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, verifyUsage)
 			return nil
@@ -194,6 +196,32 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// verifyExpandIdentity lets --identity-policy take several files, as the
+// synopsis writes it (--identity-policy a.json b.json), as well as the flag
+// repeated: the files after it up to the next flag become one flag each.
+func verifyExpandIdentity(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		out = append(out, a)
+		if a == "--" {
+			return append(out, args[i+1:]...)
+		}
+		if a != "--identity-policy" && a != "-identity-policy" {
+			continue
+		}
+		if i+1 < len(args) {
+			out = append(out, args[i+1])
+			i++
+		}
+		for i+1 < len(args) && (args[i+1] == "-" || !strings.HasPrefix(args[i+1], "-")) {
+			out = append(out, a, args[i+1])
+			i++
+		}
+	}
+	return out
 }
 
 func verifyUsageError(format string, args ...any) error {

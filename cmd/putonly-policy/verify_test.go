@@ -189,6 +189,9 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"unknown flag", base(verifyPolicies+"seed.json", "--output", "x"), 2},
 		{"stray argument", base(verifyPolicies+"seed.json", "extra"), 2},
 		{"stdin twice", base("-", "--identity-policy", "-"), 2},
+		{"identity policies after one flag", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-s3-all.json", verifyPolicies+"user-policy.json", "--strict"), 1},
+		{"identity policies after one flag, last", append([]string{"--strict"}, base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-s3-all.json", verifyPolicies+"user-policy.json")...), 1},
+		{"identity policy missing file after one flag", base(verifyPolicies+"hardened.json", "--identity-policy", verifyPolicies+"user-policy.json", "nope.json"), 2},
 		{"help", []string{"--help"}, 0},
 	} {
 		for _, format := range []string{"text", "json", "markdown"} {
@@ -250,7 +253,7 @@ func TestVerifyHelpDocumentsEveryFlag(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, f := range []string{"--bucket-policy", "--principal", "--bucket", "--prefix", "--identity-policy", "--bucket-account", "--format", "--strict"} {
-		if !strings.Contains(stdout, "  "+f+" ") {
+		if !strings.Contains(stdout, "\n  "+f+" ") {
 			t.Errorf("--help does not document %s", f)
 		}
 	}
@@ -270,5 +273,20 @@ func TestVerifyDocsExample(t *testing.T) {
 	want := parseVerifyScript(t, string(script)).sections["stdout"]
 	if want == "" || !strings.Contains(string(doc), "\n"+want+"$ echo $?\n1\n") {
 		t.Errorf("docs/verify.md does not show the output of readme-bad.txt:\n%s", want)
+	}
+}
+
+func TestVerifyExpandIdentity(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"--identity-policy a b --strict", "--identity-policy a --identity-policy b --strict"},
+		{"--identity-policy a --identity-policy b", "--identity-policy a --identity-policy b"},
+		{"--identity-policy - a", "--identity-policy - --identity-policy a"},
+		{"--identity-policy=a b", "--identity-policy=a b"},
+		{"--strict --identity-policy a", "--strict --identity-policy a"},
+		{"--identity-policy", "--identity-policy"},
+	} {
+		if got := strings.Join(verifyExpandIdentity(strings.Fields(tc.in)), " "); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
