@@ -403,8 +403,12 @@ func (e *Evaluator) policies() []*Policy {
 
 func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
 	ctx := c.keys(req.Context)
-	ctx = ctx.With("aws:ResourceAccount", Present(e.ResourceAccount))
-	ctx = ctx.With("s3:ResourceAccount", Present(e.ResourceAccount))
+	if !req.Target.Wild {
+		// The resource's owner is known for a concrete resource; a
+		// wildcard target (every access point of any account) has none.
+		ctx = ctx.With("aws:ResourceAccount", Present(e.ResourceAccount))
+		ctx = ctx.With("s3:ResourceAccount", Present(e.ResourceAccount))
+	}
 	target := req.Target.pattern()
 	var d Decision
 
