@@ -1,0 +1,64 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText prints the report as a table (probe, actions, expected, got,
+// verdict, severity) followed by what to fix, one entry per violation,
+// warning or unknown, and the verdict.
+func (r *ProbeReport) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "self-test of s3://%s/%s (canaries under %s)\n\n", r.Bucket, r.Prefix, r.Canary)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROBE\tACTIONS\tEXPECTED\tGOT\tVERDICT\tRESULT")
+	for _, p := range r.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Probe, strings.Join(p.Actions, ","), p.Expected, p.Got, p.Verdict, p.Severity)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, p := range r.Results {
+		switch p.Severity {
+		case SeverityViolation:
+			if p.Expected == ProbeAllowed {
+				fmt.Fprintf(w, "\nFAIL %s: refused (%s): the key cannot write backups\n", p.Probe, p.Got)
+			} else {
+				fmt.Fprintf(w, "\nFAIL %s: allowed (%s): the key has %s (%s)\n", p.Probe, p.Got, strings.Join(p.Actions, " or "), p.Class)
+			}
+		case SeverityWarning:
+			fmt.Fprintf(w, "\nWARN %s: %s (%s)\n", p.Probe, p.Verdict, p.Got)
+		case SeverityUnknown:
+			fmt.Fprintf(w, "\n???? %s: could not tell (%s)\n", p.Probe, p.Got)
+		case SeverityInfo:
+			fmt.Fprintf(w, "\nINFO %s: %s\n", p.Probe, p.Note)
+			continue
+		default:
+			continue
+		}
+		if p.Note != "" {
+			fmt.Fprintf(w, "     %s\n", p.Note)
+		}
+		if p.Fix != "" {
+			fmt.Fprintf(w, "     fix: %s\n", p.Fix)
+		}
+	}
+	v := r.Verdict()
+	fmt.Fprintf(w, "\nverdict: %s (%d violation(s), %d warning(s), %d could not tell)\n", v,
+		len(r.Violations()), len(r.Warnings()), len(r.Unknown()))
+	return nil
+}
+
+// WriteJSON prints the report as one JSON document, with the verdict.
+func (r *ProbeReport) WriteJSON(w io.Writer) error {
+	doc := struct {
+		Verdict string `json:"verdict"`
+		*ProbeReport
+	}{r.Verdict(), r}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
