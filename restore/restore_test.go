@@ -43,6 +43,12 @@ func newFixture(t *testing.T) *fixture {
 // backup runs a real backup of data with the backup key and returns its key.
 func (f *fixture) backup(t *testing.T, job string, data []byte, compression string) string {
 	t.Helper()
+	return f.backupAt(t, job, data, compression, time.Time{})
+}
+
+// backupAt is backup with the clock set to at (for the key's time).
+func (f *fixture) backupAt(t *testing.T, job string, data []byte, compression string, at time.Time) string {
+	t.Helper()
 	src := filepath.Join(t.TempDir(), "dump")
 	if err := os.WriteFile(src, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -56,7 +62,11 @@ func (f *fixture) backup(t *testing.T, job string, data []byte, compression stri
 		Recipient: rec, Compression: compression, SSE: "AES256", Checksum: "CRC64NVME",
 		PartSize: partSize, UploadConcurrency: 2, Timeout: time.Minute,
 	}
-	res, err := backup.Run(context.Background(), f.s.Client(f.s.Backup), j, backup.RunOptions{})
+	o := backup.RunOptions{}
+	if !at.IsZero() {
+		o.Now = func() time.Time { return at }
+	}
+	res, err := backup.Run(context.Background(), f.s.Client(f.s.Backup), j, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,9 +311,9 @@ func TestListAndLatest(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	var keys []string
+	t0 := time.Now().Add(-time.Hour)
 	for i := range 3 {
-		keys = append(keys, f.backup(t, "shop", compressible(1000*(i+1)), "default"))
-		time.Sleep(1100 * time.Millisecond) // keys carry seconds
+		keys = append(keys, f.backupAt(t, "shop", compressible(1000*(i+1)), "default", t0.Add(time.Duration(i)*time.Minute)))
 	}
 	f.backup(t, "wiki", []byte("x"), "none")
 	f.put(t, "db1/README.txt", []byte("not a backup"))
