@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -341,4 +342,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// MemoryEstimate is the memory a job needs at the base part size: the part
+// buffers (uploading plus the one being filled), the zstd encoder's
+// in-flight blocks and history, and a fixed allowance for the SDK, age and
+// the runtime.
+func MemoryEstimate(j *Job) int64 {
+	const fixed = 48 << 20
+	workers := int64(j.CompressionConcurrency)
+	if workers <= 0 {
+		workers = int64(runtime.GOMAXPROCS(0))
+	}
+	zstdMem := int64(0)
+	if j.Compression != "none" {
+		zstdMem = workers * (8 << 20) // window + block buffers per worker, level ≤ better
+	}
+	return fixed + j.PartSize*int64(j.UploadConcurrency+1) + zstdMem
 }

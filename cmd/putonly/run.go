@@ -66,6 +66,8 @@ type runFlags struct {
 
 	logFormat string
 	progress  string
+
+	allowReadableKey bool // upload even if the self-test finds the key can read or delete
 }
 
 type stringList []string
@@ -97,6 +99,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, JSON otherwise), text, json")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
+	fs.BoolVar(&f.allowReadableKey, "allow-readable-key", false, "upload even if the self-test finds that the key can read or delete backups (a warning on every run)")
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -127,6 +130,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if ctx, err = withKeyGate(ctx, f.config, f.allowReadableKey); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	setMemoryLimit(jobs)
 
 	var failed []string
 	for _, job := range jobs {
@@ -167,6 +174,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func runJob(ctx context.Context, job *backup.Job, log *slog.Logger, progressMode string, stderr io.Writer) (backup.Result, error) {
 	client, err := backup.NewS3Client(ctx, job.Client)
 	if err != nil {
+		return backup.Result{}, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	// Before the first upload: refuse a key that can read or delete (selftest_gate.go).
+	if err := checkKey(ctx, client, job, log); err != nil {
 		return backup.Result{}, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	prog := &backup.Progress{}
