@@ -279,7 +279,9 @@ func (p *prober) run(ctx context.Context) {
 	// 2. Reads of the canary: object data or metadata leaving S3.
 	canary := func() *string { return aws.String(p.canary) }
 	p.do(ctx, probe{name: "GetObject canary", op: "GetObject", expect: ProbeRefused, needsCanary: true,
-		call: func(ctx context.Context) error { return getObject(ctx, p.api, &s3.GetObjectInput{Bucket: bucket, Key: canary()}) }})
+		call: func(ctx context.Context) error {
+			return getObject(ctx, p.api, &s3.GetObjectInput{Bucket: bucket, Key: canary()})
+		}})
 	p.do(ctx, probe{name: "GetObject canary, range bytes=0-0", op: "GetObject", expect: ProbeRefused, needsCanary: true,
 		call: func(ctx context.Context) error {
 			return getObject(ctx, p.api, &s3.GetObjectInput{Bucket: bucket, Key: canary(), Range: aws.String("bytes=0-0")})
@@ -528,7 +530,7 @@ func oracleNote(verdict, got string) string {
 	case strings.HasPrefix(got, "404"):
 		return "a missing key answers 404, an existing one 403 or 200: the key can tell which objects exist (usually s3:ListBucket)"
 	case verdict == ProbeRefused:
-		return "a missing key answers 403 like any other: the key cannot tell which objects exist"
+		return "a missing key answers 403 like an existing one: reads cannot tell which objects exist (a write with If-None-Match can, by design: 412 means the name is taken; backup names carry a random part)"
 	case verdict == ProbeAllowed:
 		return "the key read a key that was never written: S3 answered with data"
 	}
