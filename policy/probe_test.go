@@ -32,7 +32,9 @@ type probeUser struct {
 	strictExit int
 }
 
-func objects(bucket, prefix string) []string { return []string{"arn:aws:s3:::" + bucket + "/" + prefix + "*"} }
+func objects(bucket, prefix string) []string {
+	return []string{"arn:aws:s3:::" + bucket + "/" + prefix + "*"}
+}
 
 // probeMatrix is the over-privileged users of the issue, and the good one.
 // versitygw evaluates neither s3:if-none-match nor SSE conditions, so every
