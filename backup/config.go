@@ -19,6 +19,13 @@ import (
 type Config struct {
 	Defaults Settings    `yaml:"defaults"`
 	Jobs     []JobConfig `yaml:"jobs"`
+	// Selftest: how 'putonly run' checks its key before the first upload.
+	Selftest SelftestConfig `yaml:"selftest"`
+
+	// Notify names the notification destinations jobs refer to (notify.go).
+	Notify map[string]NotifyConfig `yaml:"notify"`
+	// Daemon holds the options of 'putonly daemon' (schedule.go).
+	Daemon DaemonConfig `yaml:"daemon"`
 }
 
 // Settings are the options a job can take from the defaults or override.
@@ -45,6 +52,28 @@ type Settings struct {
 	UploadConcurrency int      `yaml:"upload_concurrency"`
 	MaxAttempts       int      `yaml:"max_attempts"`
 	Timeout           Duration `yaml:"timeout"`
+
+	// Schedule, TimeZone, Jitter: when 'putonly daemon' runs the job
+	// (schedule.go); 'run' ignores them. Notify lists destinations by name.
+	Schedule string   `yaml:"schedule"`
+	TimeZone string   `yaml:"time_zone"`
+	Jitter   Duration `yaml:"jitter"`
+	Notify   []string `yaml:"notify"`
+}
+
+// SelftestConfig says how 'putonly run' checks, before its first upload,
+// that its key can write and cannot read, list or delete (policy.Probe). Zero
+// values mean the defaults.
+type SelftestConfig struct {
+	// Cache is how long a passing self-test is trusted (default 24h); 0s
+	// probes before every run.
+	Cache *Duration `yaml:"cache"`
+	// StateDir holds the cache file (default $PUTONLY_STATE_DIR, else
+	// /var/lib/putonly as root, else $XDG_STATE_HOME/putonly).
+	StateDir string `yaml:"state_dir"`
+	// AllowReadableKey uploads even with a key that can read or delete,
+	// logging a warning on every run.
+	AllowReadableKey bool `yaml:"allow_readable_key"`
 }
 
 // JobConfig is one job as written in the file.
@@ -151,6 +180,9 @@ func (c *Config) Validate() error {
 	if len(c.Jobs) == 0 {
 		errs = append(errs, &ConfigError{Field: "jobs", Msg: "no jobs", Fix: "add at least one job with a name and a source"})
 	}
+	if c.Selftest.Cache != nil && *c.Selftest.Cache < 0 {
+		errs = append(errs, &ConfigError{Field: "selftest.cache", Value: c.Selftest.Cache.String(), Msg: "must not be negative", Fix: "use 24h, or 0s to probe before every run"})
+	}
 	seen := map[string]bool{}
 	for i, j := range c.Jobs {
 		field := fmt.Sprintf("jobs[%d]", i)
@@ -163,7 +195,10 @@ func (c *Config) Validate() error {
 		seen[j.Name] = true
 		job := c.merge(j)
 		errs = append(errs, job.validate(field)...)
+		errs = append(errs, c.validateNotifyRefs(field, job)...)
 	}
+	errs = append(errs, c.validateNotify()...)
+	errs = append(errs, c.Daemon.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -196,6 +231,14 @@ func (c *Config) merge(j JobConfig) JobConfig {
 	setInt(&s.MaxAttempts, d.MaxAttempts)
 	if s.Timeout == 0 {
 		s.Timeout = d.Timeout
+	}
+	setStr(&s.Schedule, d.Schedule)
+	setStr(&s.TimeZone, d.TimeZone)
+	if s.Jitter == 0 {
+		s.Jitter = d.Jitter
+	}
+	if s.Notify == nil {
+		s.Notify = d.Notify
 	}
 	s.applyDefaults()
 	return out
@@ -279,6 +322,7 @@ func (j JobConfig) validate(field string) []error {
 	if j.Timeout < 0 {
 		add(".timeout", j.Timeout.String(), "must not be negative", "use a duration such as 6h")
 	}
+	errs = append(errs, j.validateSchedule(field)...)
 	if j.Endpoint != "" && !strings.HasPrefix(j.Endpoint, "https://") && !strings.HasPrefix(j.Endpoint, "http://") {
 		add(".endpoint", j.Endpoint, "not a URL", "write it as https://host[:port]")
 	}

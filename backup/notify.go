@@ -1,0 +1,373 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// NotifyConfig is one named destination under notify: in the config. It is
+// either a webhook (a JSON POST of every job's result) or a
+// healthchecks.io-style ping URL (URL/start, URL on success, URL/fail).
+type NotifyConfig struct {
+	// Webhook receives each event as a JSON POST, retried on 5xx, 429 and
+	// network errors.
+	Webhook string `yaml:"webhook"`
+	// Secret signs webhook bodies: X-Putonly-Signature is
+	// "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), with the
+	// timestamp in X-Putonly-Timestamp.
+	Secret string `yaml:"secret"`
+	// Ping is a healthchecks.io-style check URL.
+	Ping string `yaml:"ping"`
+	// On is "all" (the default) or "failure": send only failures.
+	On string `yaml:"on"`
+}
+
+// Destination is a named NotifyConfig a job sends to.
+type Destination struct {
+	Name string
+	NotifyConfig
+}
+
+func (c *Config) validateNotify() []error {
+	var errs []error
+	names := make([]string, 0, len(c.Notify))
+	for n := range c.Notify {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		nc := c.Notify[name]
+		field := "notify." + name
+		add := func(f, v, msg, fix string) {
+			errs = append(errs, &ConfigError{Field: field + f, Value: v, Msg: msg, Fix: fix})
+		}
+		if !jobNameRE.MatchString(name) {
+			add("", "", "invalid destination name", "use 1-63 characters of a-z, 0-9, '.', '_' and '-'")
+		}
+		switch {
+		case nc.Webhook == "" && nc.Ping == "":
+			add("", "", "neither webhook nor ping", "set webhook: https://... (JSON POST) or ping: https://hc-ping.com/UUID")
+		case nc.Webhook != "" && nc.Ping != "":
+			add("", "", "both webhook and ping", "make them two destinations and list both in the job's notify")
+		}
+		if nc.Webhook != "" {
+			if err := checkNotifyURL(nc.Webhook); err != nil {
+				add(".webhook", redactNotifyURL(nc.Webhook), err.Error(), "use https:// (http:// only to a loopback address)")
+			}
+		}
+		if nc.Ping != "" {
+			if err := checkNotifyURL(nc.Ping); err != nil {
+				add(".ping", redactNotifyURL(nc.Ping), err.Error(), "use https:// (http:// only to a loopback address)")
+			}
+			if nc.Secret != "" {
+				add(".secret", "", "set on a ping destination", "only webhooks are signed; remove it")
+			}
+		}
+		switch nc.On {
+		case "", "all", "failure":
+		default:
+			add(".on", nc.On, "unknown", "use all or failure")
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateNotifyRefs(field string, j JobConfig) []error {
+	var errs []error
+	for k, name := range j.Notify {
+		if _, ok := c.Notify[name]; !ok {
+			known := make([]string, 0, len(c.Notify))
+			for n := range c.Notify {
+				known = append(known, n)
+			}
+			sort.Strings(known)
+			fix := "define it under notify: at the top of the file"
+			if len(known) > 0 {
+				fix += " (defined: " + strings.Join(known, ", ") + ")"
+			}
+			errs = append(errs, &ConfigError{Field: fmt.Sprintf("%s.notify[%d]", field, k), Value: name, Msg: "no such destination", Fix: fix})
+		}
+	}
+	return errs
+}
+
+// checkNotifyURL accepts https URLs, and http to a loopback host (tests, a
+// local relay).
+func checkNotifyURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return errors.New("not a URL")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return errors.New("plain http to a remote host")
+	}
+	return errors.New("not an http(s) URL")
+}
+
+// redactURL keeps the scheme and host: ping URLs and webhook paths often
+// carry a token.
+func redactNotifyURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "…"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// Event statuses.
+const (
+	StatusStart   = "start"
+	StatusSuccess = "success"
+	StatusFailure = "failure"
+)
+
+// Event is what a destination receives after every job (and, for pings,
+// when it starts).
+type Event struct {
+	Job             string    `json:"job"`
+	Host            string    `json:"host"`
+	Status          string    `json:"status"`
+	Bucket          string    `json:"bucket,omitempty"`
+	Key             string    `json:"object_key,omitempty"`
+	BytesIn         int64     `json:"bytes_in"`
+	BytesOut        int64     `json:"bytes_out"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end,omitzero"`
+	Reason          string    `json:"reason,omitempty"`
+	Error           string    `json:"error,omitempty"`
+	Version         string    `json:"putonly_version"`
+}
+
+// FailureReason sorts a job error into a few reasons, for metric labels and
+// events: dump, timeout, cancelled, access_denied, object_exists, manifest,
+// config, upload.
+func FailureReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "job timeout of"), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled), strings.Contains(msg, "context canceled"), strings.Contains(msg, "shutdown grace period over"):
+		return "cancelled"
+	case errors.Is(err, ErrDumpFailed):
+		return "dump"
+	case errors.Is(err, ErrAccessDenied):
+		return "access_denied"
+	case errors.Is(err, ErrObjectExists):
+		return "object_exists"
+	case errors.Is(err, ErrNoRecipients):
+		return "config"
+	case strings.Contains(msg, "manifest"):
+		return "manifest"
+	}
+	return "upload"
+}
+
+// Notifier delivers events to destinations.
+type Notifier struct {
+	Client      *http.Client // default: 10 s timeout per attempt
+	Log         *slog.Logger
+	MaxAttempts int // per destination and event; default 5
+	// Backoff is the wait before attempt n+1 (n from 1); default 1s, 2s,
+	// 4s... up to 30s.
+	Backoff func(n int) time.Duration
+	// Sleep waits or returns ctx's error; tests pass a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now stamps signatures; default time.Now.
+	Now func() time.Time
+}
+
+// Send delivers ev to every destination that wants it, each with its own
+// retries, and returns their failures joined. Webhooks get success and
+// failure events; pings also get start.
+func (n *Notifier) Send(ctx context.Context, dests []Destination, ev Event) error {
+	var errs []error
+	for _, d := range dests {
+		if d.On == "failure" && ev.Status != StatusFailure {
+			continue
+		}
+		var err error
+		switch {
+		case d.Webhook != "":
+			if ev.Status == StatusStart {
+				continue
+			}
+			err = n.webhook(ctx, d, ev)
+		case d.Ping != "":
+			err = n.ping(ctx, d, ev)
+		}
+		if err != nil {
+			n.log().Warn("notification failed", "destination", d.Name, "job", ev.Job, "status", ev.Status, "err", err.Error())
+			errs = append(errs, fmt.Errorf("notify %s: %w", d.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Notifier) webhook(ctx context.Context, d Destination, ev Event) error {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	delivery := randomHex(8) // the same on every retry: receivers can drop duplicates
+	return n.post(ctx, d.Webhook, body, func(h http.Header) {
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Putonly-Event", ev.Status)
+		h.Set("X-Putonly-Delivery", delivery)
+		if d.Secret != "" {
+			ts := strconv.FormatInt(n.now().Unix(), 10)
+			h.Set("X-Putonly-Timestamp", ts)
+			h.Set("X-Putonly-Signature", Sign(d.Secret, ts, body))
+		}
+	})
+}
+
+// Sign returns the X-Putonly-Signature value of a webhook body:
+// "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)). Receivers
+// recompute it, compare in constant time, and reject old timestamps.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// ping follows healthchecks.io: URL/start when a job starts, URL on
+// success, URL/fail with the error as the body.
+func (n *Notifier) ping(ctx context.Context, d Destination, ev Event) error {
+	u := strings.TrimSuffix(d.Ping, "/")
+	var body []byte
+	switch ev.Status {
+	case StatusStart:
+		u += "/start"
+	case StatusFailure:
+		u += "/fail"
+		body = []byte(ev.Error)
+	default:
+		body = []byte(fmt.Sprintf("s3://%s/%s %d bytes in %.1fs", ev.Bucket, ev.Key, ev.BytesOut, ev.DurationSeconds))
+	}
+	return n.post(ctx, u, body, func(h http.Header) { h.Set("Content-Type", "text/plain; charset=utf-8") })
+}
+
+// errPermanent marks a response not worth retrying.
+type errPermanent struct{ error }
+
+func (n *Notifier) post(ctx context.Context, u string, body []byte, header func(http.Header)) error {
+	attempts := n.MaxAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	var last error
+	for i := 1; i <= attempts; i++ {
+		if i > 1 {
+			if err := n.sleep(ctx, n.backoff(i-1)); err != nil {
+				return fmt.Errorf("%w (after %d attempts: %v)", err, i-1, last)
+			}
+		}
+		last = n.once(ctx, u, body, header)
+		if last == nil {
+			return nil
+		}
+		var p errPermanent
+		if errors.As(last, &p) {
+			return p.error
+		}
+	}
+	return fmt.Errorf("%d attempts: %w", attempts, last)
+}
+
+func (n *Notifier) once(ctx context.Context, u string, body []byte, header func(http.Header)) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return errPermanent{errors.New("bad URL")}
+	}
+	req.Header.Set("User-Agent", "putonly/"+Version)
+	header(req.Header)
+	resp, err := n.client().Do(req)
+	if err != nil {
+		// The URL may hold a token: report the error without it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout:
+		return fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return errPermanent{fmt.Errorf("HTTP %s", resp.Status)}
+}
+
+func (n *Notifier) client() *http.Client {
+	if n.Client != nil {
+		return n.Client
+	}
+	return &http.Client{Timeout: 10 * time.Second}
+}
+
+func (n *Notifier) log() *slog.Logger {
+	if n.Log != nil {
+		return n.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (n *Notifier) backoff(i int) time.Duration {
+	if n.Backoff != nil {
+		return n.Backoff(i)
+	}
+	d := time.Second << min(i-1, 5)
+	return min(d, 30*time.Second)
+}
+
+func (n *Notifier) sleep(ctx context.Context, d time.Duration) error {
+	if n.Sleep != nil {
+		return n.Sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
+}
+
+func (n *Notifier) now() time.Time {
+	if n.Now != nil {
+		return n.Now()
+	}
+	return time.Now()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
