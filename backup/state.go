@@ -242,7 +242,11 @@ func (r *Reporter) Run(ctx context.Context, job *Job, dests []Destination, run f
 
 func (r *Reporter) report(ctx context.Context, dests []Destination, ev Event) {
 	if r.State != nil {
-		s, err := r.State.Update(r.now(), func(s *State) { s.Record(ev) })
+		at := ev.End
+		if at.IsZero() {
+			at = ev.Start
+		}
+		s, err := r.State.Update(at, func(s *State) { s.Record(ev) })
 		if err != nil {
 			r.log().Error("state not recorded", "job", ev.Job, "err", err.Error())
 		} else if r.Recorded != nil {
