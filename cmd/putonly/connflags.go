@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/restore"
+)
+
+// connFlags are the connection flags of the commands that read a bucket
+// (list, restore, drill, audit); the same names and meanings as run's.
+// Credentials come from the standard AWS chain, never from a flag.
+type connFlags struct {
+	endpoint, region, profile string
+	pathStyle                 bool
+	maxAttempts               int
+}
+
+func (c *connFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.endpoint, "endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
+	fs.StringVar(&c.region, "region", "", "AWS `region` (default: from the AWS config)")
+	fs.StringVar(&c.profile, "profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
+	fs.BoolVar(&c.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
+	fs.IntVar(&c.maxAttempts, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
+}
+
+func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
+	return backup.NewS3Client(ctx, backup.ClientOptions{
+		Region: c.region, Endpoint: c.endpoint, PathStyle: c.pathStyle, Profile: c.profile, MaxAttempts: c.maxAttempts,
+	})
+}
+
+// parseFlags parses args, which must hold flags only; --help prints the
+// usage on stdout and returns done. Bad flags are exit status 2 (the flag
+// package has printed why).
+func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (done bool, err error) {
+	_, done, err = parseFlagsArgs(fs, usage, args, 0, stdout, stderr)
+	return done, err
+}
+
+// parseFlagsArgs is parseFlags allowing up to max positional arguments,
+// before, between or after the flags.
+func parseFlagsArgs(fs *flag.FlagSet, usage string, args []string, max int, stdout, stderr io.Writer) (pos []string, done bool, err error) {
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return nil, true, nil
+			}
+			return nil, true, &exitError{code: 2}
+		}
+		if fs.NArg() == 0 {
+			return pos, false, nil
+		}
+		if len(pos) == max {
+			return nil, true, usageError(fmt.Errorf("unexpected argument %q", fs.Arg(0)), "")
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func usageError(err error, hint string) error {
+	if hint != "" {
+		err = fmt.Errorf("%w\n\thint: %s", err, hint)
+	}
+	return &exitError{code: 2, err: err}
+}
+
+// identities loads the --identity files.
+func identities(files []string) ([]age.Identity, error) {
+	if len(files) == 0 {
+		return nil, usageError(errors.New("no --identity"), "pass the age identity file the backups are encrypted to (age-keygen -y FILE prints its recipient)")
+	}
+	ids, err := restore.LoadIdentities(files...)
+	if err != nil {
+		return nil, usageError(err, "")
+	}
+	return ids, nil
+}
+
+// failure is a failed operation: exit status 1, with a hint for the errors
+// a user can act on.
+func failure(err error) error {
+	var hint string
+	switch {
+	case errors.Is(err, restore.ErrWrongIdentity):
+		hint = "use the identity whose recipient the job encrypts to (age-keygen -y IDENTITY prints it; the object metadata putonly-recipient-types names its type)"
+	case errors.Is(err, restore.ErrCorrupt):
+		hint = "the object is damaged or incomplete: restore an older backup (putonly list)"
+	case errors.Is(err, restore.ErrMismatch):
+		hint = "the restored data is not what the dump produced: restore an older backup (putonly list)"
+	case strings.Contains(err.Error(), "AccessDenied"), strings.Contains(err.Error(), "StatusCode: 403"):
+		hint = "these credentials cannot read the bucket: restore with read credentials, never with the backup key"
+	}
+	if hint != "" && !strings.Contains(err.Error(), "\thint:") {
+		err = fmt.Errorf("%w\n\thint: %s", err, hint)
+	}
+	return &exitError{code: 1, err: err}
+}
+
+// splitS3URL accepts s3://bucket/key for --key.
+func splitS3URL(s string) (bucket, key string, ok bool) {
+	rest, found := strings.CutPrefix(s, "s3://")
+	if !found {
+		return "", s, false
+	}
+	bucket, key, _ = strings.Cut(rest, "/")
+	return bucket, key, true
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/putonly/putonly/restore"
+)
+
+func init() {
+	register(&command{name: "restore", order: 40, run: runRestore,
+		summary: "restore --bucket B --key K -o OUT  download, decrypt and verify a backup\n  putonly restore --latest --job J ...       the newest backup of a job"})
+}
+
+const restoreUsage = `Usage:
+  putonly restore --bucket B --key KEY --identity FILE [-o OUT | -o -] [connection flags]
+  putonly restore --bucket B [--prefix P] --latest --job J --identity FILE [-o OUT | -o -]
+
+Downloads a backup, decrypts it with the age identity, decompresses it when
+its key ends in .zst.age, and checks the plaintext's size and SHA-256
+against the backup's manifest. It streams: memory stays bounded whatever the
+size, and nothing but the output is written to disk.
+
+With -o FILE the output is written to a temporary file in the same directory
+and renamed to FILE only when everything verified: on any failure there is
+no FILE, never an empty or partial one. An existing FILE is not replaced
+without --force.
+
+With -o - (or no -o, when stdout is not a terminal) the plaintext streams to
+stdout as it is decrypted, so a pipe into pg_restore starts at once; a
+failure is then reported at the end, with exit status 1, and the consumer
+has read unverified data: prefer -o FILE, or a drill, to prove a backup.
+
+KEY may be s3://BUCKET/KEY. Run it on a trusted machine with read
+credentials (s3:GetObject, and s3:ListBucket for --latest): the backup key
+can do neither.
+
+Exit status: 0 restored and verified; 1 the restore failed (no such backup,
+wrong identity, corrupt or truncated object, manifest mismatch); 2 bad flags.
+
+Flags:
+`
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("putonly restore", flag.ContinueOnError)
+	var conn connFlags
+	conn.register(fs)
+	var ids stringList
+	bucket := fs.String("bucket", "", "S3 `bucket`")
+	prefix := fs.String("prefix", "", "key `prefix` for --latest, e.g. db1/")
+	key := fs.String("key", "", "object `key` of the backup (or s3://BUCKET/KEY)")
+	latest := fs.Bool("latest", false, "restore the newest backup of --job")
+	job := fs.String("job", "", "job `name` for --latest")
+	fs.Var(&ids, "identity", "age identity `file` (age-keygen output or an unencrypted SSH key); repeat for several")
+	out := fs.String("o", "", "output `file`, or - for stdout")
+	force := fs.Bool("force", false, "replace an existing output file")
+	noVerify := fs.Bool("no-verify", false, "restore without a manifest (age still authenticates the data; nothing checks it is the complete dump)")
+	if done, err := parseFlags(fs, restoreUsage, args, stdout, stderr); done {
+		return err
+	}
+	if b, k, ok := splitS3URL(*key); ok {
+		if *bucket != "" && *bucket != b {
+			return usageError(fmt.Errorf("--bucket %s and --key %s disagree", *bucket, *key), "")
+		}
+		*bucket, *key = b, k
+	}
+	switch {
+	case *bucket == "":
+		return usageError(fmt.Errorf("restore needs --bucket"), "")
+	case *latest == (*key != ""):
+		return usageError(fmt.Errorf("restore needs exactly one of --key and --latest"), "putonly list --bucket B shows the keys")
+	case *latest && *job == "":
+		return usageError(fmt.Errorf("--latest needs --job"), "")
+	case !*latest && *job != "":
+		return usageError(fmt.Errorf("--job goes with --latest"), "")
+	}
+	if *out == "" {
+		if isTerminal(stdout) {
+			return usageError(fmt.Errorf("no -o and stdout is a terminal"), "write to a file with -o FILE, or pipe: -o - | pg_restore ...")
+		}
+		*out = "-"
+	}
+	identities, err := identities(ids)
+	if err != nil {
+		return err
+	}
+	client, err := conn.client(ctx)
+	if err != nil {
+		return failure(err)
+	}
+	if *latest {
+		b, err := restore.Latest(ctx, client, *bucket, *prefix, *job)
+		if err != nil {
+			return failure(err)
+		}
+		*key = b.Key
+	}
+	o := restore.Options{Bucket: *bucket, Key: *key, Identities: identities, NoVerify: *noVerify}
+
+	var res restore.Result
+	start := time.Now()
+	if *out == "-" {
+		res, err = restore.Restore(ctx, client, o, stdout)
+		if err != nil {
+			return failure(fmt.Errorf("%w\n\tthe data already written to stdout is incomplete or wrong: discard it", err))
+		}
+	} else {
+		f, err := restore.CreateAtomic(*out, *force)
+		if err != nil {
+			return usageError(err, "")
+		}
+		defer f.Abort()
+		res, err = restore.Restore(ctx, client, o, f)
+		if err != nil {
+			return failure(err)
+		}
+		if err := f.Commit(); err != nil {
+			return failure(err)
+		}
+	}
+	fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to %s: %s, %s\n",
+		*bucket, *key, outName(*out), verdict(res), rate(res.PlaintextBytes, time.Since(start)))
+	return nil
+}
+
+func outName(out string) string {
+	if out == "-" {
+		return "stdout"
+	}
+	return out
+}
+
+// verdict says what was restored and how it was checked.
+func verdict(res restore.Result) string {
+	if m := res.Manifest; m != nil {
+		return fmt.Sprintf("%d bytes, SHA-256 %s, match the manifest (dump by %s on %s, %s)",
+			res.PlaintextBytes, res.SHA256, m.Tool+" "+m.Version, m.Host, m.Start.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%d bytes, SHA-256 %s, NOT verified (--no-verify)", res.PlaintextBytes, res.SHA256)
+}
