@@ -26,6 +26,12 @@ func compressionLevel(name string) (zstd.EncoderLevel, error) {
 	return 0, fmt.Errorf("unknown compression level %q", name)
 }
 
+// NewCompressor is the compression stage on its own, for benchmarks and
+// tools: see newCompressor.
+func NewCompressor(dst io.Writer, level string, concurrency int) (io.WriteCloser, error) {
+	return newCompressor(dst, level, concurrency)
+}
+
 // newCompressor returns a writer that zstd-compresses into dst, or passes
 // bytes through for level "none". Close flushes the last frame into dst and
 // does not close dst. concurrency 0 means one goroutine per CPU.
@@ -39,6 +45,9 @@ func newCompressor(dst io.Writer, level string, concurrency int) (io.WriteCloser
 	}
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
+	}
+	if concurrency > 1 {
+		return newParallelCompressor(dst, lvl, concurrency)
 	}
 	// The output is a standard zstd stream: `zstd -d` restores it.
 	enc, err := zstd.NewWriter(dst,

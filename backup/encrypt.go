@@ -113,6 +113,12 @@ func parseRecipient(s string) (age.Recipient, string, error) {
 	return nil, "", errors.New("unknown recipient type: want age1..., age1pq1..., ssh-ed25519 or ssh-rsa")
 }
 
+// NewEncryptor is the encryption stage on its own, for benchmarks and
+// tools: see newEncryptor.
+func NewEncryptor(dst io.Writer, r *Recipients) (io.WriteCloser, error) {
+	return newEncryptor(dst, r)
+}
+
 // newEncryptor returns a writer that age-encrypts into dst. Close writes the
 // final chunk and does not close dst. Without Close the ciphertext is
 // truncated and age -d rejects it.

@@ -371,3 +371,22 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Destinations returns each job's destinations (its notify list, or the
+// defaults'), by job name.
+func (c *Config) Destinations() map[string][]Destination {
+	out := map[string][]Destination{}
+	for _, jc := range c.Jobs {
+		for _, name := range c.merge(jc).Notify {
+			if nc, ok := c.Notify[name]; ok {
+				out[jc.Name] = append(out[jc.Name], Destination{Name: name, NotifyConfig: nc})
+			}
+		}
+	}
+	return out
+}
+
+// ValidateNotify checks destinations on their own (the ad-hoc daemon's).
+func ValidateNotify(dests map[string]NotifyConfig) error {
+	return errors.Join((&Config{Notify: dests}).validateNotify()...)
+}

@@ -251,7 +251,10 @@ func produce(src io.Reader, dst io.Writer, job *Job, compressed *atomic.Int64) e
 		return err
 	}
 	if err := copyLarge(comp, src); err != nil {
-		if c, ok := comp.(interface{ Reset(io.Writer) }); ok {
+		switch c := comp.(type) {
+		case *parallelCompressor:
+			c.abort() // release the workers
+		case interface{ Reset(io.Writer) }:
 			c.Reset(io.Discard) // release the encoder's goroutines
 		}
 		return err

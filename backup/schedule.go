@@ -35,6 +35,10 @@ const (
 	DefaultShutdownGrace = 10 * time.Minute
 )
 
+// Validate checks the daemon options on their own (flags may override the
+// file's).
+func (d DaemonConfig) Validate() error { return errors.Join(d.validate()...) }
+
 func (d DaemonConfig) validate() []error {
 	var errs []error
 	if d.MetricsListen != "" {
