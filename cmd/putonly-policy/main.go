@@ -12,7 +12,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"syscall"
+)
+
+// Set by the release build (-ldflags "-X main.version=...").
+var (
+	version = ""
+	commit  = ""
+	date    = ""
 )
 
 const usage = `putonly-policy: write-only S3 bucket policies for putonly backups
@@ -21,6 +31,7 @@ Usage:
   putonly-policy generate --bucket B --principal ARN [options]   print a policy document
   putonly-policy verify --bucket-policy FILE --principal ARN --bucket B [options]
                                                                   prove offline that the key cannot read
+  putonly-policy version                                          print version, commit, date and Go version
   putonly-policy help [command]
 
 Run 'putonly-policy COMMAND --help' for the options of one command.
@@ -79,6 +90,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runGenerate(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		return runVersion(stdout)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
@@ -89,4 +102,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
 	}
+}
+
+// runVersion prints what the release build stamped, falling back to the
+// module and VCS information Go records (go install ...@v1.2.3).
+func runVersion(stdout io.Writer) error {
+	v, c := version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = strings.TrimPrefix(bi.Main.Version, "v")
+		}
+		for _, s := range bi.Settings {
+			if c == "" && s.Key == "vcs.revision" {
+				c = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "putonly-policy %s\ncommit %s\ndate %s\n%s %s/%s\n",
+		orDefault(v, "dev"), orDefault(c, "unknown"), orDefault(date, "unknown"), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
