@@ -68,6 +68,8 @@ type runFlags struct {
 	progress  string
 
 	allowReadableKey bool // upload even if the self-test finds the key can read or delete
+
+	state, textfile string // daemon.go: the state file and node_exporter textfile
 }
 
 type stringList []string
@@ -100,6 +102,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, JSON otherwise), text, json")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
 	fs.BoolVar(&f.allowReadableKey, "allow-readable-key", false, "upload even if the self-test finds that the key can read or delete backups (a warning on every run)")
+	f.registerFeedback(fs)
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -134,6 +137,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{code: 2, err: err}
 	}
 	setMemoryLimit(jobs)
+	rep, dests, err := f.feedback(log)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
 
 	var failed []string
 	for _, job := range jobs {
@@ -141,7 +148,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			failed = append(failed, fmt.Sprintf("job %s: not started: %v", job.Name, context.Cause(ctx)))
 			continue
 		}
-		res, err := runJob(ctx, job, log, f.progress, stderr)
+		res, err := rep.Run(ctx, job, dests[job.Name], func(ctx context.Context) (backup.Result, error) {
+			return runJob(ctx, job, log, f.progress, stderr)
+		})
 		if err != nil {
 			log.Error("backup failed", "job", job.Name, "err", err.Error())
 			failed = append(failed, oneLine(err))
@@ -190,14 +199,8 @@ func runJob(ctx context.Context, job *backup.Job, log *slog.Logger, progressMode
 // jobs builds the job list from --config or from the ad-hoc flags.
 func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, error) {
 	if f.config != "" {
-		for _, name := range []string{"name", "ext", "bucket", "prefix", "recipient", "recipients-file", "compression",
-			"compression-concurrency", "sse", "kms-key-id", "checksum", "part-size", "upload-concurrency", "max-attempts", "timeout"} {
-			if set[name] {
-				return nil, fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file (only --job, --endpoint, --path-style, --region and --profile apply to a config)", name)
-			}
-		}
-		if len(argv) > 0 {
-			return nil, fmt.Errorf("a command (%q) cannot be combined with --config\n\thint: put it in the config as a job with source type: command", argv[0])
+		if err := f.checkConfigFlags(argv, set); err != nil {
+			return nil, err
 		}
 		cfg, err := backup.LoadConfig(f.config)
 		if err != nil {
@@ -212,11 +215,38 @@ func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, erro
 		}
 		return jobs, nil
 	}
+	jc, err := f.adhocJob(argv, set)
+	if err != nil {
+		return nil, err
+	}
+	job, err := backup.ResolveJob(jc)
+	if err != nil {
+		return nil, flagNames(err)
+	}
+	return []*backup.Job{job}, nil
+}
+
+// checkConfigFlags refuses job flags and a command next to --config.
+func (f *runFlags) checkConfigFlags(argv []string, set map[string]bool) error {
+	for _, name := range []string{"name", "ext", "bucket", "prefix", "recipient", "recipients-file", "compression",
+		"compression-concurrency", "sse", "kms-key-id", "checksum", "part-size", "upload-concurrency", "max-attempts", "timeout"} {
+		if set[name] {
+			return fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file (only --job, --endpoint, --path-style, --region and --profile apply to a config)", name)
+		}
+	}
+	if len(argv) > 0 {
+		return fmt.Errorf("a command (%q) cannot be combined with --config\n\thint: put it in the config as a job with source type: command", argv[0])
+	}
+	return nil
+}
+
+// adhocJob is the job of the ad-hoc form, from the flags and the command.
+func (f *runFlags) adhocJob(argv []string, set map[string]bool) (backup.JobConfig, error) {
 	if f.job != "" {
-		return nil, errors.New("--job needs --config\n\thint: name an ad-hoc job with --name")
+		return backup.JobConfig{}, errors.New("--job needs --config\n\thint: name an ad-hoc job with --name")
 	}
 	if len(argv) == 0 {
-		return nil, errors.New("no dump command\n\thint: putonly run --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
+		return backup.JobConfig{}, errors.New("no dump command\n\thint: putonly run --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
 	}
 	name := f.name
 	if name == "" {
@@ -237,11 +267,7 @@ func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, erro
 	if set["path-style"] {
 		jc.PathStyle = &f.pathStyle
 	}
-	job, err := backup.ResolveJob(jc)
-	if err != nil {
-		return nil, flagNames(err)
-	}
-	return []*backup.Job{job}, nil
+	return jc, nil
 }
 
 // flagNames rewrites config field names in validation errors to the flags
