@@ -83,16 +83,32 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 
 // registerFeedback adds the flags 'run' shares with the daemon.
 func (f *runFlags) registerFeedback(fs *flag.FlagSet) {
-	fs.StringVar(&f.state, "state", "", "record each job's last result in this state `file`, read by 'putonly status' (default: "+backup.DefaultStateFile+" for the daemon and with --textfile)")
+	fs.StringVar(&f.state, "state", "", "record each job's last result in this state `file`, read by 'putonly status' (default for the daemon and with --textfile: $PUTONLY_STATE_DIR/state.json, "+backup.DefaultStateFile+" as root)")
 	fs.StringVar(&f.textfile, "textfile", "", "after each job, write Prometheus metrics to this `file` for node_exporter's textfile collector, e.g. /var/lib/prometheus/node-exporter/putonly.prom")
 }
 
-// defaultStatePath is under systemd's StateDirectory= when set.
+// defaultStatePath is state.json in $PUTONLY_STATE_DIR, else in systemd's
+// StateDirectory= ($STATE_DIRECTORY), else /var/lib/putonly as root, else
+// $XDG_STATE_HOME/putonly (~/.local/state/putonly): where the self-test
+// keeps its cache.
 func defaultStatePath() string {
-	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
-		return filepath.Join(strings.Split(d, ":")[0], "state.json")
+	dir := os.Getenv("PUTONLY_STATE_DIR")
+	if dir == "" && os.Getenv("STATE_DIRECTORY") != "" {
+		dir = strings.Split(os.Getenv("STATE_DIRECTORY"), ":")[0]
 	}
-	return backup.DefaultStateFile
+	if dir == "" && os.Geteuid() == 0 {
+		return backup.DefaultStateFile
+	}
+	if dir == "" {
+		dir = os.Getenv("XDG_STATE_HOME")
+		if dir == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				dir = filepath.Join(home, ".local", "state")
+			}
+		}
+		dir = filepath.Join(dir, "putonly")
+	}
+	return filepath.Join(dir, "state.json")
 }
 
 // feedback builds run's reporter: the state file and textfile (from the

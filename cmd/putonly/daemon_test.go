@@ -54,7 +54,7 @@ func startDaemon(t *testing.T, s *s3local.Server, args ...string) *daemonProc {
 	cmd := exec.Command(putonlyBin, append([]string{"daemon", "--log-format", "json"}, args...)...)
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "STATE_DIRECTORY=") {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "STATE_DIRECTORY=") && !strings.HasPrefix(kv, "PUTONLY_STATE_DIR=") {
 			env = append(env, kv)
 		}
 	}
@@ -360,5 +360,69 @@ func TestStatusNoStateFile(t *testing.T) {
 	err := run(t.Context(), []string{"status", "--state", filepath.Join(t.TempDir(), "none.json")}, &stdout, &stderr)
 	if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "no state file") {
 		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestRunTextfileAndNotify: 'run' records each job in the state file,
+// rewrites the node_exporter textfile and notifies the job's destinations;
+// a later failed run keeps the earlier success in the metrics.
+func TestRunTextfileAndNotify(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{Prefix: "db1/"})
+	id, _ := age.GenerateX25519Identity()
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev backup.Event
+		json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+ev.Job+" "+ev.Status+" "+ev.Reason)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	cfg := filepath.Join(dir, "putonly.yaml")
+	writeConfig(t, cfg, daemonConfig(s, id, dir, fmt.Sprintf("notify:\n  dev: {webhook: %q, on: failure}\n  ops: {webhook: %q}", hook.URL+"/dev", hook.URL+"/ops"), `  - name: ok
+    notify: [ops]
+    source: {type: command, command: [echo, hello]}
+  - name: bad
+    notify: [dev, ops]
+    source: {type: command, command: [sh, -c, "echo partial; exit 3"]}
+`))
+	runOnce := func(args ...string) int {
+		cmd := exec.Command(putonlyBin, append([]string{"run", "--config", cfg, "--log-format", "json"}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+s.Backup.ID, "AWS_SECRET_ACCESS_KEY="+s.Backup.Secret,
+			"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3="+s.Endpoint, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		out, _ := cmd.CombinedOutput()
+		t.Logf("putonly run %v:\n%s", args, out)
+		return cmd.ProcessState.ExitCode()
+	}
+	if code := runOnce(); code != 1 {
+		t.Fatalf("exit %d, want 1 (bad failed)", code)
+	}
+	if code := runOnce("--job", "bad"); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	prom, err := os.ReadFile(filepath.Join(dir, "putonly.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`putonly_backup_last_success_timestamp_seconds{job="ok"}`,
+		`putonly_backup_successes_total{job="ok"} 1`,
+		`putonly_backup_failures_total{job="bad",reason="dump"} 2`,
+		`putonly_backup_last_attempt_success{job="bad"} 0`,
+	} {
+		if !strings.Contains(string(prom), want) {
+			t.Errorf("textfile lacks %s:\n%s", want, prom)
+		}
+	}
+	if strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{job="bad"}`) {
+		t.Error("a job that never succeeded has a last success")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "/ops ok success |/dev bad failure dump|/ops bad failure dump|/dev bad failure dump|/ops bad failure dump"
+	if strings.Join(got, "|") != want {
+		t.Errorf("webhooks got\n %s\nwant\n %s", strings.Join(got, "|"), want)
 	}
 }

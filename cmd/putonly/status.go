@@ -37,7 +37,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("putonly status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "take the state file's path from this config (daemon.state_file)")
-	state := fs.String("state", "", "state `file` (default: "+backup.DefaultStateFile+", or $STATE_DIRECTORY/state.json)")
+	state := fs.String("state", "", "state `file` (default: $PUTONLY_STATE_DIR/state.json, "+backup.DefaultStateFile+" as root)")
 	asJSON := fs.Bool("json", false, "print the state file as JSON")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), statusUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
