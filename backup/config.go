@@ -490,6 +490,15 @@ func expandEnv(v reflect.Value, path string) error {
 		if !v.IsNil() {
 			return expandEnv(v.Elem(), path)
 		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			if err := expandEnv(e, fmt.Sprintf("%s.%v", path, k)); err != nil {
+				return err
+			}
+			v.SetMapIndex(k, e)
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ type NotifyConfig struct {
 	// "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), with the
 	// timestamp in X-Putonly-Timestamp.
 	Secret string `yaml:"secret"`
+	// SecretFile holds the secret instead (read at each delivery, so it
+	// stays out of the config file).
+	SecretFile string `yaml:"secret_file"`
 	// Ping is a healthchecks.io-style check URL.
 	Ping string `yaml:"ping"`
 	// On is "all" (the default) or "failure": send only failures.
@@ -75,9 +79,12 @@ func (c *Config) validateNotify() []error {
 			if err := checkNotifyURL(nc.Ping); err != nil {
 				add(".ping", redactNotifyURL(nc.Ping), err.Error(), "use https:// (http:// only to a loopback address)")
 			}
-			if nc.Secret != "" {
+			if nc.Secret != "" || nc.SecretFile != "" {
 				add(".secret", "", "set on a ping destination", "only webhooks are signed; remove it")
 			}
+		}
+		if nc.Secret != "" && nc.SecretFile != "" {
+			add(".secret_file", nc.SecretFile, "set next to secret", "use one of them")
 		}
 		switch nc.On {
 		case "", "all", "failure":
@@ -235,15 +242,23 @@ func (n *Notifier) webhook(ctx context.Context, d Destination, ev Event) error {
 	if err != nil {
 		return err
 	}
+	secret := d.Secret
+	if d.SecretFile != "" {
+		b, err := os.ReadFile(d.SecretFile)
+		if err != nil {
+			return fmt.Errorf("webhook secret: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
 	delivery := randomHex(8) // the same on every retry: receivers can drop duplicates
 	return n.post(ctx, d.Webhook, body, func(h http.Header) {
 		h.Set("Content-Type", "application/json")
 		h.Set("X-Putonly-Event", ev.Status)
 		h.Set("X-Putonly-Delivery", delivery)
-		if d.Secret != "" {
+		if secret != "" {
 			ts := strconv.FormatInt(n.now().Unix(), 10)
 			h.Set("X-Putonly-Timestamp", ts)
-			h.Set("X-Putonly-Signature", Sign(d.Secret, ts, body))
+			h.Set("X-Putonly-Signature", Sign(secret, ts, body))
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -292,5 +293,48 @@ func TestStateFileSurvivesCorruption(t *testing.T) {
 	s, err := ReadState(p)
 	if err != nil || s.Jobs["a"] == nil {
 		t.Fatalf("state %v, %v", s, err)
+	}
+}
+
+func TestNotifyConfigEnvAndSecretFile(t *testing.T) {
+	t.Setenv("HOOK_SECRET", "from-env")
+	cfg, err := ParseConfig([]byte(`
+notify:
+  a: {webhook: "https://hooks.example.net/a", secret: "${HOOK_SECRET}"}
+defaults: {bucket: b, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
+jobs: [{name: j, source: {type: postgres, database: d}, notify: [a]}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Notify["a"].Secret; got != "from-env" {
+		t.Errorf("secret = %q: ${VAR} in notify not expanded", got)
+	}
+	if d := cfg.Destinations()["j"]; len(d) != 1 || d[0].Name != "a" {
+		t.Errorf("destinations %+v", d)
+	}
+	if _, err := ParseConfig([]byte(`
+notify:
+  a: {webhook: "https://hooks.example.net/a", secret: "${UNSET_HOOK_SECRET_X}"}
+defaults: {bucket: b, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
+jobs: [{name: j, source: {type: postgres, database: d}}]
+`)); err == nil || !strings.Contains(err.Error(), "notify.a.secret") {
+		t.Errorf("unset variable: err = %v", err)
+	}
+
+	h := newHookServer(t)
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secretFile, []byte("file-secret\n"), 0o600)
+	var waits []time.Duration
+	if err := testNotifier(&waits).Send(context.Background(), []Destination{{Name: "a", NotifyConfig: NotifyConfig{Webhook: h.URL, SecretFile: secretFile}}}, Event{Job: "j", Status: StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.requests()[0]
+	if r.Header.Get("X-Putonly-Signature") != Sign("file-secret", r.Header.Get("X-Putonly-Timestamp"), r.Body) {
+		t.Error("not signed with the secret file's content")
+	}
+	err = testNotifier(&waits).Send(context.Background(), []Destination{{Name: "a", NotifyConfig: NotifyConfig{Webhook: h.URL, SecretFile: secretFile + ".missing"}}}, Event{Job: "j", Status: StatusSuccess})
+	if err == nil || len(h.requests()) != 1 {
+		t.Errorf("missing secret file: err = %v; an unsigned event went out", err)
 	}
 }

@@ -346,3 +346,19 @@ defaults:
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestExampleDaemonConfig: examples/daemon.yaml runs under the daemon.
+func TestExampleDaemonConfig(t *testing.T) {
+	t.Setenv("PUTONLY_BUCKET", "acme-backups")
+	cfg, err := LoadConfig("../examples/daemon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := cfg.ResolveSchedules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) < 3 || cfg.Daemon.MetricsListen == "" || len(cfg.Notify) < 3 {
+		t.Errorf("example shows %d jobs, metrics %q, %d destinations", len(jobs), cfg.Daemon.MetricsListen, len(cfg.Notify))
+	}
+}

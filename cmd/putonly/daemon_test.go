@@ -239,7 +239,7 @@ func TestDaemonDrainsWithinGrace(t *testing.T) {
 	}
 	mu.Unlock()
 	prom, err := os.ReadFile(filepath.Join(dir, "putonly.prom"))
-	if err != nil || !strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{job="shop"}`) || !strings.Contains(string(prom), `putonly_backup_successes_total{job="shop"} 1`) {
+	if err != nil || !strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{backup_job="shop"}`) || !strings.Contains(string(prom), `putonly_backup_successes_total{backup_job="shop"} 1`) {
 		t.Errorf("textfile: %v\n%s", err, prom)
 	}
 	out, err := exec.Command(putonlyBin, "status", "--config", cfg).CombinedOutput()
@@ -407,16 +407,16 @@ func TestRunTextfileAndNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`putonly_backup_last_success_timestamp_seconds{job="ok"}`,
-		`putonly_backup_successes_total{job="ok"} 1`,
-		`putonly_backup_failures_total{job="bad",reason="dump"} 2`,
-		`putonly_backup_last_attempt_success{job="bad"} 0`,
+		`putonly_backup_last_success_timestamp_seconds{backup_job="ok"}`,
+		`putonly_backup_successes_total{backup_job="ok"} 1`,
+		`putonly_backup_failures_total{backup_job="bad",reason="dump"} 2`,
+		`putonly_backup_last_attempt_success{backup_job="bad"} 0`,
 	} {
 		if !strings.Contains(string(prom), want) {
 			t.Errorf("textfile lacks %s:\n%s", want, prom)
 		}
 	}
-	if strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{job="bad"}`) {
+	if strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{backup_job="bad"}`) {
 		t.Error("a job that never succeeded has a last success")
 	}
 	mu.Lock()

@@ -24,25 +24,25 @@ import (
 
 var (
 	lastSuccess = prometheus.NewDesc("putonly_backup_last_success_timestamp_seconds",
-		"When the job last completed a backup (absent until it has).", []string{"job"}, nil)
+		"When the job last completed a backup (absent until it has).", []string{"backup_job"}, nil)
 	lastAttempt = prometheus.NewDesc("putonly_backup_last_attempt_timestamp_seconds",
-		"When the job last started.", []string{"job"}, nil)
+		"When the job last started.", []string{"backup_job"}, nil)
 	lastOK = prometheus.NewDesc("putonly_backup_last_attempt_success",
-		"1 if the last finished attempt completed a backup, 0 if it failed.", []string{"job"}, nil)
+		"1 if the last finished attempt completed a backup, 0 if it failed.", []string{"backup_job"}, nil)
 	running = prometheus.NewDesc("putonly_backup_running",
-		"1 while the job runs.", []string{"job"}, nil)
+		"1 while the job runs.", []string{"backup_job"}, nil)
 	lastDuration = prometheus.NewDesc("putonly_backup_last_duration_seconds",
-		"Duration of the last finished attempt.", []string{"job"}, nil)
+		"Duration of the last finished attempt.", []string{"backup_job"}, nil)
 	bytesIn = prometheus.NewDesc("putonly_backup_last_success_plaintext_bytes",
-		"Dump size of the last completed backup.", []string{"job"}, nil)
+		"Dump size of the last completed backup.", []string{"backup_job"}, nil)
 	bytesOut = prometheus.NewDesc("putonly_backup_last_success_object_bytes",
-		"Object size (compressed, encrypted) of the last completed backup.", []string{"job"}, nil)
+		"Object size (compressed, encrypted) of the last completed backup.", []string{"backup_job"}, nil)
 	successes = prometheus.NewDesc("putonly_backup_successes_total",
-		"Completed backups.", []string{"job"}, nil)
+		"Completed backups.", []string{"backup_job"}, nil)
 	failures = prometheus.NewDesc("putonly_backup_failures_total",
-		"Failed attempts by reason: dump, timeout, cancelled, access_denied, object_exists, manifest, config, upload.", []string{"job", "reason"}, nil)
+		"Failed attempts by reason: dump, timeout, cancelled, access_denied, object_exists, manifest, config, upload.", []string{"backup_job", "reason"}, nil)
 	nextRun = prometheus.NewDesc("putonly_backup_next_run_timestamp_seconds",
-		"When the daemon next starts the job (jitter included).", []string{"job"}, nil)
+		"When the daemon next starts the job (jitter included).", []string{"backup_job"}, nil)
 	selftestOK = prometheus.NewDesc("putonly_selftest_ok",
 		"1 if the last self-test passed.", nil, nil)
 	selftestTime = prometheus.NewDesc("putonly_selftest_timestamp_seconds",

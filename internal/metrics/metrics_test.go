@@ -1,18 +1,21 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/putonly/putonly/backup"
+	"go.yaml.in/yaml/v3"
 )
 
 func testState() *backup.State {
@@ -31,37 +34,37 @@ func testState() *backup.State {
 const wantMetrics = `
 # HELP putonly_backup_failures_total Failed attempts by reason: dump, timeout, cancelled, access_denied, object_exists, manifest, config, upload.
 # TYPE putonly_backup_failures_total counter
-putonly_backup_failures_total{job="shop",reason="dump"} 1
+putonly_backup_failures_total{backup_job="shop",reason="dump"} 1
 # HELP putonly_backup_last_attempt_success 1 if the last finished attempt completed a backup, 0 if it failed.
 # TYPE putonly_backup_last_attempt_success gauge
-putonly_backup_last_attempt_success{job="shop"} 0
+putonly_backup_last_attempt_success{backup_job="shop"} 0
 # HELP putonly_backup_last_attempt_timestamp_seconds When the job last started.
 # TYPE putonly_backup_last_attempt_timestamp_seconds gauge
-putonly_backup_last_attempt_timestamp_seconds{job="shop"} 1.7900864e+09
-putonly_backup_last_attempt_timestamp_seconds{job="wiki"} 1.7900865e+09
+putonly_backup_last_attempt_timestamp_seconds{backup_job="shop"} 1.7900864e+09
+putonly_backup_last_attempt_timestamp_seconds{backup_job="wiki"} 1.7900865e+09
 # HELP putonly_backup_last_duration_seconds Duration of the last finished attempt.
 # TYPE putonly_backup_last_duration_seconds gauge
-putonly_backup_last_duration_seconds{job="shop"} 3
+putonly_backup_last_duration_seconds{backup_job="shop"} 3
 # HELP putonly_backup_last_success_object_bytes Object size (compressed, encrypted) of the last completed backup.
 # TYPE putonly_backup_last_success_object_bytes gauge
-putonly_backup_last_success_object_bytes{job="shop"} 250
+putonly_backup_last_success_object_bytes{backup_job="shop"} 250
 # HELP putonly_backup_last_success_plaintext_bytes Dump size of the last completed backup.
 # TYPE putonly_backup_last_success_plaintext_bytes gauge
-putonly_backup_last_success_plaintext_bytes{job="shop"} 1000
+putonly_backup_last_success_plaintext_bytes{backup_job="shop"} 1000
 # HELP putonly_backup_last_success_timestamp_seconds When the job last completed a backup (absent until it has).
 # TYPE putonly_backup_last_success_timestamp_seconds gauge
-putonly_backup_last_success_timestamp_seconds{job="shop"} 1.790000012e+09
+putonly_backup_last_success_timestamp_seconds{backup_job="shop"} 1.790000012e+09
 # HELP putonly_backup_next_run_timestamp_seconds When the daemon next starts the job (jitter included).
 # TYPE putonly_backup_next_run_timestamp_seconds gauge
-putonly_backup_next_run_timestamp_seconds{job="wiki"} 1.7901729e+09
+putonly_backup_next_run_timestamp_seconds{backup_job="wiki"} 1.7901729e+09
 # HELP putonly_backup_running 1 while the job runs.
 # TYPE putonly_backup_running gauge
-putonly_backup_running{job="shop"} 0
-putonly_backup_running{job="wiki"} 1
+putonly_backup_running{backup_job="shop"} 0
+putonly_backup_running{backup_job="wiki"} 1
 # HELP putonly_backup_successes_total Completed backups.
 # TYPE putonly_backup_successes_total counter
-putonly_backup_successes_total{job="shop"} 1
-putonly_backup_successes_total{job="wiki"} 0
+putonly_backup_successes_total{backup_job="shop"} 1
+putonly_backup_successes_total{backup_job="wiki"} 0
 # HELP putonly_build_info The putonly version.
 # TYPE putonly_build_info gauge
 putonly_build_info{version="1.2.3"} 1
@@ -124,7 +127,62 @@ func TestServer(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `putonly_backup_last_success_timestamp_seconds{job="shop"} 1.790000012e+09`) {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `putonly_backup_last_success_timestamp_seconds{backup_job="shop"} 1.790000012e+09`) {
 		t.Errorf("GET /metrics: %s\n%s", resp.Status, body)
+	}
+}
+
+// TestExampleAlerts: the example alert rules parse and use only metrics
+// this package exports.
+func TestExampleAlerts(t *testing.T) {
+	data, err := os.ReadFile("../../examples/prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Expr        string            `yaml:"expr"`
+				For         string            `yaml:"for"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rules); err != nil {
+		t.Fatal(err)
+	}
+	reg := NewRegistry(func() (*backup.State, error) { return testState(), nil }, "dev")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, mf := range mfs {
+		known[mf.GetName()] = true
+	}
+	names := regexp.MustCompile(`putonly_[a-z_]+`)
+	found26h := false
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Expr == "" || r.Annotations["summary"] == "" {
+				t.Errorf("rule %+v lacks alert, expr or summary", r)
+			}
+			for _, m := range names.FindAllString(r.Expr, -1) {
+				if !known[m] {
+					t.Errorf("%s uses %s, which putonly does not export", r.Alert, m)
+				}
+			}
+			if strings.Contains(r.Expr, "putonly_backup_last_success_timestamp_seconds > 26 * 3600") {
+				found26h = true
+			}
+		}
+	}
+	if !found26h {
+		t.Error(`no "no successful backup in 26 h" rule`)
 	}
 }
