@@ -221,6 +221,9 @@ type prober struct {
 	dir    string // the run's canary directory
 	canary string // key of the single-part canary, "" if it could not be written
 	report *ProbeReport
+	// unreachable is set by the first probe that got no HTTP answer at all;
+	// the rest are not run, rather than each waiting out the retries.
+	unreachable string
 }
 
 // outcome is what a probe's classifier makes of S3's answer.
@@ -480,8 +483,13 @@ func (p *prober) do(ctx context.Context, pr probe) {
 		oc = outcome{got: "not run: no canary", verdict: ProbeUnknown}
 	case ctx.Err() != nil:
 		oc = outcome{got: "not run: " + context.Cause(ctx).Error(), verdict: ProbeUnknown}
+	case p.unreachable != "":
+		oc = outcome{got: "not run: no answer to an earlier probe", verdict: ProbeUnknown}
 	default:
 		oc = classify(pr.call(ctx), pr.invalidBody)
+		if oc.got == gotNoAnswer {
+			p.unreachable = oc.detail
+		}
 	}
 	res.Got, res.Verdict = oc.got, oc.verdict
 	if oc.detail != "" {
@@ -581,7 +589,7 @@ func classify(err error, invalidBody bool) outcome {
 	}
 	var re *smithyhttp.ResponseError
 	if !errors.As(err, &re) || re.Response == nil {
-		return outcome{got: "no answer", verdict: ProbeUnknown, detail: oneLine(err)}
+		return outcome{got: gotNoAnswer, verdict: ProbeUnknown, detail: oneLine(err)}
 	}
 	status := re.HTTPStatusCode()
 	code := ""
@@ -612,6 +620,9 @@ func classify(err error, invalidBody bool) outcome {
 	}
 	return outcome{got: got, verdict: ProbeUnknown, detail: oneLine(err)}
 }
+
+// gotNoAnswer: the request got no HTTP answer (network, TLS, credentials).
+const gotNoAnswer = "no answer"
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")

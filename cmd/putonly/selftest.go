@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/policy"
+)
+
+func init() {
+	register(&command{name: "selftest", order: 30,
+		summary: "selftest --config FILE | --bucket B [--prefix P]   prove with S3 that the key can write and cannot read or delete",
+		run:     runSelftest})
+}
+
+const selftestUsage = `Usage:
+  putonly selftest --config FILE [--job NAME] [connection flags] [--strict] [--format text|json]
+  putonly selftest --bucket B [--prefix P] [--endpoint URL --path-style --region R --profile P] [--strict]
+
+Asks S3, with the backup key itself, what the key may do. It writes two
+canaries under PREFIX_putonly-selftest/ (one object, and one multipart upload
+of two parts, both with server-side encryption, If-None-Match and a CRC64NVME
+checksum, as the agent writes backups) and checks that every call a backup
+key must not make is refused: reads of the canary (GetObject, ranged
+GetObject, HeadObject, GetObjectAttributes, GetObjectAcl, GetObjectTagging,
+CopyObject and UploadPartCopy from it), listings, deletes, tagging and ACL
+changes, and bucket-level reads and writes (policy, ACL, versioning,
+lifecycle, replication). Bucket-level writes carry a body S3 must reject, so
+S3 answers 403 without the right and 400 with it, and the bucket never
+changes. A probe that succeeds can change only the canary it targets.
+
+Exit status: 0 every write succeeded and every read, delete and escalation
+was refused (warnings allowed); 1 the key can read, delete or escalate, or
+cannot write (or, with --strict, a warning: overwrite possible, PutObject
+without SSE accepted, listing allowed); 2 a probe could not tell (network,
+5xx), or bad flags or config.
+
+Flags:
+`
+
+func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("putonly selftest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "read bucket, prefix, SSE and connection of every job from this YAML `file`")
+	job := fs.String("job", "", "with --config: test only the job with this `name`")
+	bucket := fs.String("bucket", "", "S3 `bucket` the key writes to")
+	prefix := fs.String("prefix", "", "key `prefix` the policy grants (the canaries go under PREFIX_putonly-selftest/)")
+	sse := fs.String("sse", "AES256", "server-side encryption of the canaries: AES256 or aws:kms")
+	kms := fs.String("kms-key-id", "", "KMS key `id` or ARN for --sse aws:kms")
+	endpoint := fs.String("endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
+	region := fs.String("region", "", "AWS `region` (default: from the AWS config)")
+	profile := fs.String("profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
+	pathStyle := fs.Bool("path-style", false, "path-style addressing (most S3-compatible stores)")
+	strict := fs.Bool("strict", false, "exit 1 on warnings too")
+	format := fs.String("format", "text", "output `format`: text or json")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), selftestUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return &exitError{code: 2}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
+	}
+	if *format != "text" && *format != "json" {
+		return &exitError{code: 2, err: fmt.Errorf("--format %q: use text or json", *format)}
+	}
+
+	type target struct {
+		job    string
+		opts   policy.ProbeOptions
+		client backup.ClientOptions
+	}
+	var targets []target
+	switch {
+	case *config != "":
+		for _, name := range []string{"bucket", "prefix", "sse", "kms-key-id"} {
+			if set[name] {
+				return &exitError{code: 2, err: fmt.Errorf("--%s cannot be combined with --config\n\thint: the config names bucket, prefix and SSE of each job", name)}
+			}
+		}
+		cfg, err := backup.LoadConfig(*config)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		jobs, err := cfg.ResolveJobs(*job)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		seen := map[string]bool{}
+		for _, j := range jobs {
+			c := j.Client
+			if set["endpoint"] {
+				c.Endpoint = *endpoint
+			}
+			if set["path-style"] {
+				c.PathStyle = *pathStyle
+			}
+			if set["region"] {
+				c.Region = *region
+			}
+			if set["profile"] {
+				c.Profile = *profile
+			}
+			// Jobs sharing a bucket, prefix, SSE and connection need one run.
+			k := fmt.Sprintf("%q", []any{j.Bucket, j.Prefix, j.SSE, j.KMSKeyID, c})
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			targets = append(targets, target{job: j.Name, client: c,
+				opts: policy.ProbeOptions{Bucket: j.Bucket, Prefix: j.Prefix, SSE: j.SSE, KMSKeyID: j.KMSKeyID}})
+		}
+	case *job != "":
+		return &exitError{code: 2, err: errors.New("--job needs --config")}
+	case *bucket == "":
+		return &exitError{code: 2, err: errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")}
+	default:
+		if *sse != "AES256" && *sse != "aws:kms" {
+			return &exitError{code: 2, err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
+		}
+		targets = append(targets, target{
+			client: backup.ClientOptions{Endpoint: *endpoint, Region: *region, Profile: *profile, PathStyle: *pathStyle},
+			opts:   policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms},
+		})
+	}
+
+	code := 0
+	for i, t := range targets {
+		// A probe is a question, not a backup: a few attempts are enough,
+		// and an unreachable store answers in seconds, not minutes.
+		t.client.MaxAttempts = 3
+		client, err := backup.NewS3Client(ctx, t.client)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		rep, err := policy.Probe(ctx, client, t.opts)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if *format == "json" {
+			err = rep.WriteJSON(stdout)
+		} else {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			if t.job != "" {
+				fmt.Fprintf(stdout, "job %s: ", t.job)
+			}
+			err = rep.WriteText(stdout)
+		}
+		if err != nil {
+			return err
+		}
+		code = worseExit(code, rep.Exit(*strict))
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// worseExit combines exit statuses: 1 (the key can read or delete) beats 2
+// (could not tell), which beats 0.
+func worseExit(a, b int) int {
+	if a == 1 || b == 1 {
+		return 1
+	}
+	if a == 2 || b == 2 {
+		return 2
+	}
+	return 0
+}
