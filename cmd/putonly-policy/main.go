@@ -31,6 +31,7 @@ Usage:
   putonly-policy generate --bucket B --principal ARN [options]   print a policy document
   putonly-policy verify --bucket-policy FILE --principal ARN --bucket B [options]
                                                                   prove offline that the key cannot read
+  putonly-policy selftest --profile backup --bucket B [--prefix P]  prove with S3 that the key cannot read
   putonly-policy version                                          print version, commit, date and Go version
   putonly-policy help [command]
 
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runGenerate(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdin, stdout, stderr)
+	case "selftest":
+		return runSelftest(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

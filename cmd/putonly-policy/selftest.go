@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/putonly/putonly/policy"
+)
+
+const selftestUsage = `Usage:
+  putonly-policy selftest --profile PROFILE --bucket B [--prefix P] [options]
+
+Runs the live self-test of 'putonly selftest' from an admin machine, with
+the backup key's credentials in a shared-config profile (or the standard
+AWS chain without --profile): the same canaries under
+PREFIX_putonly-selftest/, the same probes, the same table and exit status.
+Where 'verify' proves offline what the policies say, this asks S3 what it
+does with the key.
+
+Exit status: 0 every write succeeded and every read, delete and escalation
+was refused (warnings allowed); 1 the key can read, delete or escalate, or
+cannot write (with --strict, also on a warning); 2 a probe could not tell,
+or bad flags.
+
+Example:
+  putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/
+
+Options:
+`
+
+func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("putonly-policy selftest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	profile := fs.String("profile", "", "shared AWS config `profile` holding the backup key (default: the standard chain)")
+	bucket := fs.String("bucket", "", "S3 `bucket` the backup key writes to (required)")
+	prefix := fs.String("prefix", "", "key `prefix` the policy grants; the canaries go under PREFIX_putonly-selftest/")
+	sse := fs.String("sse", "AES256", "server-side encryption of the canaries, as the agent writes: AES256 or aws:kms")
+	kms := fs.String("kms-key-id", "", "KMS key `id` or ARN for --sse aws:kms")
+	region := fs.String("region", "", "AWS `region` (default: from the profile)")
+	endpoint := fs.String("endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
+	pathStyle := fs.Bool("path-style", false, "path-style addressing (most S3-compatible stores)")
+	strict := fs.Bool("strict", false, "exit 1 on warnings too")
+	format := fs.String("format", "text", "output `format`: text or json")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), selftestUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return &exitError{code: 2}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return &exitError{code: 2, err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
+	case *bucket == "":
+		return &exitError{code: 2, err: errors.New("selftest needs --bucket\n\thint: putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/")}
+	case *format != "text" && *format != "json":
+		return &exitError{code: 2, err: fmt.Errorf("--format %q: use text or json", *format)}
+	case *sse != "AES256" && *sse != "aws:kms":
+		return &exitError{code: 2, err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
+	}
+
+	opts := []func(*config.LoadOptions) error{
+		// A probe is a question: a few attempts, so an unreachable store
+		// answers in seconds.
+		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 3) }),
+	}
+	if *profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(*profile))
+	}
+	if *region != "" {
+		opts = append(opts, config.WithRegion(*region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("load AWS config: %w", err)}
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // S3-compatible stores still need one to sign
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if *endpoint != "" {
+			o.BaseEndpoint = aws.String(*endpoint)
+		}
+		o.UsePathStyle = *pathStyle
+	})
+	rep, err := policy.Probe(ctx, client, policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms})
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if *format == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if code := rep.Exit(*strict); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
