@@ -536,7 +536,7 @@ func severity(pr probe, r ProbeResult) string {
 func oracleNote(verdict, got string) string {
 	switch {
 	case strings.HasPrefix(got, "404"):
-		return "a missing key answers 404, an existing one 403 or 200: the key can tell which objects exist (usually s3:ListBucket)"
+		return "a missing key answers 404: the key can tell which objects exist (on AWS, s3:GetObject with s3:ListBucket; some stores answer 404 to any key that may read)"
 	case verdict == ProbeRefused:
 		return "a missing key answers 403 like an existing one: reads cannot tell which objects exist (a write with If-None-Match can, by design: 412 means the name is taken; backup names carry a random part)"
 	case verdict == ProbeAllowed:
