@@ -187,11 +187,16 @@ func gateCacheKey(ctx context.Context, client *s3.Client, job *backup.Job) strin
 }
 
 // selftestStateDir is where the cache lives unless the config says:
-// $PUTONLY_STATE_DIR, else /var/lib/putonly as root, else
-// $XDG_STATE_HOME/putonly (~/.local/state/putonly).
+// $PUTONLY_STATE_DIR, else systemd's StateDirectory= ($STATE_DIRECTORY),
+// else /var/lib/putonly as root, else $XDG_STATE_HOME/putonly
+// (~/.local/state/putonly). The daemon's state file defaults to the same
+// directory.
 func selftestStateDir() string {
 	if d := os.Getenv("PUTONLY_STATE_DIR"); d != "" {
 		return d
+	}
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return strings.Split(d, ":")[0]
 	}
 	if os.Geteuid() == 0 {
 		return "/var/lib/putonly"

@@ -17,6 +17,16 @@ import (
 	"github.com/putonly/putonly/policy"
 )
 
+// Tests run the agent, whose gate caches its self-test in the state
+// directory: keep it out of /var/lib/putonly when the tests run as root.
+func init() {
+	if os.Getenv("PUTONLY_STATE_DIR") == "" && os.Getenv("STATE_DIRECTORY") == "" {
+		if dir, err := os.MkdirTemp("", "putonly-test-state-"); err == nil {
+			os.Setenv("PUTONLY_STATE_DIR", dir)
+		}
+	}
+}
+
 // keyMatrix is a local S3 server with the write-only backup key ("good")
 // and over-privileged keys: each has the write-only rights plus extras.
 type keyMatrix struct {
@@ -279,6 +289,12 @@ func TestRunRefusesReadableKey(t *testing.T) {
 		_, errOut, code := m.putonly(t, "delete", t.TempDir(), "run", "--config", cfg)
 		if code != 1 || !strings.Contains(errOut, "s3:DeleteObject") {
 			t.Errorf("delete key: exit %d\n%s", code, errOut)
+		}
+
+		bad := filepath.Join(dir, "bad.yaml")
+		os.WriteFile(bad, []byte("selftest:\n  cache: -1h\njobs:\n  - name: a\n    bucket: b\n    recipients: ["+id.Recipient().String()+"]\n    source: {type: command, command: [echo]}\n"), 0o600)
+		if _, errOut, code := m.putonly(t, "good", t.TempDir(), "check", "--config", bad); code != 2 || !strings.Contains(errOut, "selftest.cache") {
+			t.Errorf("negative cache: exit %d\n%s", code, errOut)
 		}
 	})
 }
