@@ -44,8 +44,8 @@ var (
 	// ErrCorrupt: the ciphertext failed authentication, ended early, or the
 	// compressed stream inside is damaged.
 	ErrCorrupt = errors.New("backup is corrupted or truncated")
-	// ErrMismatch: the restored plaintext is not what the manifest recorded.
-	ErrMismatch = errors.New("restored data does not match the manifest")
+	// ErrMismatch: the backup is not what its manifest recorded.
+	ErrMismatch = errors.New("backup does not match its manifest")
 )
 
 // Stats describe a decrypted stream.
@@ -123,10 +123,10 @@ func Decrypt(dst io.Writer, src io.Reader, ids []age.Identity, c Compression) (S
 // Verify compares the plaintext with the manifest.
 func (s Stats) Verify(m *backup.Manifest) error {
 	if s.PlaintextBytes != m.PlaintextSize {
-		return fmt.Errorf("%w: %d bytes restored, manifest says %d", ErrMismatch, s.PlaintextBytes, m.PlaintextSize)
+		return fmt.Errorf("%w: %d bytes restored, the manifest says %d", ErrMismatch, s.PlaintextBytes, m.PlaintextSize)
 	}
 	if s.SHA256 != m.PlaintextSHA256 {
-		return fmt.Errorf("%w: SHA-256 %s, manifest says %s", ErrMismatch, s.SHA256, m.PlaintextSHA256)
+		return fmt.Errorf("%w: SHA-256 %s restored, the manifest says %s", ErrMismatch, s.SHA256, m.PlaintextSHA256)
 	}
 	return nil
 }

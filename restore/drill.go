@@ -95,7 +95,7 @@ func Drill(ctx context.Context, api API, o DrillOptions) (res DrillResult, err e
 	case rerr != nil && in.err != nil:
 		// The target stopped reading: its failure is the cause.
 		if werr != nil {
-			return res, fmt.Errorf("%w: %q: %v (it stopped reading after %d bytes)", ErrTarget, o.Into, werr, r.PlaintextBytes)
+			return res, fmt.Errorf("%w: %q: %v (it stopped reading about %d bytes in)", ErrTarget, o.Into, werr, r.PlaintextBytes)
 		}
 		return res, fmt.Errorf("%w: %q exited 0 without reading the whole dump (%d bytes read)", ErrTarget, o.Into, r.PlaintextBytes)
 	case rerr != nil:

@@ -79,6 +79,11 @@ func Restore(ctx context.Context, api Getter, o Options, dst io.Writer) (Result,
 	st, err := Decrypt(dst, obj, o.Identities, c)
 	res.Stats = st
 	res.Duration = time.Since(start)
+	if errors.Is(err, ErrWrongIdentity) && res.Manifest != nil {
+		// The same identities opened the manifest, written to the same
+		// recipients: the backup's header is damaged, not the key wrong.
+		err = fmt.Errorf("%w: its age header does not open with the identity that opened its manifest", ErrCorrupt)
+	}
 	if err != nil {
 		return res, fmt.Errorf("restore %s: %w", url, err)
 	}
@@ -115,7 +120,7 @@ func FetchManifest(ctx context.Context, api Getter, bucket, key string, ids []ag
 	// The manifest names the key it was written for; compare the file
 	// names, so a backup copied to another bucket or prefix still verifies.
 	if path.Base(m.Key) != path.Base(key) {
-		return nil, fmt.Errorf("%s: %w: it is the manifest of %s", url, ErrMismatch, m.Key)
+		return nil, fmt.Errorf("%s: %w: the manifest names another backup, %s", url, ErrMismatch, m.Key)
 	}
 	if m.DumpExitStatus != 0 {
 		return nil, fmt.Errorf("%s: the dump exited with status %d", url, m.DumpExitStatus)
@@ -164,10 +169,10 @@ func (r *objectReader) Read(p []byte) (int, error) {
 			return n, err
 		}
 		if r.ctx.Err() != nil || r.resumes >= maxResumes || r.etag == "" {
-			return n, fmt.Errorf("download s3://%s/%s at byte %d of %d: %w", r.bucket, r.key, r.off, r.size, err)
+			return n, fmt.Errorf("download stopped at byte %d of %d: %w", r.off, r.size, err)
 		}
 		if rerr := r.resume(); rerr != nil {
-			return n, fmt.Errorf("download s3://%s/%s at byte %d of %d: %w (resume: %v)", r.bucket, r.key, r.off, r.size, err, rerr)
+			return n, fmt.Errorf("download stopped at byte %d of %d: %w (resuming: %v)", r.off, r.size, err, rerr)
 		}
 		if n > 0 {
 			return n, nil
