@@ -174,11 +174,17 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	d := &daemon{f: &f, argv: fs.Args(), set: set, log: log}
-	return d.run(ctx, hup, nil)
+	// main cancels ctx on the first SIGTERM or SIGINT; the daemon also
+	// takes them here, so that a second one exits at once however close it
+	// follows the first, and SIGHUP.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
+	d := &daemon{f: &f, argv: fs.Args(), set: set, log: log, exitNow: func() {
+		fmt.Fprintln(stderr, "putonly: second signal, exiting now")
+		os.Exit(130)
+	}}
+	return d.run(ctx, sigs)
 }
 
 // daemon is one 'putonly daemon' process.
@@ -187,6 +193,8 @@ type daemon struct {
 	argv []string
 	set  map[string]bool
 	log  *slog.Logger
+	// exitNow ends the process on a second SIGTERM or SIGINT.
+	exitNow func()
 
 	opts     backup.DaemonConfig // as loaded at start; a reload keeps them
 	state    *backup.StateFile
@@ -280,9 +288,10 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 	return jobs, opts, nil
 }
 
-// run schedules the jobs until ctx ends (the first SIGTERM or SIGINT);
-// hup reloads. started, when set, is closed once the jobs are scheduled.
-func (d *daemon) run(ctx context.Context, hup <-chan os.Signal, started chan<- struct{}) error {
+// run schedules the jobs until ctx ends or a SIGTERM or SIGINT arrives on
+// sigs; then it drains. A second SIGTERM or SIGINT calls exitNow; SIGHUP
+// reloads.
+func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
 	jobs, opts, err := d.load()
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -316,21 +325,43 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal, started chan<- s
 			go d.sched.Trigger(sj.Name)
 		}
 	}
-	if started != nil {
-		close(started)
+	terms := 0
+	var drained chan bool
+	stop := func() {
+		if drained != nil {
+			return
+		}
+		grace := time.Duration(d.opts.ShutdownGrace)
+		d.log.Info("stopping: no new runs; running jobs may finish", "grace", grace.String())
+		drained = make(chan bool, 1)
+		go func() { drained <- d.sched.Shutdown(grace) }()
 	}
+	done := ctx.Done()
 	for {
 		select {
-		case <-ctx.Done():
-			grace := time.Duration(d.opts.ShutdownGrace)
-			d.log.Info("stopping: no new runs; running jobs may finish", "grace", grace.String())
-			if !d.sched.Shutdown(grace) {
+		case <-done:
+			done = nil
+			stop()
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if drained == nil {
+					d.reload()
+				}
+				continue
+			}
+			if terms++; terms > 1 {
+				d.sched.Cancel()
+				d.exitNow()
+				return &exitError{code: 130}
+			}
+			stop()
+		case ok := <-drained:
+			if !ok {
+				grace := time.Duration(d.opts.ShutdownGrace)
 				return &exitError{code: 1, err: fmt.Errorf("stopped: running jobs were cancelled after the %s grace period; their uploads were aborted", grace)}
 			}
 			d.log.Info("stopped")
 			return nil
-		case <-hup:
-			d.reload()
 		}
 	}
 }

@@ -426,3 +426,27 @@ func TestRunTextfileAndNotify(t *testing.T) {
 		t.Errorf("webhooks got\n %s\nwant\n %s", strings.Join(got, "|"), want)
 	}
 }
+
+// TestDaemonSecondSignal: a second SIGTERM during the grace period exits at
+// once.
+func TestDaemonSecondSignal(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{Prefix: "db1/"})
+	id, _ := age.GenerateX25519Identity()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "putonly.yaml")
+	started := filepath.Join(dir, "started")
+	writeConfig(t, cfg, daemonConfig(s, id, dir, "  shutdown_grace: 1h", fmt.Sprintf(`  - name: hang
+    source: {type: command, command: [sh, -c, "touch %s; exec sleep 300"]}
+`, started)))
+	d := startDaemon(t, s, "--config", cfg, "--run-now")
+	waitFor(t, "the dump to start", func() bool { _, err := os.Stat(started); return err == nil })
+	d.signal(syscall.SIGTERM)
+	d.waitLog("stopping: no new runs")
+	d.signal(syscall.SIGTERM)
+	if code := d.wait(); code != 130 {
+		t.Errorf("exit status %d, want 130", code)
+	}
+	if !strings.Contains(d.stderr.String(), "second signal") {
+		t.Errorf("stderr:\n%s", d.stderr.String())
+	}
+}
