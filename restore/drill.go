@@ -92,6 +92,9 @@ func Drill(ctx context.Context, api API, o DrillOptions) (res DrillResult, err e
 	werr := cmd.Wait()
 	res.Finish = time.Since(finishStart)
 	switch {
+	case (rerr != nil || werr != nil) && ctx.Err() != nil:
+		// Cancelled or timed out: the target was killed, say why.
+		return res, fmt.Errorf("drill stopped: %w", context.Cause(ctx))
 	case rerr != nil && in.err != nil:
 		// The target stopped reading: its failure is the cause.
 		if werr != nil {

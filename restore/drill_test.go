@@ -79,6 +79,19 @@ func TestDrill(t *testing.T) {
 	}
 }
 
+// TestDrillTimeout: a target that never reads is killed when the drill's
+// context ends, and the drill says why.
+func TestDrillTimeout(t *testing.T) {
+	f := newFixture(t)
+	key := f.backup(t, "slow", random(t, 1<<20), "none")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 500*time.Millisecond, errors.New("drill timeout of 500ms reached"))
+	defer cancel()
+	_, err := Drill(ctx, f.admin(), DrillOptions{Bucket: f.s.Bucket, Key: key, Identities: []age.Identity{f.id}, Into: "sleep 60"})
+	if err == nil || !strings.Contains(err.Error(), "drill timeout of 500ms reached") {
+		t.Fatalf("error %v", err)
+	}
+}
+
 func TestAudit(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

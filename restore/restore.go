@@ -168,6 +168,9 @@ func (r *objectReader) Read(p []byte) (int, error) {
 		if err == nil || err == io.EOF {
 			return n, err
 		}
+		if r.ctx.Err() != nil {
+			err = context.Cause(r.ctx)
+		}
 		if r.ctx.Err() != nil || r.resumes >= maxResumes || r.etag == "" {
 			return n, fmt.Errorf("download stopped at byte %d of %d: %w", r.off, r.size, err)
 		}

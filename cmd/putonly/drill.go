@@ -32,6 +32,7 @@ Examples:
   putonly drill --bucket acme-backups --prefix db1/ --job wiki --identity key.txt --into 'mariadb -h scratch'
   putonly drill ... --into 'cat > /dev/null'     # download, decrypt and verify only
 
+A drill that outlives --timeout (12h) fails, and its target is killed.
 With --textfile, the result is also written for node_exporter's textfile
 collector (putonly_drill_ok, putonly_drill_timestamp_seconds, ...).
 
@@ -53,6 +54,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	into := fs.String("into", "", "scratch target `command` (sh -c) that reads the dump on stdin")
 	noVerify := fs.Bool("no-verify", false, "do not require the manifest")
 	textfile := fs.String("textfile", "", "also write the result as Prometheus metrics to this `file` (atomically)")
+	timeout := fs.Duration("timeout", 12*time.Hour, "fail the drill (and kill the target) after this `duration`")
 	if done, err := parseFlags(fs, drillUsage, args, stdout, stderr); done {
 		return err
 	}
@@ -66,7 +68,11 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError(fmt.Errorf("drill needs --into COMMAND"), "for example --into 'pg_restore --exit-on-error -d scratch', or --into 'cat > /dev/null' to verify only")
 	case (*job == "") == (*key == ""):
 		return usageError(fmt.Errorf("drill needs exactly one of --job and --key"), "")
+	case *timeout <= 0:
+		return usageError(fmt.Errorf("--timeout %s: must be positive", *timeout), "")
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("drill timeout of %s reached", *timeout))
+	defer cancel()
 	identities, err := identities(ids)
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ that are not backups are counted, not shown.
 Run it with read credentials on a trusted machine: the backup key cannot
 list.
 
+Exit status: 0 listed (also when there is no backup); 1 the listing failed;
+2 bad flags.
+
 Flags:
 `
 

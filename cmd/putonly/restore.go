@@ -87,6 +87,15 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// The output file is claimed before any request, so an existing file
+	// fails at once rather than after the listing.
+	var af *restore.AtomicFile
+	if *out != "-" {
+		if af, err = restore.CreateAtomic(*out, *force); err != nil {
+			return usageError(err, "")
+		}
+		defer af.Abort()
+	}
 	client, err := conn.client(ctx)
 	if err != nil {
 		return failure(err)
@@ -99,30 +108,27 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		*key = b.Key
 	}
 	o := restore.Options{Bucket: *bucket, Key: *key, Identities: identities, NoVerify: *noVerify}
-
-	var res restore.Result
 	start := time.Now()
-	if *out == "-" {
-		res, err = restore.Restore(ctx, client, o, stdout)
-		if err != nil {
-			return failure(fmt.Errorf("%w\n\tthe data already written to stdout is incomplete or wrong: discard it", err))
+	if af == nil {
+		res, err := restore.Restore(ctx, client, o, stdout)
+		if err != nil && res.PlaintextBytes > 0 {
+			err = fmt.Errorf("%w\n\tthe %d bytes already written to stdout are incomplete or wrong: discard them", err, res.PlaintextBytes)
 		}
-	} else {
-		f, err := restore.CreateAtomic(*out, *force)
-		if err != nil {
-			return usageError(err, "")
-		}
-		defer f.Abort()
-		res, err = restore.Restore(ctx, client, o, f)
 		if err != nil {
 			return failure(err)
 		}
-		if err := f.Commit(); err != nil {
-			return failure(err)
-		}
+		fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to stdout: %s, %s\n", *bucket, *key, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
+		return nil
+	}
+	res, err := restore.Restore(ctx, client, o, af)
+	if err != nil {
+		return failure(err)
+	}
+	if err := af.Commit(); err != nil {
+		return failure(err)
 	}
 	fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to %s: %s, %s\n",
-		*bucket, *key, outName(*out), verdict(res), rate(res.PlaintextBytes, time.Since(start)))
+		*bucket, *key, *out, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
 	return nil
 }
 
