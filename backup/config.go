@@ -55,10 +55,10 @@ type Settings struct {
 
 	// Schedule, TimeZone, Jitter: when 'putonly daemon' runs the job
 	// (schedule.go); 'run' ignores them. Notify lists destinations by name.
-	Schedule string   `yaml:"schedule"`
-	TimeZone string   `yaml:"time_zone"`
-	Jitter   Duration `yaml:"jitter"`
-	Notify   []string `yaml:"notify"`
+	Schedule string    `yaml:"schedule"`
+	TimeZone string    `yaml:"time_zone"`
+	Jitter   *Duration `yaml:"jitter"` // nil: not set here; 0s: no jitter
+	Notify   []string  `yaml:"notify"`
 }
 
 // SelftestConfig says how 'putonly run' checks, before its first upload,
@@ -234,7 +234,7 @@ func (c *Config) merge(j JobConfig) JobConfig {
 	}
 	setStr(&s.Schedule, d.Schedule)
 	setStr(&s.TimeZone, d.TimeZone)
-	if s.Jitter == 0 {
+	if s.Jitter == nil {
 		s.Jitter = d.Jitter
 	}
 	if s.Notify == nil {

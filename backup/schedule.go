@@ -115,7 +115,7 @@ func (j JobConfig) validateSchedule(field string) []error {
 				Fix: `use five fields (minute hour day-of-month month day-of-week) such as "15 2 * * *", or @daily, @hourly, @every 6h`})
 		}
 	}
-	if j.Jitter < 0 {
+	if j.Jitter != nil && *j.Jitter < 0 {
 		errs = append(errs, &ConfigError{Field: field + ".jitter", Value: j.Jitter.String(), Msg: "must not be negative", Fix: "use a duration such as 30m, or 0 for none"})
 	}
 	return errs
@@ -181,7 +181,10 @@ func ResolveScheduledJob(jc JobConfig, dests map[string]NotifyConfig) (*Schedule
 	if err != nil {
 		return nil, &ConfigError{Field: "schedule", Value: jc.Schedule, Msg: err.Error()}
 	}
-	sj := &ScheduledJob{Job: job, Spec: jc.Schedule, TimeZone: jc.TimeZone, Schedule: sched, Jitter: time.Duration(jc.Jitter)}
+	sj := &ScheduledJob{Job: job, Spec: jc.Schedule, TimeZone: jc.TimeZone, Schedule: sched}
+	if jc.Jitter != nil {
+		sj.Jitter = time.Duration(*jc.Jitter)
+	}
 	for _, name := range jc.Notify {
 		nc, ok := dests[name]
 		if !ok {

@@ -302,9 +302,12 @@ jobs:
 	if s := got["shop"]; s.Spec != "15 2 * * *" || s.TimeZone != "Europe/Berlin" || s.Jitter != 30*time.Minute || len(s.Notify) != 2 || s.Notify[1].Ping == "" {
 		t.Errorf("shop = %+v", s)
 	}
-	if s := got["dev"]; s.Spec != "@every 6h" || s.Jitter != 30*time.Minute || len(s.Notify) != 1 || s.Notify[0].On != "failure" {
-		// jitter: 0s means "not set here": the default applies.
+	if s := got["dev"]; s.Spec != "@every 6h" || s.Jitter != 0 || len(s.Notify) != 1 || s.Notify[0].On != "failure" {
+		// jitter: 0s turns the default's jitter off.
 		t.Errorf("dev = %+v", s)
+	}
+	if s := got["quiet"]; s.Jitter != 30*time.Minute {
+		t.Errorf("quiet jitter %s, want the default's 30m", s.Jitter)
 	}
 	if s := got["quiet"]; len(s.Notify) != 0 {
 		t.Errorf("quiet notifies %v", s.Notify)

@@ -245,7 +245,8 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 		if f.schedule == "" {
 			return nil, opts, errors.New("no --schedule\n\thint: putonly daemon --schedule '15 2 * * *' --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
 		}
-		jc.Schedule, jc.TimeZone, jc.Jitter = f.schedule, f.timeZone, backup.Duration(f.jitter)
+		jitter := backup.Duration(f.jitter)
+		jc.Schedule, jc.TimeZone, jc.Jitter = f.schedule, f.timeZone, &jitter
 		dests := map[string]backup.NotifyConfig{}
 		if f.webhook != "" {
 			dests["webhook"] = backup.NotifyConfig{Webhook: f.webhook, Secret: os.Getenv("PUTONLY_WEBHOOK_SECRET")}
