@@ -103,7 +103,12 @@ func printStatus(w io.Writer, st *backup.State, now time.Time) int {
 		}
 		dur := "-"
 		if js.LastStatus == backup.StatusSuccess || js.LastStatus == backup.StatusFailure {
-			dur = (time.Duration(js.LastDuration * float64(time.Second))).Round(time.Second).String()
+			d := time.Duration(js.LastDuration * float64(time.Second))
+			if d < 10*time.Second {
+				dur = d.Round(100 * time.Millisecond).String()
+			} else {
+				dur = d.Round(time.Second).String()
+			}
 		}
 		success := when(js.LastSuccess, now)
 		if js.LastSuccessObject != "" {
