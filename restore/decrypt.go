@@ -69,7 +69,6 @@ type Stats struct {
 func Decrypt(dst io.Writer, src io.Reader, ids []age.Identity, c Compression) (Stats, error) {
 	var st Stats
 	in := &recordingReader{r: src}
-	defer func() { st.CiphertextBytes = in.n }()
 	ar, err := age.Decrypt(in, ids...)
 	if err != nil {
 		st.CiphertextBytes = in.n

@@ -104,7 +104,7 @@ func FetchManifest(ctx context.Context, api Getter, bucket, key string, ids []ag
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
-			return nil, fmt.Errorf("%s: %w\n\thint: a backup whose manifest upload failed can still be restored unverified with --no-verify", url, ErrNoManifest)
+			return nil, fmt.Errorf("%s: %w\n\thint: restore the backup before it (putonly list), or this one unverified with --no-verify", url, ErrNoManifest)
 		}
 		return nil, fmt.Errorf("get %s: %w", url, err)
 	}

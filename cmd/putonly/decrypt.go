@@ -76,6 +76,9 @@ func runDecrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var src io.Reader = os.Stdin
 	name := "stdin"
+	if (in == "" || in == "-") && isTerminal(os.Stdin) {
+		return usageError(fmt.Errorf("no input: stdin is a terminal"), "putonly decrypt --identity FILE < BACKUP.age > OUT, or name the file: putonly decrypt --identity FILE -o OUT BACKUP.age")
+	}
 	if in != "" && in != "-" {
 		f, err := os.Open(in)
 		if err != nil {
