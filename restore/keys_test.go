@@ -147,3 +147,28 @@ func TestDecryptDetectsZstd(t *testing.T) {
 		t.Fatalf("not an age file: %v", err)
 	}
 }
+
+// TestDecryptTruncatedAtChunkBoundary: without a manifest, age itself
+// catches a ciphertext cut exactly between two 64 KiB chunks (the last
+// chunk carries a flag), and a cut anywhere else.
+func TestDecryptTruncatedAtChunkBoundary(t *testing.T) {
+	id, _ := age.GenerateX25519Identity()
+	var ct bytes.Buffer
+	w, _ := age.Encrypt(&ct, id.Recipient())
+	w.Write(bytes.Repeat([]byte("x"), 3*64<<10+5))
+	w.Close()
+	b := ct.Bytes()
+	mac := bytes.Index(b, []byte("\n--- "))
+	payload := mac + bytes.IndexByte(b[mac+1:], '\n') + 2 + 16 // header, nonce
+	const chunk = 64<<10 + 16                                  // plaintext chunk + tag
+	for _, cut := range []int{payload, payload + chunk, payload + 2*chunk, payload + 3*chunk, len(b) - 1, payload + 100} {
+		var out bytes.Buffer
+		if _, err := Decrypt(&out, bytes.NewReader(b[:cut]), []age.Identity{id}, CompressionNone); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("cut at %d of %d: %v", cut, len(b), err)
+		}
+	}
+	var out bytes.Buffer
+	if _, err := Decrypt(&out, bytes.NewReader(b), []age.Identity{id}, CompressionNone); err != nil || out.Len() != 3*64<<10+5 {
+		t.Fatalf("whole: %v, %d bytes", err, out.Len())
+	}
+}
