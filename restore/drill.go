@@ -100,7 +100,7 @@ func Drill(ctx context.Context, api API, o DrillOptions) (res DrillResult, err e
 		if werr != nil {
 			return res, fmt.Errorf("%w: %q: %v (it stopped reading about %d bytes in)", ErrTarget, o.Into, werr, r.PlaintextBytes)
 		}
-		return res, fmt.Errorf("%w: %q exited 0 without reading the whole dump (%d bytes read)", ErrTarget, o.Into, r.PlaintextBytes)
+		return res, fmt.Errorf("%w: %q exited 0 without reading the whole dump", ErrTarget, o.Into)
 	case rerr != nil:
 		return res, rerr
 	case werr != nil:

@@ -80,6 +80,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Time.Format(time.DateTime+"Z"), b.Job, human(b.Size), m, b.Key)
 	}
 	tw.Flush()
+	for _, o := range l.Orphans {
+		fmt.Fprintf(stderr, "putonly: manifest without its backup: %s\n", o)
+	}
 	if l.Other > 0 {
 		fmt.Fprintf(stderr, "putonly: %d other object(s) under the prefix are not backups\n", l.Other)
 	}
