@@ -316,7 +316,7 @@ func (p *prober) run(ctx context.Context) {
 		note: "a copy reads the source: it needs s3:GetObject on the canary",
 		call: func(ctx context.Context) error {
 			in := &s3.CopyObjectInput{Bucket: bucket, Key: key("copy"), CopySource: aws.String(p.o.Bucket + "/" + p.canary),
-				IfNoneMatch: aws.String("*")}
+				IfNoneMatch: aws.String("*"), TaggingDirective: types.TaggingDirectiveReplace}
 			in.ServerSideEncryption, in.SSEKMSKeyId = p.sse()
 			_, err := p.api.CopyObject(ctx, in)
 			return err
@@ -548,9 +548,15 @@ func oracleNote(verdict, got string) string {
 // s3Actions are the s3: actions the catalogue says authorise op; with a
 // class, only those of that class (CopyObject needs s3:PutObject on the
 // target and s3:GetObject on the source: the copy probe is about the
-// latter).
+// latter). Where some are needed only under a condition and others always,
+// the conditional ones are left out: the copy probe sends TaggingDirective
+// REPLACE, so CopyObject's s3:GetObjectTagging does not apply.
 func s3Actions(op string, class Class) []string {
-	var out []string
+	var when map[string]string
+	if i, ok := catOperationIndex()[strings.ToLower(op)]; ok {
+		when = catOperations[i].When
+	}
+	var always, conditional []string
 	for _, name := range OperationActions(op) {
 		if !strings.HasPrefix(name, "s3:") {
 			continue
@@ -558,7 +564,15 @@ func s3Actions(op string, class Class) []string {
 		if a, ok := LookupAction(name); class != "" && (!ok || a.Class != class) {
 			continue
 		}
-		out = append(out, name)
+		if when[name] != "" {
+			conditional = append(conditional, name)
+		} else {
+			always = append(always, name)
+		}
+	}
+	out := always
+	if len(out) == 0 {
+		out = conditional
 	}
 	slices.Sort(out)
 	return out
@@ -631,7 +645,11 @@ func oneLine(err error) string {
 // getObject reads at most a byte of the body, so a key that may read
 // downloads nothing of size.
 func getObject(ctx context.Context, api ProbeAPI, in *s3.GetObjectInput) error {
-	out, err := api.GetObject(ctx, in)
+	out, err := api.GetObject(ctx, in, func(o *s3.Options) {
+		// The canary has no checksum a ranged read could check; the SDK
+		// would log that on every probe.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 	if err != nil {
 		return err
 	}

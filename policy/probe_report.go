@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -61,4 +62,39 @@ func (r *ProbeReport) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// Rights summarises what the key may do that a backup key must not: one
+// line per set of actions, naming its class and the probes that showed it,
+// and one fix for all of them. Both are empty when no read, list-free
+// delete or escalation probe was allowed.
+func (r *ProbeReport) Rights() (lines []string, fix string) {
+	var order []string
+	probes := map[string][]string{}
+	class := map[string]Class{}
+	var all []string
+	for _, p := range r.Violations() {
+		if p.Expected == ProbeAllowed {
+			continue // a refused write: the key cannot back up, not a right
+		}
+		k := strings.Join(p.Actions, " or ")
+		if _, ok := probes[k]; !ok {
+			order = append(order, k)
+		}
+		probes[k] = append(probes[k], p.Probe)
+		class[k] = p.Class
+		for _, a := range p.Actions {
+			if !slices.Contains(all, a) {
+				all = append(all, a)
+			}
+		}
+	}
+	for _, k := range order {
+		lines = append(lines, fmt.Sprintf("%s: %s (%s)", class[k], k, strings.Join(probes[k], "; ")))
+	}
+	if len(all) > 0 {
+		slices.Sort(all)
+		fix = fmt.Sprintf(fixDeny, strings.Join(all, ", "))
+	}
+	return lines, fix
 }

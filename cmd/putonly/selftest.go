@@ -33,6 +33,10 @@ lifecycle, replication). Bucket-level writes carry a body S3 must reject, so
 S3 answers 403 without the right and 400 with it, and the bucket never
 changes. A probe that succeeds can change only the canary it targets.
 
+With --config, jobs that share a bucket, prefix, SSE and connection are
+tested once; each test prints its own table (--format json: one JSON document
+per test, one after the other).
+
 Exit status: 0 every write succeeded and every read, delete and escalation
 was refused (warnings allowed); 1 the key can read, delete or escalate, or
 cannot write (or, with --strict, a warning: overwrite possible, PutObject

@@ -117,15 +117,11 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
-	var rights, fixes, writes []string
+	rights, fix := rep.Rights()
+	var writes []string
 	for _, p := range rep.Violations() {
 		if p.Expected == policy.ProbeAllowed {
 			writes = append(writes, p.Probe+" ("+p.Got+")")
-			continue
-		}
-		rights = append(rights, fmt.Sprintf("%s: %s (%s, got %s)", p.Class, strings.Join(p.Actions, " or "), p.Probe, p.Got))
-		if !contains(fixes, p.Fix) {
-			fixes = append(fixes, p.Fix)
 		}
 	}
 	for _, p := range rep.Warnings() {
@@ -148,7 +144,7 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 			return nil
 		}
 		return fmt.Errorf("%w: refusing to upload to %s with a key that can:\n\t%s\n\thint: %s\n\thint: putonly selftest shows every probe; --allow-readable-key uploads anyway",
-			ErrReadableKey, where, strings.Join(rights, "\n\t"), strings.Join(fixes, "\n\thint: "))
+			ErrReadableKey, where, strings.Join(rights, "\n\t"), fix)
 	}
 	if len(writes) == 0 && len(rep.Unknown()) == 0 {
 		if err := writeGateCache(state, id, gateCacheEntry{Time: time.Now().UTC()}); err != nil {
@@ -157,15 +153,6 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 		log.Info("self-test passed: the key can write and cannot read or delete", "job", job.Name, "target", where, "warnings", len(rep.Warnings()))
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // gateCacheKey names what a self-test result holds for: the store, the

@@ -217,6 +217,7 @@ func TestRunRefusesReadableKey(t *testing.T) {
 	for key, right := range map[string]string{"getobject": "s3:GetObject", "getstar": "s3:GetBucketPolicy", "star": "s3:DeleteObject", "delete": "s3:DeleteObject"} {
 		t.Run(key, func(t *testing.T) {
 			out, errOut, code := run(t, key, t.TempDir())
+			t.Logf("stderr:\n%s", errOut)
 			if code != 1 {
 				t.Errorf("exit %d, want 1", code)
 			}
