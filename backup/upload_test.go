@@ -343,12 +343,47 @@ func TestUploadGivesUpAndAborts(t *testing.T) {
 // key is really write-only.)
 func TestUploadNeedsOnlyPut(t *testing.T) {
 	s := s3test.Start(t, s3local.Options{})
-	api := backupClient(s, s.Endpoint, 1)
+	// Record every request the write path makes: only PUT (PutObject,
+	// UploadPart), POST (Create/CompleteMultipartUpload) and DELETE with an
+	// uploadId (AbortMultipartUpload) on object keys; never GET or HEAD.
+	var mu sync.Mutex
+	var calls []string
+	proxy := newFaultProxy(t, s.Endpoint, func(n int64, r *http.Request) string {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+		return ""
+	})
+	api := backupClient(s, proxy.URL, 1)
 	var sent atomic.Int64
-	if _, err := upload(context.Background(), api, bytes.NewReader(randomBytes(t, 2*minPartSize)), uploadOptions{
-		Bucket: s.Bucket, Key: "only/put", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 1,
-	}, &sent); err != nil {
-		t.Fatal(err)
+	for i, size := range []int{10, 2 * minPartSize} {
+		if _, err := upload(context.Background(), api, bytes.NewReader(randomBytes(t, size)), uploadOptions{
+			Bucket: s.Bucket, Key: fmt.Sprintf("only/put%d", i), SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 1,
+		}, &sent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A failed stream: the abort is a DELETE with an uploadId.
+	upload(context.Background(), api, &failingReader{r: bytes.NewReader(randomBytes(t, 2*minPartSize)), n: minPartSize + 1, err: errors.New("boom")},
+		uploadOptions{Bucket: s.Bucket, Key: "only/failed", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 1}, &sent)
+	mu.Lock()
+	recorded := append([]string(nil), calls...)
+	mu.Unlock()
+	var sawAbort bool
+	for _, c := range recorded {
+		method, rest, _ := strings.Cut(c, " ")
+		switch {
+		case method == http.MethodPut && strings.HasPrefix(rest, "/"+s.Bucket+"/only/"):
+		case method == http.MethodPost && strings.HasPrefix(rest, "/"+s.Bucket+"/only/") && strings.Contains(rest, "uploads"):
+		case method == http.MethodPost && strings.Contains(rest, "uploadId="):
+		case method == http.MethodDelete && strings.Contains(rest, "uploadId="):
+			sawAbort = true
+		default:
+			t.Errorf("the write path made a call the backup key does not need: %s", c)
+		}
+	}
+	if !sawAbort || len(recorded) < 7 {
+		t.Errorf("recorded %d calls, abort seen %v: %v", len(recorded), sawAbort, recorded)
 	}
 	_, err := api.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String("only/put")})
 	if err == nil {
