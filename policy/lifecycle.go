@@ -249,6 +249,20 @@ func (o GenerateOptions) lifecycle() genLifecycle {
 		rules = append(rules, genRule{ID: "putonly-transition", Status: "Enabled", Filter: genFilter{Prefix: o.Prefix},
 			Transitions: []genTransition{{Days: t.Days, StorageClass: t.StorageClass}}})
 	}
+	if !o.Fleet {
+		// The key self-test (putonly selftest, and the agent before its
+		// first upload) writes small canaries under PREFIX_putonly-selftest/
+		// that the backup key cannot delete; S3 removes them. A fleet's
+		// canaries sit under each user's prefix, which a lifecycle filter
+		// cannot name by pattern; they are a few kilobytes and 5 MiB per
+		// probe run.
+		r := genRule{ID: "putonly-expire-selftest-canaries", Status: "Enabled",
+			Filter: genFilter{Prefix: o.Prefix + SelftestPrefix}, Expiration: &genExpiration{Days: 1}}
+		if versioned {
+			r.NoncurrentVersionExpiration = &genNoncurrent{NoncurrentDays: l.noncurrentDays()}
+		}
+		rules = append(rules, r)
+	}
 	rules = append(rules, genRule{
 		ID: "putonly-abort-incomplete-uploads", Status: "Enabled", Filter: genFilter{Prefix: o.Prefix},
 		AbortIncompleteMultipartUpload: &genAbortIncomplete{DaysAfterInitiation: l.abortDays()},

@@ -443,6 +443,19 @@ cat > putonly-lifecycle.json <<'PUTONLY_EOF'
       }
     },
     {
+      "ID": "putonly-expire-selftest-canaries",
+      "Status": "Enabled",
+      "Filter": {
+        "Prefix": "db1/_putonly-selftest/"
+      },
+      "Expiration": {
+        "Days": 1
+      },
+      "NoncurrentVersionExpiration": {
+        "NoncurrentDays": 3
+      }
+    },
+    {
       "ID": "putonly-abort-incomplete-uploads",
       "Status": "Enabled",
       "Filter": {

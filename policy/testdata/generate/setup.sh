@@ -420,6 +420,16 @@ cat > putonly-lifecycle.json <<'PUTONLY_EOF'
       ]
     },
     {
+      "ID": "putonly-expire-selftest-canaries",
+      "Status": "Enabled",
+      "Filter": {
+        "Prefix": "db1/_putonly-selftest/"
+      },
+      "Expiration": {
+        "Days": 1
+      }
+    },
+    {
       "ID": "putonly-abort-incomplete-uploads",
       "Status": "Enabled",
       "Filter": {
