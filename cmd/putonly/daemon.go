@@ -22,7 +22,7 @@ import (
 
 func init() {
 	register(&command{name: "daemon", order: 12, run: runDaemon,
-		summary: "daemon --config FILE                 run the jobs on their schedules until stopped\n  putonly daemon --schedule SPEC [flags] -- COMMAND [ARG...]   one ad-hoc job on a schedule"})
+		summary: "daemon --config FILE               run every job on its schedule until stopped\n  putonly daemon --schedule SPEC [flags] -- COMMAND   one ad-hoc job on a schedule"})
 }
 
 const daemonUsage = `Usage:
@@ -317,7 +317,7 @@ func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
 	setMemoryLimit(plainJobs(jobs))
 	d.sched = backup.NewScheduler(backup.SchedulerOptions{Log: d.log, Run: d.runOne})
 	d.sched.Load(jobs)
-	d.recordSchedule(jobs)
+	d.recordSchedule()
 	d.sched.Start()
 	d.log.Info("daemon started", "jobs", describe(jobs, d.sched.Host()), "state", opts.StateFile,
 		"metrics", opts.MetricsListen, "shutdown_grace", opts.ShutdownGrace.String())
@@ -378,7 +378,7 @@ func (d *daemon) reload() {
 		d.log.Warn("daemon settings (state_file, textfile, metrics_listen, shutdown_grace) change only on restart")
 	}
 	d.sched.Load(jobs)
-	d.recordSchedule(jobs)
+	d.recordSchedule()
 	d.log.Info("config reloaded", "jobs", describe(jobs, d.sched.Host()))
 }
 
@@ -397,15 +397,16 @@ func (d *daemon) runOne(ctx context.Context, sj *backup.ScheduledJob) {
 			"bytes_in", res.BytesIn, "bytes_out", res.BytesOut, "ratio", fmt.Sprintf("%.2f", res.Ratio()),
 			"parts", res.Parts, "duration", res.Duration.Round(time.Millisecond).String(), "checksum", res.Checksum)
 	}
-	d.recordSchedule([]*backup.ScheduledJob{sj})
+	d.recordSchedule()
 }
 
-// recordSchedule writes the jobs' schedules and next runs to the state file;
-// after a reload, jobs no longer in the config lose theirs.
-func (d *daemon) recordSchedule(jobs []*backup.ScheduledJob) {
+// recordSchedule writes the scheduled jobs' schedules and next runs to the
+// state file; jobs no longer in the config (after a reload) lose theirs.
+func (d *daemon) recordSchedule() {
 	now := time.Now()
+	jobs := d.sched.Jobs()
 	current := map[string]bool{}
-	for _, sj := range d.sched.Jobs() {
+	for _, sj := range jobs {
 		current[sj.Name] = true
 	}
 	_, err := d.state.Update(now, func(s *backup.State) {

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(&command{name: "status", order: 14, run: runStatus,
-		summary: "status [--config FILE | --state FILE]  what each job last did and when it runs next"})
+		summary: "status --config FILE               what each job last did and when it runs next"})
 }
 
 const statusUsage = `Usage:
