@@ -171,7 +171,7 @@ type Event struct {
 
 // FailureReason sorts a job error into a few reasons, for metric labels and
 // events: dump, timeout, cancelled, access_denied, object_exists, manifest,
-// config, upload.
+// config, upload (and selftest, set by a Reporter's Selftest hook).
 func FailureReason(err error) string {
 	if err == nil {
 		return ""

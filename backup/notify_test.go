@@ -338,3 +338,31 @@ jobs: [{name: j, source: {type: postgres, database: d}}]
 		t.Errorf("missing secret file: err = %v; an unsigned event went out", err)
 	}
 }
+
+func TestReporterSelftestVerdict(t *testing.T) {
+	errGate := errors.New("the backup key has more than write rights")
+	sf := NewStateFile(filepath.Join(t.TempDir(), "state.json"))
+	r := &Reporter{State: sf, Now: func() time.Time { return time.Unix(1790000000, 0) }, Selftest: func(err error) *SelftestState {
+		switch {
+		case errors.Is(err, errGate):
+			return &SelftestState{OK: false, Detail: err.Error()}
+		case err == nil:
+			return &SelftestState{OK: true}
+		}
+		return nil
+	}}
+	job := &Job{Name: "shop"}
+	r.Run(context.Background(), job, nil, func(context.Context) (Result, error) { return Result{}, fmt.Errorf("job shop: %w", errGate) })
+	st, _ := sf.Read()
+	if st.Selftest == nil || st.Selftest.OK || st.Jobs["shop"].LastReason != "selftest" || st.Selftest.Time.IsZero() {
+		t.Errorf("after a refused key: %+v %+v", st.Selftest, st.Jobs["shop"])
+	}
+	r.Run(context.Background(), job, nil, func(context.Context) (Result, error) { return Result{}, ErrDumpFailed })
+	if st, _ := sf.Read(); st.Selftest == nil || st.Selftest.OK {
+		t.Errorf("a dump failure changed the verdict: %+v", st.Selftest)
+	}
+	r.Run(context.Background(), job, nil, func(context.Context) (Result, error) { return Result{}, nil })
+	if st, _ := sf.Read(); st.Selftest == nil || !st.Selftest.OK {
+		t.Errorf("after a clean run: %+v", st.Selftest)
+	}
+}

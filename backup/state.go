@@ -217,6 +217,10 @@ type Reporter struct {
 	// NotifyTimeout bounds the delivery of one event to all destinations,
 	// even after the job's context ended; default 2 minutes.
 	NotifyTimeout time.Duration
+	// Selftest, when set, tells what a run's result says of the key's
+	// self-test: passed, failed (then the reason is "selftest"), or nil
+	// when the result says nothing.
+	Selftest func(err error) *SelftestState
 }
 
 // Run reports the start, calls run, and reports the result, which it
@@ -231,22 +235,36 @@ func (r *Reporter) Run(ctx context.Context, job *Job, dests []Destination, run f
 		BytesIn: res.BytesIn, BytesOut: res.BytesOut, DurationSeconds: end.Sub(start).Seconds(),
 		Start: start.UTC(), End: end.UTC(), Version: Version,
 	}
+	var verdict *SelftestState
+	if r.Selftest != nil {
+		if verdict = r.Selftest(err); verdict != nil && verdict.Time.IsZero() {
+			verdict.Time = end.UTC()
+		}
+	}
 	if err != nil {
 		ev.Status = StatusFailure
 		ev.Reason = FailureReason(err)
+		if verdict != nil && !verdict.OK {
+			ev.Reason = "selftest"
+		}
 		ev.Error = err.Error()
 	}
-	r.report(ctx, dests, ev)
+	r.report(ctx, dests, ev, verdict)
 	return res, err
 }
 
-func (r *Reporter) report(ctx context.Context, dests []Destination, ev Event) {
+func (r *Reporter) report(ctx context.Context, dests []Destination, ev Event, verdict ...*SelftestState) {
 	if r.State != nil {
 		at := ev.End
 		if at.IsZero() {
 			at = ev.Start
 		}
-		s, err := r.State.Update(at, func(s *State) { s.Record(ev) })
+		s, err := r.State.Update(at, func(s *State) {
+			s.Record(ev)
+			if len(verdict) > 0 && verdict[0] != nil {
+				s.Selftest = verdict[0]
+			}
+		})
 		if err != nil {
 			r.log().Error("state not recorded", "job", ev.Job, "err", err.Error())
 		} else if r.Recorded != nil {

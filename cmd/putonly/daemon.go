@@ -116,12 +116,14 @@ func defaultStatePath() string {
 func (f *runFlags) feedback(log *slog.Logger) (*backup.Reporter, map[string][]backup.Destination, error) {
 	state, textfile := f.state, f.textfile
 	dests := map[string][]backup.Destination{}
+	allowReadable := false
 	if f.config != "" {
 		cfg, err := backup.LoadConfig(f.config)
 		if err != nil {
 			return nil, nil, err
 		}
 		dests = cfg.Destinations()
+		allowReadable = cfg.Selftest.AllowReadableKey
 		if state == "" {
 			state = cfg.Daemon.StateFile
 		}
@@ -132,7 +134,7 @@ func (f *runFlags) feedback(log *slog.Logger) (*backup.Reporter, map[string][]ba
 	if state == "" && textfile != "" {
 		state = defaultStatePath()
 	}
-	rep := &backup.Reporter{Log: log, Notifier: &backup.Notifier{Log: log}}
+	rep := &backup.Reporter{Log: log, Notifier: &backup.Notifier{Log: log}, Selftest: selftestVerdict(f.allowReadableKey || allowReadable)}
 	if state != "" {
 		rep.State = backup.NewStateFile(state)
 		rep.Recorded = textfileWriter(textfile, rep.State, log)
@@ -195,6 +197,8 @@ type daemon struct {
 	log  *slog.Logger
 	// exitNow ends the process on a second SIGTERM or SIGINT.
 	exitNow func()
+	// allowReadable: the config's selftest.allow_readable_key at start.
+	allowReadable bool
 
 	opts     backup.DaemonConfig // as loaded at start; a reload keeps them
 	state    *backup.StateFile
@@ -237,6 +241,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 			return nil, opts, fmt.Errorf("no job named %q; the config has: %s", f.job, strings.Join(names, ", "))
 		}
 		opts = cfg.Daemon
+		d.allowReadable = cfg.Selftest.AllowReadableKey
 	} else {
 		jc, err := f.adhocJob(d.argv, d.set)
 		if err != nil {
@@ -300,7 +305,7 @@ func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
 	d.opts = opts
 	d.state = backup.NewStateFile(opts.StateFile)
 	d.reporter = &backup.Reporter{State: d.state, Notifier: &backup.Notifier{Log: d.log}, Log: d.log,
-		Recorded: textfileWriter(opts.Textfile, d.state, d.log)}
+		Recorded: textfileWriter(opts.Textfile, d.state, d.log), Selftest: selftestVerdict(d.f.allowReadableKey || d.allowReadable)}
 	if opts.MetricsListen != "" {
 		reg := metrics.NewRegistry(d.state.Read, backup.Version)
 		metrics.GoCollectors(reg)
@@ -426,6 +431,21 @@ func (d *daemon) recordSchedule() {
 	})
 	if err != nil {
 		d.log.Error("state not recorded", "err", err.Error())
+	}
+}
+
+// selftestVerdict reads the key gate's verdict in a run's result: refused
+// (ErrReadableKey) is a failed self-test; an upload without
+// allow-readable-key means the gate passed. Otherwise nothing is known.
+func selftestVerdict(allowReadable bool) func(error) *backup.SelftestState {
+	return func(err error) *backup.SelftestState {
+		switch {
+		case errors.Is(err, ErrReadableKey):
+			return &backup.SelftestState{OK: false, Detail: oneLine(err)}
+		case err == nil && !allowReadable:
+			return &backup.SelftestState{OK: true}
+		}
+		return nil
 	}
 }
 

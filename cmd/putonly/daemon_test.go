@@ -239,7 +239,8 @@ func TestDaemonDrainsWithinGrace(t *testing.T) {
 	}
 	mu.Unlock()
 	prom, err := os.ReadFile(filepath.Join(dir, "putonly.prom"))
-	if err != nil || !strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{backup_job="shop"}`) || !strings.Contains(string(prom), `putonly_backup_successes_total{backup_job="shop"} 1`) {
+	if err != nil || !strings.Contains(string(prom), `putonly_backup_last_success_timestamp_seconds{backup_job="shop"}`) || !strings.Contains(string(prom), `putonly_backup_successes_total{backup_job="shop"} 1`) ||
+		!strings.Contains(string(prom), "putonly_selftest_ok 1") {
 		t.Errorf("textfile: %v\n%s", err, prom)
 	}
 	out, err := exec.Command(putonlyBin, "status", "--config", cfg).CombinedOutput()
