@@ -4,6 +4,7 @@
 //	s3local start [--dir DIR] [--tls] [--bucket NAME]   start, print the env file
 //	s3local stop  [--dir DIR]
 //	s3local env   [--dir DIR]                           print the env file again
+//	s3local get [--dir DIR] KEY                         download an object with the admin key
 //	s3local install                                     find or build versitygw, print its path
 package main
 
@@ -11,10 +12,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/internal/s3local"
 )
 
@@ -27,7 +32,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: s3-local start|stop|env|install [--dir DIR] [--tls] [--bucket NAME] [--prefix P]")
+		return fmt.Errorf("usage: s3-local start|stop|env|get|install [--dir DIR] [--tls] [--bucket NAME] [--prefix P]")
 	}
 	fs := flag.NewFlagSet("s3-local "+args[0], flag.ContinueOnError)
 	dir := fs.String("dir", ".cache/s3-local", "state directory (data, keys, log, env)")
@@ -81,6 +86,23 @@ func run(args []string) error {
 		}
 		s.Stop()
 		fmt.Fprintf(os.Stderr, "s3-local: stopped pid %d\n", s.PID)
+	case "get":
+		// Download an object with the admin key (the backup key cannot).
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: s3-local get [--dir DIR] KEY > FILE")
+		}
+		s, err := s3local.Load(abs)
+		if err != nil {
+			return err
+		}
+		out, err := s.Client(s.Admin).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(strings.TrimPrefix(fs.Arg(0), "s3://"+s.Bucket+"/"))})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		if _, err := io.Copy(os.Stdout, out.Body); err != nil {
+			return err
+		}
 	case "env":
 		s, err := s3local.Load(abs)
 		if err != nil {
