@@ -23,8 +23,8 @@ import (
 )
 
 // NotifyConfig is one named destination under notify: in the config. It is
-// either a webhook (a JSON POST of every job's result) or a
-// healthchecks.io-style ping URL (URL/start, URL on success, URL/fail).
+// a webhook (a JSON POST of every job's result), a healthchecks.io-style
+// ping URL (URL/start, URL on success, URL/fail), or an SNS topic.
 type NotifyConfig struct {
 	// Webhook receives each event as a JSON POST, retried on 5xx, 429 and
 	// network errors.
@@ -38,6 +38,12 @@ type NotifyConfig struct {
 	SecretFile string `yaml:"secret_file"`
 	// Ping is a healthchecks.io-style check URL.
 	Ping string `yaml:"ping"`
+	// SNS is a topic ARN; each result is published to it (notify_sns.go).
+	// The key needs sns:Publish on the topic, nothing else.
+	SNS string `yaml:"sns"`
+	// Profile is the shared AWS config profile for SNS (default: the
+	// standard chain, like S3's).
+	Profile string `yaml:"profile"`
 	// On is "all" (the default) or "failure": send only failures.
 	On string `yaml:"on"`
 }
@@ -64,11 +70,27 @@ func (c *Config) validateNotify() []error {
 		if !jobNameRE.MatchString(name) {
 			add("", "", "invalid destination name", "use 1-63 characters of a-z, 0-9, '.', '_' and '-'")
 		}
+		kinds := 0
+		for _, v := range []string{nc.Webhook, nc.Ping, nc.SNS} {
+			if v != "" {
+				kinds++
+			}
+		}
 		switch {
-		case nc.Webhook == "" && nc.Ping == "":
-			add("", "", "neither webhook nor ping", "set webhook: https://... (JSON POST) or ping: https://hc-ping.com/UUID")
-		case nc.Webhook != "" && nc.Ping != "":
-			add("", "", "both webhook and ping", "make them two destinations and list both in the job's notify")
+		case kinds == 0:
+			add("", "", "no webhook, ping or sns", "set webhook: https://... (JSON POST), ping: https://hc-ping.com/UUID or sns: arn:aws:sns:REGION:ACCOUNT:TOPIC")
+		case kinds > 1:
+			add("", "", "more than one of webhook, ping and sns", "make them separate destinations and list each in the job's notify")
+		}
+		if nc.SNS != "" {
+			if _, err := snsRegion(nc.SNS); err != nil {
+				add(".sns", nc.SNS, err.Error(), "write it as arn:aws:sns:eu-west-1:111122223333:putonly-alerts")
+			}
+			if nc.Secret != "" || nc.SecretFile != "" {
+				add(".secret", "", "set on an sns destination", "SNS signs its own deliveries; remove it")
+			}
+		} else if nc.Profile != "" {
+			add(".profile", nc.Profile, "set without sns", "remove it: only SNS destinations use AWS credentials")
 		}
 		if nc.Webhook != "" {
 			if err := checkNotifyURL(nc.Webhook); err != nil {
@@ -208,11 +230,13 @@ type Notifier struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now stamps signatures; default time.Now.
 	Now func() time.Time
+
+	sns snsClients
 }
 
 // Send delivers ev to every destination that wants it, each with its own
 // retries, and returns their failures joined. Webhooks get success and
-// failure events; pings also get start.
+// failure events; pings also get start; SNS topics get what webhooks get.
 func (n *Notifier) Send(ctx context.Context, dests []Destination, ev Event) error {
 	var errs []error
 	for _, d := range dests {
@@ -228,6 +252,11 @@ func (n *Notifier) Send(ctx context.Context, dests []Destination, ev Event) erro
 			err = n.webhook(ctx, d, ev)
 		case d.Ping != "":
 			err = n.ping(ctx, d, ev)
+		case d.SNS != "":
+			if ev.Status == StatusStart {
+				continue
+			}
+			err = n.publishSNS(ctx, d, ev)
 		}
 		if err != nil {
 			n.log().Warn("notification failed", "destination", d.Name, "job", ev.Job, "status", ev.Status, "err", err.Error())

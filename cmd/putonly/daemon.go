@@ -41,8 +41,8 @@ next is due makes that next one skip. Each run is bounded by its timeout.
 
 After every job, the result goes to the state file ('putonly status'), the
 metrics (--metrics-listen, --textfile) and the job's notify destinations
-(webhooks, healthchecks.io-style pings). For the ad-hoc form, --webhook (signed
-with $PUTONLY_WEBHOOK_SECRET when set) and --ping.
+(webhooks, healthchecks.io-style pings, SNS topics). For the ad-hoc form,
+--webhook (signed with $PUTONLY_WEBHOOK_SECRET when set), --ping and --sns.
 
 Signals:
   SIGTERM, SIGINT   stop scheduling; running jobs get --shutdown-grace to
@@ -63,7 +63,7 @@ type daemonFlags struct {
 	runFlags
 	schedule, timeZone string
 	jitter             time.Duration
-	webhook, ping      string
+	webhook, ping, sns string
 	metricsListen      string
 	grace              time.Duration
 	runNow             bool
@@ -76,6 +76,7 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.jitter, "jitter", 0, "ad-hoc job: delay each start by a fixed per-host amount below this `duration`")
 	fs.StringVar(&f.webhook, "webhook", "", "ad-hoc job: POST each result as JSON to this `URL` (signed with $PUTONLY_WEBHOOK_SECRET when set)")
 	fs.StringVar(&f.ping, "ping", "", "ad-hoc job: healthchecks.io-style ping `URL` (URL/start, URL, URL/fail)")
+	fs.StringVar(&f.sns, "sns", "", "ad-hoc job: publish each result to this SNS topic `ARN` (the key needs sns:Publish on it)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback `host:port`, e.g. 127.0.0.1:9465")
 	fs.DurationVar(&f.grace, "shutdown-grace", 0, "on SIGTERM, let running jobs finish for this `duration` before aborting them (default 10m)")
 	fs.BoolVar(&f.runNow, "run-now", false, "also run every job once at start (after its jitter delay)")
@@ -216,7 +217,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 		if err := f.checkConfigFlags(d.argv, d.set); err != nil {
 			return nil, opts, err
 		}
-		for _, name := range []string{"schedule", "time-zone", "jitter", "webhook", "ping"} {
+		for _, name := range []string{"schedule", "time-zone", "jitter", "webhook", "ping", "sns"} {
 			if d.set[name] {
 				return nil, opts, fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file", name)
 			}
@@ -261,12 +262,16 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 			dests["ping"] = backup.NotifyConfig{Ping: f.ping}
 			jc.Notify = append(jc.Notify, "ping")
 		}
+		if f.sns != "" {
+			dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: f.profile}
+			jc.Notify = append(jc.Notify, "sns")
+		}
 		sj, err := backup.ResolveScheduledJob(jc, dests)
 		if err != nil {
 			return nil, opts, flagNames(err)
 		}
 		if err := backup.ValidateNotify(dests); err != nil {
-			return nil, opts, errors.New(strings.NewReplacer("notify.webhook.webhook", "--webhook", "notify.ping.ping", "--ping").Replace(err.Error()))
+			return nil, opts, errors.New(strings.NewReplacer("notify.webhook.webhook", "--webhook", "notify.ping.ping", "--ping", "notify.sns.sns", "--sns").Replace(err.Error()))
 		}
 		jobs = []*backup.ScheduledJob{sj}
 	}

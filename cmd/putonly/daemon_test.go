@@ -321,6 +321,7 @@ func TestDaemonFlags(t *testing.T) {
 		{[]string{"--schedule", "@daily", "--recipient", rcpt, "--", "true"}, "--bucket: no bucket"},
 		{[]string{"--schedule", "@daily", "--bucket", "b", "--recipient", rcpt, "--metrics-listen", "0.0.0.0:9465", "--", "true"}, "not a loopback address"},
 		{[]string{"--config", "/nonexistent.yaml", "--schedule", "@daily"}, "--schedule cannot be combined with --config"},
+		{[]string{"--schedule", "@daily", "--bucket", "b", "--recipient", rcpt, "--sns", "arn:aws:sqs:eu-west-1:111122223333:q", "--", "true"}, `--sns "arn:aws:sqs:eu-west-1:111122223333:q": not an SNS topic ARN`},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(t.Context(), append([]string{"daemon"}, tc.args...), &stdout, &stderr)
