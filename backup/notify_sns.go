@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -124,5 +125,20 @@ func snsSubject(s string) string {
 	if len(out) > 99 {
 		out = out[:99]
 	}
+	return out
+}
+
+// SNSTopics lists the SNS topic ARNs the config's destinations publish to,
+// sorted and without duplicates: what the key needs sns:Publish on.
+func (c *Config) SNSTopics() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, nc := range c.Notify {
+		if nc.SNS != "" && !seen[nc.SNS] {
+			seen[nc.SNS] = true
+			out = append(out, nc.SNS)
+		}
+	}
+	sort.Strings(out)
 	return out
 }

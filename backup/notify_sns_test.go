@@ -105,3 +105,15 @@ jobs: [{name: j, source: {type: postgres, database: d}, notify: [t]}]
 		}
 	}
 }
+
+func TestSNSTopics(t *testing.T) {
+	c := &Config{Notify: map[string]NotifyConfig{
+		"a": {SNS: "arn:aws:sns:eu-west-1:111122223333:b"},
+		"b": {SNS: "arn:aws:sns:eu-west-1:111122223333:a"},
+		"c": {SNS: "arn:aws:sns:eu-west-1:111122223333:a"},
+		"d": {Webhook: "https://h.example.net/"},
+	}}
+	if got := strings.Join(c.SNSTopics(), " "); got != "arn:aws:sns:eu-west-1:111122223333:a arn:aws:sns:eu-west-1:111122223333:b" {
+		t.Errorf("SNSTopics = %s", got)
+	}
+}
