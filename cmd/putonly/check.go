@@ -23,17 +23,10 @@ Flags:
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	config := fs.String("config", "", "YAML config `file`")
 	job := fs.String("job", "", "check only the job with this `name`")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), checkUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
-		return &exitError{code: 2}
+	if done, err := parseFlags(fs, checkUsage, args, stdout, stderr); done {
+		return err
 	}
 	if *config == "" {
 		return &exitError{code: 2, err: errors.New("check needs --config FILE")}
