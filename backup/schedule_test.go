@@ -325,7 +325,7 @@ defaults:
 		{"jobs: [{name: a, source: {type: postgres, database: a}, schedule: '@daily', time_zone: Mars/Base}]", `jobs[0] (a).time_zone "Mars/Base": unknown time zone`},
 		{"jobs: [{name: a, source: {type: postgres, database: a}, jitter: -1m}]", `jobs[0] (a).jitter "-1m0s": must not be negative`},
 		{"jobs: [{name: a, source: {type: postgres, database: a}, notify: [pager]}]", `jobs[0] (a).notify[0] "pager": no such destination`},
-		{"notify: {x: {}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x: neither webhook nor ping`},
+		{"notify: {x: {}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x: no webhook, ping or sns`},
 		{"notify: {x: {webhook: 'http://hooks.example.net/'}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x.webhook "http://hooks.example.net/…": plain http to a remote host`},
 		{"notify: {x: {ping: 'https://hc-ping.com/u', secret: s}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x.secret: set on a ping destination`},
 		{"notify: {x: {ping: 'https://hc-ping.com/u', on: sometimes}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x.on "sometimes": unknown`},
