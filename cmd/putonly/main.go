@@ -87,15 +87,18 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// A second signal exits at once (the first cancels ctx and aborts the
-	// running uploads).
+	// The first SIGTERM or SIGINT cancels ctx: the dump is killed and the
+	// multipart upload aborted (the daemon instead stops scheduling and
+	// lets running jobs finish within its grace period). A second one exits
+	// at once. The channel is registered before anything runs, so no
+	// signal falls into a gap between the two.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		<-ch
+		s := <-sigs
+		cancel(fmt.Errorf("%v received", s))
+		<-sigs
 		fmt.Fprintln(os.Stderr, "putonly: second signal, exiting now")
 		os.Exit(130)
 	}()
