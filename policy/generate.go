@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -46,6 +47,10 @@ type GenerateOptions struct {
 	// Lifecycle holds the lifecycle rules (--expire, --abort-incomplete,
 	// --transition, --noncurrent-days).
 	Lifecycle LifecycleOptions
+	// SNSTopics are the topics the agent publishes job events to (the
+	// daemon's sns: notifications; --sns-topic). The user policy then
+	// allows exactly sns:Publish on them, nothing else of SNS.
+	SNSTopics []string
 }
 
 // OptionError is a bad option: the flag, the value and how to fix it.
@@ -70,6 +75,7 @@ var (
 	genKMSRE       = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):kms:([a-z]{2}(?:-[a-z]+)+-[0-9]):([0-9]{12}):key/((?:mrk-)?[0-9a-f-]{32,36})$`)
 	genBucketRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	genRegionRE    = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]$`)
+	genSNSRE       = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):sns:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
 
 // Validate checks every option and returns all problems at once, each an
@@ -98,6 +104,11 @@ func (o GenerateOptions) Validate() error {
 	}
 	if msg := genCheckPrefix(o.Prefix); msg != "" {
 		add("--prefix", o.Prefix, msg, "e.g. --prefix db1/ (or leave it out to use the whole bucket)")
+	}
+	for _, t := range o.SNSTopics {
+		if !genSNSRE.MatchString(t) {
+			add("--sns-topic", t, "not an SNS topic ARN", "e.g. --sns-topic arn:aws:sns:eu-west-1:123456789012:backups-prod (the daemon's sns: destination)")
+		}
 	}
 	if o.KMSKeyARN != "" {
 		m := genKMSRE.FindStringSubmatch(o.KMSKeyARN)
@@ -586,6 +597,18 @@ func (o GenerateOptions) userPolicy() genPolicy {
 			// AWS KMS Developer Guide).
 			Condition: map[string]map[string]string{"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
 		})
+	}
+	if len(o.SNSTopics) > 0 {
+		topics := slices.Clone(o.SNSTopics)
+		slices.Sort(topics)
+		topics = slices.Compact(topics)
+		var res any = topics
+		if len(topics) == 1 {
+			res = topics[0]
+		}
+		// The daemon's job events (backup/notify_sns.go): Publish only,
+		// on exactly these topics.
+		st = append(st, genStatement{Sid: "PutonlyNotify", Effect: "Allow", Action: "sns:Publish", Resource: res})
 	}
 	st = append(st, genStatement{
 		Sid: "DenyReadDestroyEscalate", Effect: "Deny",

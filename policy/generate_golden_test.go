@@ -41,6 +41,9 @@ func goldCases() []struct {
 	noPrefix := with(func(o *GenerateOptions) { o.Prefix = "" })
 	list := with(func(o *GenerateOptions) { o.AllowList = true })
 	kms := with(func(o *GenerateOptions) { o.KMSKeyARN = goldKMS; o.Region = "eu-west-1" })
+	sns := with(func(o *GenerateOptions) {
+		o.SNSTopics = []string{"arn:aws:sns:eu-west-1:123456789012:backups-prod", "arn:aws:sns:eu-west-1:123456789012:backups-dev"}
+	})
 	lock := with(func(o *GenerateOptions) {
 		o.ObjectLockDays, o.ObjectLockMode = 35, "compliance"
 		o.Lifecycle.Expire = []ExpireRule{{"", 400}}
@@ -80,6 +83,7 @@ func goldCases() []struct {
 		{"user-policy-allow-list", "user-policy", list},
 		{"user-policy-kms", "user-policy", kms},
 		{"user-policy-fleet", "user-policy", fleet},
+		{"user-policy-sns", "user-policy", sns},
 		{"lifecycle", "lifecycle", goldBase()},
 		{"lifecycle-jobs", "lifecycle", jobs},
 		{"lifecycle-object-lock", "lifecycle", lock},

@@ -53,6 +53,9 @@ Options:
   --object-lock-mode M   governance (default; admins with s3:BypassGovernanceRetention
                          can delete early) or compliance (nobody can, not even root).
                            --object-lock-mode compliance
+  --sns-topic ARN        the user policy also allows sns:Publish on this topic, for
+                         the daemon's sns: notifications (repeat for several).
+                           --sns-topic arn:aws:sns:eu-west-1:123456789012:backups-prod
   --fleet                one policy for many hosts: each user writes only under
                          PREFIX<its user name>/. --principal is then a path pattern.
                            --fleet --principal arn:aws:iam::123456789012:user/putonly/*
@@ -117,6 +120,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	})
 	fs.IntVar(&o.Lifecycle.NoncurrentDays, "noncurrent-days", 0, "")
+	fs.Func("sns-topic", "", func(s string) error {
+		o.SNSTopics = append(o.SNSTopics, s)
+		return nil
+	})
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
