@@ -40,6 +40,31 @@ func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
 // parseFlags parses args, which must hold flags only; --help prints the
 // usage on stdout and returns done. Bad flags are exit status 2 (the flag
 // package has printed why).
+// parseCommandFlags parses the flags up to the first argument that is not
+// one (a command after --, say), which stays in fs.Args(). --help prints the
+// usage to stdout; done is then true with a nil error. A bad flag gives
+// done and exit status 2 (the flag package has printed why).
+func parseCommandFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (done bool, err error) {
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return true, nil
+		}
+		return true, &exitError{code: 2}
+	}
+	return false, nil
+}
+
+// flagsSet names the flags given on the command line.
+func flagsSet(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
+}
+
 func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (done bool, err error) {
 	_, done, err = parseFlagsArgs(fs, usage, args, 0, stdout, stderr)
 	return done, err

@@ -159,20 +159,12 @@ func textfileWriter(path string, sf *backup.StateFile, log *slog.Logger) func(*b
 
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly daemon", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var f daemonFlags
 	f.register(fs)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), daemonUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
-		return &exitError{code: 2}
+	if done, err := parseCommandFlags(fs, daemonUsage, args, stdout, stderr); done {
+		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := flagsSet(fs)
 	log, err := newLogger(f.logFormat, stderr)
 	if err != nil {
 		return &exitError{code: 2, err: err}

@@ -48,7 +48,6 @@ Flags:
 
 func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly selftest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	config := fs.String("config", "", "read bucket, prefix, SSE and connection of every job from this YAML `file`")
 	job := fs.String("job", "", "with --config: test only the job with this `name`")
 	bucket := fs.String("bucket", "", "S3 `bucket` the key writes to")
@@ -61,17 +60,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	pathStyle := fs.Bool("path-style", false, "path-style addressing (most S3-compatible stores)")
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), selftestUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
-		return &exitError{code: 2}
+	if done, err := parseCommandFlags(fs, selftestUsage, args, stdout, stderr); done {
+		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := flagsSet(fs)
 	if fs.NArg() > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
 	}
