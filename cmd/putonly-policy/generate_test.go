@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,59 +27,9 @@ var genUpdate = flag.Bool("update", false, "rewrite the stdout/stderr sections o
 //
 // Arguments are split on spaces. A missing section is not checked; -update
 // rewrites the sections present.
-type genScript struct {
-	args     []string
-	exit     int
-	golden   string
-	contains []string
-	header   []string          // the lines before the first section, as read
-	sections map[string]string // "stdout", "stderr"
-	order    []string
-}
+type genScript = cliScript
 
-func parseGenScript(t *testing.T, data string) *genScript {
-	t.Helper()
-	s := &genScript{sections: map[string]string{}}
-	cur := ""
-	for _, line := range strings.SplitAfter(data, "\n") {
-		trimmed := strings.TrimRight(line, "\n")
-		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") {
-			cur = strings.TrimSuffix(strings.TrimPrefix(trimmed, "-- "), " --")
-			s.order = append(s.order, cur)
-			s.sections[cur] = ""
-			continue
-		}
-		if cur != "" {
-			s.sections[cur] += line
-			continue
-		}
-		if trimmed == "" {
-			continue
-		}
-		s.header = append(s.header, trimmed)
-		key, val, _ := strings.Cut(trimmed, ":")
-		val = strings.TrimSpace(val)
-		switch key {
-		case "args":
-			s.args = strings.Fields(val)
-		case "exit":
-			n, err := strconv.Atoi(val)
-			if err != nil {
-				t.Fatalf("exit: %v", err)
-			}
-			s.exit = n
-		case "stdout-golden":
-			s.golden = val
-		case "stdout-contains":
-			s.contains = append(s.contains, val)
-		default:
-			if !strings.HasPrefix(trimmed, "#") {
-				t.Fatalf("unknown line %q", trimmed)
-			}
-		}
-	}
-	return s
-}
+func parseGenScript(t *testing.T, data string) *genScript { return parseCLIScript(t, data) }
 
 func TestGenerateScripts(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "generate", "*.txt"))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,56 +29,9 @@ var verifyUpdate = flag.Bool("verify-update", false, "rewrite the stdout/stderr 
 // Arguments are split on spaces. A missing section is not checked;
 // -verify-update rewrites the sections present. The markdown report's date
 // and tool version are fixed while the scripts run.
-type verifyScript struct {
-	args     []string
-	stdin    string
-	exit     int
-	header   []string
-	sections map[string]string
-	order    []string
-}
+type verifyScript = cliScript
 
-func parseVerifyScript(t *testing.T, data string) *verifyScript {
-	t.Helper()
-	s := &verifyScript{sections: map[string]string{}}
-	cur := ""
-	for _, line := range strings.SplitAfter(data, "\n") {
-		trimmed := strings.TrimRight(line, "\n")
-		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") {
-			cur = strings.TrimSuffix(strings.TrimPrefix(trimmed, "-- "), " --")
-			s.order = append(s.order, cur)
-			s.sections[cur] = ""
-			continue
-		}
-		if cur != "" {
-			s.sections[cur] += line
-			continue
-		}
-		if trimmed == "" {
-			continue
-		}
-		s.header = append(s.header, trimmed)
-		key, val, _ := strings.Cut(trimmed, ":")
-		val = strings.TrimSpace(val)
-		switch key {
-		case "args":
-			s.args = strings.Fields(val)
-		case "stdin":
-			s.stdin = val
-		case "exit":
-			n, err := strconv.Atoi(val)
-			if err != nil {
-				t.Fatalf("exit: %v", err)
-			}
-			s.exit = n
-		default:
-			if !strings.HasPrefix(trimmed, "#") {
-				t.Fatalf("unknown line %q", trimmed)
-			}
-		}
-	}
-	return s
-}
+func parseVerifyScript(t *testing.T, data string) *verifyScript { return parseCLIScript(t, data) }
 
 // verifyFixedClock fixes the markdown report's date and version.
 func verifyFixedClock(t *testing.T) {
