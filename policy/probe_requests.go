@@ -1,0 +1,205 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// The requests the probes send: canaries written as the agent writes
+// backups, and the calls that read, copy or delete them.
+
+// getObject reads at most a byte of the body, so a key that may read
+// downloads nothing of size.
+func getObject(ctx context.Context, api ProbeAPI, in *s3.GetObjectInput) error {
+	out, err := api.GetObject(ctx, in, func(o *s3.Options) {
+		// The canary has no checksum a ranged read could check; the SDK
+		// would log that on every probe.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+	if err != nil {
+		return err
+	}
+	var b [1]byte
+	_, _ = out.Body.Read(b[:])
+	return out.Body.Close()
+}
+
+func (p *prober) sse() (types.ServerSideEncryption, *string) {
+	if p.o.SSE == "aws:kms" {
+		var id *string
+		if p.o.KMSKeyID != "" {
+			id = aws.String(p.o.KMSKeyID)
+		}
+		return types.ServerSideEncryptionAwsKms, id
+	}
+	return types.ServerSideEncryptionAes256, nil
+}
+
+var crcTable = crc64.MakeTable(0x9a6c9329ac4bc9b5) // CRC-64/NVME, reversed polynomial
+
+func crc64nvme(p []byte) string { return crcBase64(crc64.Checksum(p, crcTable)) }
+
+func crcBase64(c uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], c)
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// putInput is a PutObject as the agent sends it, with or without SSE and
+// If-None-Match.
+func (p *prober) putInput(key string, body []byte, sse, ifNoneMatch bool) *s3.PutObjectInput {
+	in := &s3.PutObjectInput{
+		Bucket:            aws.String(p.o.Bucket),
+		Key:               aws.String(key),
+		Body:              bytes.NewReader(body),
+		ContentLength:     aws.Int64(int64(len(body))),
+		ContentType:       aws.String("text/plain"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme,
+		ChecksumCRC64NVME: aws.String(crc64nvme(body)),
+	}
+	if sse {
+		in.ServerSideEncryption, in.SSEKMSKeyId = p.sse()
+	}
+	if ifNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	return in
+}
+
+func (p *prober) createInput(key string) *s3.CreateMultipartUploadInput {
+	in := &s3.CreateMultipartUploadInput{
+		Bucket:            aws.String(p.o.Bucket),
+		Key:               aws.String(key),
+		ContentType:       aws.String("application/octet-stream"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme,
+		ChecksumType:      types.ChecksumTypeFullObject,
+	}
+	in.ServerSideEncryption, in.SSEKMSKeyId = p.sse()
+	return in
+}
+
+// multipartCanary writes a two-part object the way the agent does: SSE on
+// CreateMultipartUpload only (UploadPart carries no SSE header, which is
+// what a naive "deny if the SSE header is missing" policy breaks), a
+// CRC64NVME per part and over the whole object, If-None-Match on Complete.
+// A failure aborts the upload.
+func (p *prober) multipartCanary(ctx context.Context, key string) (err error) {
+	out, err := p.api.CreateMultipartUpload(ctx, p.createInput(key))
+	if err != nil {
+		return fmt.Errorf("create multipart upload: %w", err)
+	}
+	id := out.UploadId
+	defer func() {
+		if err != nil {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_, _ = p.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id})
+		}
+	}()
+	first := bytes.Repeat([]byte("putonly self-test multipart canary\n"), int(p.o.PartSize)/35+1)[:p.o.PartSize]
+	second := []byte(strings.Repeat("putonly self-test: last part\n", 36))[:1024]
+	full := crc64.New(crcTable)
+	var parts []types.CompletedPart
+	for i, body := range [][]byte{first, second} {
+		full.Write(body)
+		sum := aws.String(crc64nvme(body))
+		n := aws.Int32(int32(i + 1))
+		up, err := p.api.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id, PartNumber: n,
+			Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme, ChecksumCRC64NVME: sum,
+		})
+		if err != nil {
+			return fmt.Errorf("upload part %d: %w", i+1, err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: n, ETag: up.ETag, ChecksumCRC64NVME: sum})
+	}
+	_, err = p.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id,
+		MultipartUpload:   &types.CompletedMultipartUpload{Parts: parts},
+		MpuObjectSize:     aws.Int64(int64(len(first) + len(second))),
+		ChecksumType:      types.ChecksumTypeFullObject,
+		ChecksumCRC64NVME: aws.String(crcBase64(full.Sum64())),
+		IfNoneMatch:       aws.String("*"),
+	})
+	if err != nil {
+		return fmt.Errorf("complete multipart upload: %w", err)
+	}
+	return nil
+}
+
+// uploadPartCopy starts an upload of its own (which the key may), tries to
+// copy the canary into a part, and aborts the upload either way. If the
+// upload cannot even be started the probe could not tell.
+func (p *prober) uploadPartCopy(ctx context.Context) error {
+	key := p.dir + "part-copy"
+	out, err := p.api.CreateMultipartUpload(ctx, p.createInput(key))
+	if err != nil {
+		return errNotStarted{fmt.Errorf("create multipart upload for the part copy: %w", err)}
+	}
+	defer func() {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_, _ = p.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: out.UploadId})
+	}()
+	_, err = p.api.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+		Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: out.UploadId, PartNumber: aws.Int32(1),
+		CopySource: aws.String(p.o.Bucket + "/" + p.canary),
+	})
+	return err
+}
+
+// errNotStarted hides the HTTP status of a preparatory step, so that a
+// refused preparation reads as "could not tell", not as a refused probe.
+type errNotStarted struct{ err error }
+
+func (e errNotStarted) Error() string { return e.err.Error() }
+
+// deleteObjects reports a per-key AccessDenied as a 403: DeleteObjects
+// answers 200 and lists each key's result.
+func (p *prober) deleteObjects(ctx context.Context, key *string) error {
+	out, err := p.api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(p.o.Bucket),
+		Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: key}}}})
+	if err != nil {
+		return err
+	}
+	for _, e := range out.Errors {
+		// DeleteObjects answers 200 and reports each key: a per-key
+		// AccessDenied is the refusal.
+		code := aws.ToString(e.Code)
+		status := http.StatusBadRequest
+		if code == "AccessDenied" {
+			status = http.StatusForbidden
+		}
+		return &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      &smithy.GenericAPIError{Code: code, Message: aws.ToString(e.Message)},
+		}
+	}
+	if len(out.Deleted) == 0 {
+		return errors.New("DeleteObjects answered with neither a deletion nor an error")
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
