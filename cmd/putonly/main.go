@@ -65,7 +65,9 @@ func usage() string {
 
 'run' exits 0 when every job uploaded and 1 otherwise, with one line per
 failed job on stderr. It needs only s3:PutObject (and s3:AbortMultipartUpload
-to clean up a failed upload); it never reads, lists or deletes.
+to clean up a failed upload); its uploads never read, list or delete. Before
+the first upload (then daily) it checks that S3 refuses the key every read,
+list and delete, and refuses to upload with a key that can.
 
 Run 'putonly COMMAND --help' for the flags of a command.
 `)
