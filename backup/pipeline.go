@@ -21,9 +21,12 @@ var Version = "dev"
 
 // Job is a fully resolved job: defaults merged, recipients parsed.
 type Job struct {
-	Name      string
-	Argv      []string
-	Ext       string // dump layer, e.g. "dump"
+	Name string
+	Argv []string
+	Ext  string // dump layer, e.g. "dump"
+	// EndMarker, if set, is how a complete dump ends; a dump that exits 0
+	// without it failed (sqlite3 .dump on a corrupt database).
+	EndMarker string
 	Bucket    string
 	Prefix    string
 	Client    ClientOptions
@@ -79,11 +82,12 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 	}
 	pathStyle := jc.PathStyle != nil && *jc.PathStyle
 	return &Job{
-		Name:   jc.Name,
-		Argv:   argv,
-		Ext:    jc.Source.ext(),
-		Bucket: jc.Bucket,
-		Prefix: jc.Prefix,
+		Name:      jc.Name,
+		Argv:      argv,
+		Ext:       jc.Source.ext(),
+		EndMarker: jc.Source.endMarker(),
+		Bucket:    jc.Bucket,
+		Prefix:    jc.Prefix,
 		Client: ClientOptions{
 			Region: jc.Region, Endpoint: jc.Endpoint, PathStyle: pathStyle,
 			Profile: jc.Profile, MaxAttempts: jc.MaxAttempts,
@@ -182,7 +186,11 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 	produced := make(chan error, 1)
 	plainHash := sha256.New()
 	go func() {
-		in := io.TeeReader(&countingReader{r: src, n: &prog.In}, plainHash)
+		var dump io.Reader = src
+		if job.EndMarker != "" {
+			dump = &tailCheck{r: src, want: []byte(job.EndMarker), what: job.Argv[0]}
+		}
+		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, plainHash)
 		err := produce(in, &countingWriter{w: pw, n: &prog.Out}, job, &prog.Compressed)
 		pw.CloseWithError(err) // nil: the uploader sees io.EOF and completes
 		produced <- err

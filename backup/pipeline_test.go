@@ -272,3 +272,46 @@ func TestRunWritesManifest(t *testing.T) {
 		t.Error("a wrong identity read the manifest")
 	}
 }
+
+// TestRunSQLiteCorruptFails: sqlite3 .dump of a corrupt database exits 0
+// and ends with "ROLLBACK; -- due to errors"; restored, that is an empty
+// database. The sqlite preset fails the job and writes no object.
+func TestRunSQLiteCorruptFails(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		s3test.Require(t, "sqlite3 CLI (Debian package sqlite3)")
+	}
+	s := s3test.Start(t, s3local.Options{})
+	id, _ := age.GenerateX25519Identity()
+	db := filepath.Join(t.TempDir(), "app.db")
+	out, err := exec.Command("sqlite3", db, `create table t(id integer primary key, body text);
+with recursive g(i) as (select 1 union all select i+1 from g where i < 20000)
+insert into t select i, 'row ' || i || hex(randomblob(16)) from g;`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sqlite3: %v\n%s", err, out)
+	}
+	argv, _ := SourceConfig{Type: SourceSQLite, Path: db}.argv()
+	mk := func() *Job {
+		job := testJob(t, s, id, argv...)
+		job.EndMarker = SourceConfig{Type: SourceSQLite}.endMarker()
+		return job
+	}
+	api := backupClient(s, s.Endpoint, 3)
+	if _, err := Run(context.Background(), api, mk(), RunOptions{}); err != nil {
+		t.Fatalf("healthy database: %v", err)
+	}
+	// Overwrite one page in the middle of the table's b-tree.
+	f, err := os.OpenFile(db, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(bytes.Repeat([]byte{0xA5}, 4096), 40*4096)
+	f.Close()
+	before := len(s3test.Keys(t, s))
+	_, err = Run(context.Background(), api, mk(), RunOptions{})
+	if !errors.Is(err, ErrDumpFailed) || !strings.Contains(err.Error(), "COMMIT;") {
+		t.Fatalf("corrupt database: err = %v, want a failed dump naming the missing COMMIT;", err)
+	}
+	if after := len(s3test.Keys(t, s)); after != before {
+		t.Fatalf("a failed dump added %d objects", after-before)
+	}
+}

@@ -80,9 +80,9 @@ func (s SourceConfig) argv() ([]string, error) {
 		}
 		// .dump runs inside one read transaction, so the SQL is a
 		// consistent snapshot of a live database (unlike copying the file,
-		// which can catch a half-written page or miss the WAL). -bail stops
-		// at the first error so a failure is an exit status, not a partial
-		// dump. The database is opened read-only.
+		// which can catch a half-written page or miss the WAL). The
+		// database is opened read-only. A corrupt database still exits 0:
+		// endMarker catches that.
 		argv = []string{bin("sqlite3"), "-bail", "-readonly", s.Path, ".dump"}
 	case SourceCommand:
 		if len(s.Command) == 0 {
@@ -120,4 +120,15 @@ func (s SourceConfig) ext() string {
 		return "archive"
 	}
 	return "dump"
+}
+
+// endMarker is how a complete dump of the preset ends, where the tool can
+// exit 0 after a partial dump: sqlite3 .dump on a corrupt database writes
+// what it could read, then "ROLLBACK; -- due to errors" instead of
+// "COMMIT;", and exits 0; restored, it leaves an empty database.
+func (s SourceConfig) endMarker() string {
+	if s.Type == SourceSQLite {
+		return "COMMIT;"
+	}
+	return ""
 }

@@ -1,17 +1,21 @@
 package backup
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrDumpFailed is wrapped by every error that comes from the dump command
@@ -23,16 +27,35 @@ var ErrDumpFailed = errors.New("dump failed")
 // timeout turns the end of the stream into an error wrapping ErrDumpFailed, so
 // a consumer that completes an upload only on io.EOF never completes a
 // truncated dump. Close kills the command if it is still running.
+//
+// The command is waited for in its own goroutine, not at the end of the
+// stream: a child that keeps stdout open after the dump exited (sh -c 'x &
+// pg_dump ...') or survives a kill of the process group (setsid) must not
+// hold the job past its timeout. Once the command has exited, or ctx is done
+// and the group killed, the stream gets pipeGrace to reach its end; then it
+// is closed and the job fails.
 type commandReader struct {
-	cmd     *exec.Cmd
-	stdout  io.ReadCloser
-	argv0   string
-	stderrW sync.WaitGroup
+	cmd    *exec.Cmd
+	stdout *os.File
+	argv0  string
+	ctx    context.Context
 
-	once    sync.Once
-	waitErr error
-	ctx     context.Context
+	exited    chan struct{} // closed when cmd.Wait returned
+	waitErr   error         // valid after exited
+	closeMu   sync.Once
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close
+	killed    atomic.Bool   // the stream was cut: stdout held open too long
+	eof       atomic.Bool   // the stream reached its end
+	// readingSince is when the Read in progress started (unix ns), 0 when
+	// none is.
+	readingSince atomic.Int64
 }
+
+// pipeGrace is how long the stream may go on after the command exited (or
+// was killed): what it wrote is already in the pipe, so a clean end comes at
+// once unless a child still holds the pipe open.
+var pipeGrace = 5 * time.Second
 
 // startCommand starts argv with stdout piped to the returned reader and each
 // stderr line logged at warn level. The command is killed when ctx is done.
@@ -40,79 +63,217 @@ func startCommand(ctx context.Context, argv []string, env []string, log *slog.Lo
 	if len(argv) == 0 {
 		return nil, errors.New("start dump: empty command")
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
+	}
+	growPipe(pr)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	if env != nil {
 		cmd.Env = env
 	}
+	cmd.Stdout = pw
+	// exec copies stderr through its own goroutine; WaitDelay bounds that
+	// copy when a child keeps stderr open.
+	cmd.Stderr = &lineLogger{log: log, argv0: argv[0]}
+	cmd.WaitDelay = pipeGrace
 	// Kill the whole process group: sh -c 'pg_dump ...' must not leave the
 	// dump running when the shell is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		if cmd.Process == nil {
-			return nil
-		}
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = 5 * time.Second
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
-	}
 	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
 		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
 	}
-	r := &commandReader{cmd: cmd, stdout: stdout, argv0: argv[0], ctx: ctx}
-	r.stderrW.Add(1)
+	pw.Close() // the child has its copy; EOF comes when every writer closed
+	r := &commandReader{cmd: cmd, stdout: pr, argv0: argv[0], ctx: ctx, exited: make(chan struct{}), closed: make(chan struct{})}
 	go func() {
-		defer r.stderrW.Done()
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			log.Warn("dump stderr", "cmd", argv[0], "line", sc.Text())
+		err := cmd.Wait()
+		if errors.Is(err, exec.ErrWaitDelay) {
+			// The dump exited 0 but a child of it kept stderr open:
+			// nothing of the dump is lost (stdout is read apart).
+			log.Warn("dump exited, but a child process kept its stderr open", "cmd", argv[0])
+			err = nil
 		}
-		_, _ = io.Copy(io.Discard, stderr)
+		r.waitErr = err
+		close(r.exited)
 	}()
+	go r.watch()
 	return r, nil
 }
 
+// watch kills the process group when ctx is done. Once the command has
+// exited (or was killed), a Read that stays blocked for pipeGrace means the
+// pipe is empty yet still open: a child holds it. The stream is then cut and
+// the job fails, rather than waiting for the child. A slow consumer is not
+// cut: it is not blocked in Read.
+func (r *commandReader) watch() {
+	select {
+	case <-r.exited:
+	case <-r.ctx.Done():
+		r.kill()
+		select {
+		case <-r.exited:
+		case <-time.After(pipeGrace):
+		}
+	case <-r.closed:
+		return
+	}
+	ended := time.Now().UnixNano()
+	t := time.NewTicker(pipeGrace / 10)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.closed:
+			return
+		case <-t.C:
+		}
+		if r.eof.Load() {
+			return
+		}
+		since := r.readingSince.Load()
+		if since == 0 {
+			continue
+		}
+		if time.Since(time.Unix(0, max(since, ended))) > pipeGrace {
+			r.killed.Store(true)
+			r.closeMu.Do(func() { r.stdout.Close() })
+			return
+		}
+	}
+}
+
+func (r *commandReader) kill() {
+	if p := r.cmd.Process; p != nil {
+		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	}
+}
+
 func (r *commandReader) Read(p []byte) (int, error) {
+	r.readingSince.Store(time.Now().UnixNano())
 	n, err := r.stdout.Read(p)
+	r.readingSince.Store(0)
+	if err == nil {
+		return n, nil
+	}
 	if err == io.EOF {
-		if werr := r.wait(); werr != nil {
+		r.eof.Store(true)
+	}
+	if r.killed.Load() {
+		return n, r.fail(fmt.Errorf("its output stayed open %s after it ended (a child process holds stdout)", pipeGrace))
+	}
+	if err != io.EOF {
+		if werr := r.result(); werr != nil {
 			return n, werr
 		}
+		return n, fmt.Errorf("read dump %s: %w", r.argv0, err)
+	}
+	if werr := r.result(); werr != nil {
+		return n, werr
+	}
+	return n, io.EOF
+}
+
+// result waits for the command (its stream has ended; the job's timeout
+// bounds the wait) and says how it ended.
+func (r *commandReader) result() error {
+	select {
+	case <-r.exited:
+	case <-r.ctx.Done():
+		r.kill()
+		<-r.exited
+	}
+	if r.waitErr == nil {
+		return nil
+	}
+	return r.fail(r.waitErr)
+}
+
+func (r *commandReader) fail(err error) error {
+	if r.ctx.Err() != nil {
+		return fmt.Errorf("%w: %s: %v (%v)", ErrDumpFailed, r.argv0, context.Cause(r.ctx), err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrDumpFailed, r.argv0, err)
+}
+
+// Close kills the command if it has not exited, reaps it, and returns how it
+// ended (nil if it had already succeeded).
+func (r *commandReader) Close() error {
+	// Kill the group even when the dump has exited: a child it left behind
+	// must not outlive the job.
+	r.kill()
+	r.closeMu.Do(func() { r.stdout.Close() })
+	r.closeOnce.Do(func() { close(r.closed) })
+	<-r.exited
+	if r.waitErr != nil {
+		return r.fail(r.waitErr)
+	}
+	return nil
+}
+
+// lineLogger logs a dump's stderr line by line at warn level.
+type lineLogger struct {
+	log   *slog.Logger
+	argv0 string
+	buf   []byte
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.log.Warn("dump stderr", "cmd", l.argv0, "line", string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+	if len(l.buf) > 64<<10 { // a very long line: log it in pieces
+		l.log.Warn("dump stderr", "cmd", l.argv0, "line", string(l.buf))
+		l.buf = l.buf[:0]
+	}
+	return len(p), nil
+}
+
+// growPipe asks Linux for a 1 MiB pipe between the dump and putonly (the
+// default is 64 KiB). Best effort.
+func growPipe(f *os.File) {
+	const fSetPipeSz = 1031 // F_SETPIPE_SZ, linux/fcntl.h
+	// Through SyscallConn, not Fd: Fd would put the pipe in blocking mode,
+	// and a blocked Read could then not be cut by Close.
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, fSetPipeSz, 1<<20) })
+	}
+}
+
+// tailCheck wraps a dump whose last bytes say whether it is complete: at the
+// end of the stream, the last bytes must end with want, or the dump failed.
+// sqlite3 .dump exits 0 on a corrupt database, writing what it could read
+// and ending with "ROLLBACK; -- due to errors" instead of "COMMIT;" — a
+// backup that restores to an empty database.
+type tailCheck struct {
+	r    io.Reader
+	want []byte
+	tail []byte
+	what string
+}
+
+func (t *tailCheck) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.tail = append(t.tail, p[:n]...)
+		if k := len(t.tail) - 256; k > 0 {
+			t.tail = append(t.tail[:0], t.tail[k:]...)
+		}
+	}
+	if err == io.EOF && !bytes.HasSuffix(bytes.TrimRight(t.tail, " \n"), t.want) {
+		last := strings.TrimSpace(string(t.tail))
+		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+			last = last[i+1:]
+		}
+		return n, fmt.Errorf("%w: %s: the dump does not end with %q but with %q", ErrDumpFailed, t.what, t.want, last)
 	}
 	return n, err
-}
-
-// wait reaps the command once and reports how it ended.
-func (r *commandReader) wait() error {
-	r.once.Do(func() {
-		r.stderrW.Wait()
-		err := r.cmd.Wait()
-		switch {
-		case err == nil:
-		case r.ctx.Err() != nil:
-			r.waitErr = fmt.Errorf("%w: %s: %v (%v)", ErrDumpFailed, r.argv0, context.Cause(r.ctx), err)
-		default:
-			r.waitErr = fmt.Errorf("%w: %s: %v", ErrDumpFailed, r.argv0, err)
-		}
-	})
-	return r.waitErr
-}
-
-// Close kills the command if it has not exited and reaps it. It returns nil
-// if the command had already succeeded.
-func (r *commandReader) Close() error {
-	if r.cmd.ProcessState == nil && r.cmd.Process != nil {
-		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
-	}
-	_ = r.stdout.Close()
-	return r.wait()
 }
 
 // RedactArgv returns argv with values that look like passwords replaced, for

@@ -77,3 +77,54 @@ func TestCommandReaderCloseKillsGroup(t *testing.T) {
 		t.Fatal("Close did not stop the dump and its children")
 	}
 }
+
+// TestCommandReaderHeldPipes: a child that keeps the dump's stdout open
+// after the dump exited, or survives the kill of the process group, cannot
+// hold the job: the stream is cut pipeGrace later and the job fails. A
+// child holding only stderr costs nothing.
+func TestCommandReaderHeldPipes(t *testing.T) {
+	old := pipeGrace
+	pipeGrace = 300 * time.Millisecond
+	t.Cleanup(func() { pipeGrace = old })
+	tests := []struct {
+		name    string
+		argv    []string
+		timeout time.Duration
+		wantErr string
+	}{
+		{"child holds stdout", []string{"sh", "-c", "sleep 30 & printf data"}, 0, "output stayed open"},
+		{"child holds stderr", []string{"sh", "-c", "sleep 30 >/dev/null & printf data"}, 0, ""},
+		{"setsid child survives the timeout", []string{"sh", "-c", "setsid sleep 30 & sleep 60"}, 500 * time.Millisecond, "dump failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			r, err := startCommand(ctx, tt.argv, nil, quietLog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := io.ReadAll(r)
+				done <- err
+			}()
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the held pipe hung the read")
+			}
+			r.Close()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrDumpFailed)):
+				t.Fatalf("err = %v, want ErrDumpFailed with %q", err, tt.wantErr)
+			}
+		})
+	}
+}
