@@ -595,6 +595,12 @@ func classify(err error, invalidBody bool) outcome {
 	if err == nil {
 		return outcome{got: "200", verdict: ProbeAllowed}
 	}
+	var ns errNotStarted
+	if errors.As(err, &ns) {
+		// A refused preparation: this probe could not tell, but the store
+		// answered, so the probes after it still run.
+		return outcome{got: "not run: " + oneLine(err), verdict: ProbeUnknown}
+	}
 	var re *smithyhttp.ResponseError
 	if !errors.As(err, &re) || re.Response == nil {
 		return outcome{got: gotNoAnswer, verdict: ProbeUnknown, detail: oneLine(err)}

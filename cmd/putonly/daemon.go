@@ -437,7 +437,7 @@ func (d *daemon) recordSchedule() {
 func selftestVerdict(allowReadable bool) func(error) *backup.SelftestState {
 	return func(err error) *backup.SelftestState {
 		switch {
-		case errors.Is(err, ErrReadableKey):
+		case errors.Is(err, ErrReadableKey), errors.Is(err, ErrSelftestInconclusive):
 			return &backup.SelftestState{OK: false, Detail: oneLine(err)}
 		case err == nil && !allowReadable:
 			return &backup.SelftestState{OK: true}

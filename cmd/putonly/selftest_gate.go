@@ -33,6 +33,16 @@ const DefaultSelftestCache = 24 * time.Hour
 // escalate, and --allow-readable-key was not given.
 var ErrReadableKey = errors.New("the backup key has more than write rights")
 
+// ErrSelftestInconclusive means the self-test could not tell whether the
+// key can read, delete or escalate (its canary could not be written, or S3
+// did not answer): the gate fails closed.
+var ErrSelftestInconclusive = errors.New("the self-test could not tell whether the backup key can read or delete")
+
+// selftestTimeout bounds the whole self-test: a store that accepts
+// connections and never answers must not hang the job before its own
+// timeout even starts.
+var selftestTimeout = 5 * time.Minute
+
 // keyGate holds the gate's settings and what it learnt in this process.
 type keyGate struct {
 	cache         time.Duration
@@ -113,7 +123,9 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 		// fixed the policy since.
 	}
 	log.Info("self-test of the backup key", "job", job.Name, "target", where)
-	rep, err := policy.Probe(ctx, client, policy.ProbeOptions{Bucket: job.Bucket, Prefix: job.Prefix, SSE: job.SSE, KMSKeyID: job.KMSKeyID})
+	pctx, cancel := context.WithTimeoutCause(ctx, selftestTimeout, fmt.Errorf("self-test took longer than %s", selftestTimeout))
+	defer cancel()
+	rep, err := policy.Probe(pctx, client, policy.ProbeOptions{Bucket: job.Bucket, Prefix: job.Prefix, SSE: job.SSE, KMSKeyID: job.KMSKeyID})
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
@@ -145,6 +157,27 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 		}
 		return fmt.Errorf("%w: refusing to upload to %s with a key that can:\n\t%s\n\thint: %s\n\thint: putonly selftest shows every probe; --allow-readable-key uploads anyway",
 			ErrReadableKey, where, strings.Join(rights, "\n\t"), fix)
+	}
+	// Fail closed: a probe of a read, delete or escalation that could not
+	// tell (the canary could not be written, a preparation was refused, S3
+	// did not answer) is not a pass. Not cached: the next run asks again.
+	var blind []string
+	for _, p := range rep.Unknown() {
+		if p.Expected == policy.ProbeRefused && (p.Class == policy.ClassRead || p.Class == policy.ClassDestroy || p.Class == policy.ClassEscalate) {
+			blind = append(blind, p.Probe+": "+p.Got)
+		}
+	}
+	if len(blind) > 0 {
+		if g.allowReadable {
+			log.Warn("self-test could not tell whether the key can read or delete", "job", job.Name, "target", where, "probes", len(blind), "first", blind[0])
+			return nil
+		}
+		hint := "check the endpoint and the network; 'putonly selftest' shows every probe"
+		if len(writes) > 0 {
+			hint = "the key must be able to put objects under " + where + policy.SelftestPrefix + " (the generated policy allows PutObject on the whole prefix); 'putonly selftest' shows every probe"
+		}
+		return fmt.Errorf("%w at %s: %d probes could not run or got no answer, first %s\n\thint: %s\n\thint: --allow-readable-key uploads anyway",
+			ErrSelftestInconclusive, where, len(blind), blind[0], hint)
 	}
 	if len(writes) == 0 && len(rep.Unknown()) == 0 {
 		if err := writeGateCache(state, id, gateCacheEntry{Time: time.Now().UTC()}); err != nil {

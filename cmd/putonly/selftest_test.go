@@ -61,6 +61,19 @@ func newKeyMatrix(t *testing.T) *keyMatrix {
 		st["Principal"] = map[string]any{"AWS": []string{k.ID}}
 		stmts = append(stmts, st)
 	}
+	// "narrow" may write and read only under one job's path: the
+	// self-test's canary cannot be written, so its read probes cannot tell,
+	// and the gate must fail closed rather than pass.
+	narrow := s3local.Key{ID: "keynarrow", Secret: "secret-narrow-0123456789"}
+	if err := s.CreateUser(context.Background(), narrow); err != nil {
+		t.Fatal(err)
+	}
+	m.keys["narrow"] = narrow
+	stmts = append(stmts, map[string]any{
+		"Effect": "Allow", "Principal": map[string]any{"AWS": []string{narrow.ID}},
+		"Action":   []string{"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"},
+		"Resource": []string{"arn:aws:s3:::" + s.Bucket + "/" + matrixPrefix + "gate/*"},
+	})
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(s3local.WriteOnlyPolicy(s.Bucket, matrixPrefix, "x")), &doc); err != nil {
 		t.Fatal(err)
@@ -234,6 +247,16 @@ func TestRunRefusesReadableKey(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("narrow: canary refused, fails closed", func(t *testing.T) {
+		out, errOut, code := run(t, "narrow", t.TempDir())
+		if code != 1 || out != "" || !strings.Contains(errOut, "could not tell whether the backup key can read or delete") {
+			t.Fatalf("exit %d, stdout %q\n%s", code, out, errOut)
+		}
+		if b := m.backups(t); len(b) > 0 {
+			t.Fatalf("uploaded although the self-test could not tell: %v", b)
+		}
+	})
 
 	t.Run("allow-readable-key", func(t *testing.T) {
 		state := t.TempDir()
