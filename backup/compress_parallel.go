@@ -33,6 +33,7 @@ type parallelCompressor struct {
 	work  chan *frameJob // for the workers
 	pool  sync.Pool
 
+	frames  int            // submitted so far
 	wg      sync.WaitGroup // workers
 	written chan struct{}  // closed when the writer is done
 	mu      sync.Mutex
@@ -53,6 +54,9 @@ func newParallelCompressor(dst io.Writer, level zstd.EncoderLevel, workers int) 
 		zstd.WithEncoderCRC(true),
 		// Each chunk is one frame: its window need not exceed the chunk.
 		zstd.WithWindowSize(parallelChunkSize),
+		// An empty dump still becomes one (empty) frame: `zstd -d` rejects
+		// a zero-byte input.
+		zstd.WithZeroFrames(true),
 	)
 	if err != nil {
 		return nil, err
@@ -116,6 +120,7 @@ func (c *parallelCompressor) submit() {
 	// the workers, which bounds memory.
 	c.queue <- j
 	c.work <- j
+	c.frames++
 	c.buf = c.pool.Get().([]byte)[:0]
 }
 
@@ -145,7 +150,7 @@ func (c *parallelCompressor) Close() error {
 		return c.getErr()
 	}
 	c.closed = true
-	if len(c.buf) > 0 {
+	if len(c.buf) > 0 || c.frames == 0 {
 		c.submit()
 	}
 	c.stop()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -85,5 +86,30 @@ func TestParallelCompressorAbort(t *testing.T) {
 	w.(*parallelCompressor).abort()
 	if _, err := w.Write([]byte("x")); err == nil {
 		t.Error("write after abort succeeded")
+	}
+}
+
+// TestCompressorEmptyIsAFrame: an empty dump compresses to a valid zstd
+// stream (one empty frame), which `zstd -d` accepts; zero bytes it rejects.
+func TestCompressorEmptyIsAFrame(t *testing.T) {
+	for _, conc := range []int{1, 2} {
+		var out bytes.Buffer
+		w, err := newCompressor(&out, "default", conc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() == 0 {
+			t.Fatalf("concurrency %d: empty input gave zero bytes, not a zstd frame", conc)
+		}
+		if _, err := exec.LookPath("zstd"); err == nil {
+			cmd := exec.Command("zstd", "-d", "-q", "-c")
+			cmd.Stdin = bytes.NewReader(out.Bytes())
+			if got, err := cmd.Output(); err != nil || len(got) != 0 {
+				t.Fatalf("concurrency %d: zstd -d: %v, %d bytes", conc, err, len(got))
+			}
+		}
 	}
 }
