@@ -89,7 +89,7 @@ func (s SourceConfig) argv() ([]string, error) {
 			return nil, bad(".command", "", "no command", "set command: [pg_dump, -Fc, shop] (argv, no shell; write [sh, -c, '...'] for one)")
 		}
 		if len(s.Args) > 0 {
-			return nil, bad(".args", strings.Join(s.Args, " "), "args are for presets", "put every argument in command")
+			return nil, bad(".args", redactString(strings.Join(s.Args, " ")), "args are for presets", "put every argument in command")
 		}
 		return append([]string(nil), s.Command...), nil
 	case "":
@@ -98,7 +98,7 @@ func (s SourceConfig) argv() ([]string, error) {
 		return nil, bad(".type", s.Type, "unknown source type", "use postgres, mysql, mongodb, sqlite or command")
 	}
 	if len(s.Command) > 0 {
-		return nil, bad(".command", strings.Join(s.Command, " "), "command is only for type: command", "use args to add arguments to a preset")
+		return nil, bad(".command", redactString(strings.Join(s.Command, " ")), "command is only for type: command", "use args to add arguments to a preset")
 	}
 	return append(argv, s.Args...), nil
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,44 +285,52 @@ func (t *tailCheck) Read(p []byte) (int, error) {
 func RedactArgv(argv []string) []string {
 	out := make([]string, len(argv))
 	redactNext := false
+	pIsPassword := len(argv) > 0 && passwordDashP(filepath.Base(argv[0]))
 	for i, a := range argv {
 		switch {
 		case redactNext:
 			out[i] = "REDACTED"
 			redactNext = false
-		case a == "--password" || a == "-p" && i > 0 && isMySQLDump(argv[0]):
+		case a == "--password" || (a == "-p" && pIsPassword):
 			out[i] = a
-			redactNext = a == "--password"
-		case strings.HasPrefix(a, "--password="):
-			out[i] = "--password=REDACTED"
-		case strings.HasPrefix(a, "-p") && len(a) > 2 && isMySQLDump(argv[0]):
+			redactNext = true
+		case strings.HasPrefix(a, "-p") && len(a) > 2 && pIsPassword:
 			out[i] = "-pREDACTED"
-		case strings.Contains(a, "://") && strings.Contains(a, "@"):
-			out[i] = redactURL(a)
 		default:
-			out[i] = a
+			out[i] = redactString(a)
 		}
 	}
 	return out
 }
 
-func isMySQLDump(argv0 string) bool {
-	return strings.HasSuffix(argv0, "mysqldump") || strings.HasSuffix(argv0, "mariadb-dump")
+// passwordDashP says whether -p is the password option of a tool (it is the
+// port of pg_dump).
+func passwordDashP(tool string) bool {
+	switch tool {
+	case "mysqldump", "mariadb-dump", "mysql", "mariadb", "mongodump", "mongosh", "mongo":
+		return true
+	}
+	return false
 }
 
-// redactURL hides the password of scheme://user:password@host URIs.
-func redactURL(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return s
-	}
-	user, _, hasPass := strings.Cut(userinfo, ":")
-	if !hasPass {
-		return s
-	}
-	return scheme + "://" + user + ":REDACTED@" + host
+var (
+	// key=value secrets: --password=x, libpq conninfo password=x, URI
+	// query ?password=x, PGPASSWORD=x and MYSQL_PWD=x in a sh -c string.
+	secretKV = regexp.MustCompile(`(?i)(\b|--)(password|passwd|pwd|pgpassword|mysql_pwd|aws_secret_access_key|secret|token)=("[^"]*"|'[^']*'|[^\s&;'"]+)`)
+	// scheme://user:password@host
+	secretURL = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):[^@\s/]*@`)
+	// --password VALUE inside a shell string
+	secretFlag = regexp.MustCompile(`(--password\s+)(\S+)`)
+	// -pVALUE of the MySQL and MongoDB tools inside a shell string
+	secretDashP = regexp.MustCompile(`\b((?:mysqldump|mariadb-dump|mysql|mariadb|mongodump)\b[^|;&]*?\s)-p(\s*)(\S+)`)
+)
+
+// redactString hides secrets inside one argument, which may be a whole
+// shell command (sh -c '...').
+func redactString(a string) string {
+	a = secretKV.ReplaceAllString(a, "$1$2=REDACTED")
+	a = secretURL.ReplaceAllString(a, "$1:REDACTED@")
+	a = secretFlag.ReplaceAllString(a, "${1}REDACTED")
+	a = secretDashP.ReplaceAllString(a, "$1-p${2}REDACTED")
+	return a
 }

@@ -17,11 +17,36 @@ func TestRedactArgv(t *testing.T) {
 		{"tool --password secret x", "tool --password REDACTED x"},
 		{"mongodump --uri=mongodb://u:secret@h/db --archive", "mongodump --uri=mongodb://u:REDACTED@h/db --archive"},
 		{"pg_dump -p 5433 shop", "pg_dump -p 5433 shop"},
+		{"pg_dump --dbname=host=db user=app password=hunter2 dbname=shop", "pg_dump --dbname=host=db user=app password=REDACTED dbname=shop"},
+		{"pg_dump postgresql://app@db/shop?sslmode=require&password=hunter2", "pg_dump postgresql://app@db/shop?sslmode=require&password=REDACTED"},
+		{"mongodump -p hunter2 --archive", "mongodump -p REDACTED --archive"},
+		{"/usr/bin/mysqldump -phunter2 shop", "/usr/bin/mysqldump -pREDACTED shop"},
 	}
 	for _, tt := range tests {
 		got := strings.Join(RedactArgv(strings.Fields(tt.in)), " ")
+		if strings.Contains(got, "hunter2") || strings.Contains(got, "secret") && !strings.Contains(tt.in, "secret") {
+			t.Errorf("RedactArgv(%q) = %q leaks", tt.in, got)
+		}
 		if got != tt.want {
 			t.Errorf("RedactArgv(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRedactShellStrings: secrets inside one sh -c argument.
+func TestRedactShellStrings(t *testing.T) {
+	for _, in := range []string{
+		"PGPASSWORD=hunter2 pg_dump -Fc shop",
+		"MYSQL_PWD='hunter2' mysqldump shop",
+		"mysqldump --single-transaction -phunter2 shop | cat",
+		"mariadb-dump -p hunter2 shop",
+		"tool --password hunter2",
+		"tool --password=hunter2",
+		"mongodump --uri=mongodb://u:hunter2@h/db",
+	} {
+		got := RedactArgv([]string{"sh", "-c", in})[2]
+		if strings.Contains(got, "hunter2") {
+			t.Errorf("sh -c %q: redacted to %q, still has the password", in, got)
 		}
 	}
 }
