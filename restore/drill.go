@@ -85,6 +85,10 @@ func Drill(ctx context.Context, api API, o DrillOptions) (res DrillResult, err e
 	res.Stream = time.Since(streamStart)
 	if rerr != nil && in.err == nil {
 		// The dump is bad: the target must not finish with half of it.
+		// Kill the group now, before its stdin closes: cancelling the
+		// context alone sends the signal later, from exec's goroutine,
+		// and the target could first see the end of its input.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		kill()
 	}
 	stdin.Close()
