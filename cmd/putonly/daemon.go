@@ -388,6 +388,11 @@ func (d *daemon) reload() {
 func (d *daemon) runOne(ctx context.Context, sj *backup.ScheduledJob) {
 	if gctx, err := withKeyGate(ctx, d.f.config, d.f.allowReadableKey); err == nil {
 		ctx = gctx
+	} else {
+		// The config on disk is broken now (the running one is kept): a
+		// gate of this run alone, not the process-wide default, whose
+		// answers would never expire.
+		ctx = context.WithValue(ctx, keyGateCtxKey{}, &keyGate{cache: DefaultSelftestCache, allowReadable: d.f.allowReadableKey})
 	}
 	res, err := d.reporter.Run(ctx, sj.Job, sj.Notify, func(ctx context.Context) (backup.Result, error) {
 		return runJob(ctx, sj.Job, d.log, "never", io.Discard)
