@@ -172,12 +172,12 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 			log.Warn("self-test could not tell whether the key can read or delete", "job", job.Name, "target", where, "probes", len(blind), "first", blind[0])
 			return nil
 		}
-		hint := "check the endpoint and the network; 'putonly selftest' shows every probe"
 		if len(writes) > 0 {
-			hint = "the key must be able to put objects under " + where + policy.SelftestPrefix + " (the generated policy allows PutObject on the whole prefix); 'putonly selftest' shows every probe"
+			return fmt.Errorf("%w at %s: the key could not write the self-test's canary (%s), so %d read and delete probes could not run\n\thint: the key must be able to put objects under %s%s (the generated policy allows PutObject on the whole prefix); 'putonly selftest' shows every probe\n\thint: --allow-readable-key uploads anyway",
+				ErrSelftestInconclusive, where, writes[0], len(blind), where, policy.SelftestPrefix)
 		}
-		return fmt.Errorf("%w at %s: %d probes could not run or got no answer, first %s\n\thint: %s\n\thint: --allow-readable-key uploads anyway",
-			ErrSelftestInconclusive, where, len(blind), blind[0], hint)
+		return fmt.Errorf("%w at %s: %d probes could not run or got no answer, first %s\n\thint: check the endpoint and the network; 'putonly selftest' shows every probe\n\thint: --allow-readable-key uploads anyway",
+			ErrSelftestInconclusive, where, len(blind), blind[0])
 	}
 	if len(writes) == 0 && len(rep.Unknown()) == 0 {
 		if err := writeGateCache(state, id, gateCacheEntry{Time: time.Now().UTC()}); err != nil {
