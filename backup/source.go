@@ -41,6 +41,7 @@ type commandReader struct {
 	stdout *os.File
 	argv0  string
 	ctx    context.Context
+	grace  time.Duration // pipeGrace when started
 
 	exited    chan struct{} // closed when cmd.Wait returned
 	waitErr   error         // valid after exited
@@ -88,7 +89,7 @@ func startCommand(ctx context.Context, argv []string, env []string, log *slog.Lo
 		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
 	}
 	pw.Close() // the child has its copy; EOF comes when every writer closed
-	r := &commandReader{cmd: cmd, stdout: pr, argv0: argv[0], ctx: ctx, exited: make(chan struct{}), closed: make(chan struct{})}
+	r := &commandReader{cmd: cmd, stdout: pr, argv0: argv[0], ctx: ctx, exited: make(chan struct{}), closed: make(chan struct{}), grace: pipeGrace}
 	go func() {
 		err := cmd.Wait()
 		if errors.Is(err, exec.ErrWaitDelay) {
@@ -116,13 +117,13 @@ func (r *commandReader) watch() {
 		r.kill()
 		select {
 		case <-r.exited:
-		case <-time.After(pipeGrace):
+		case <-time.After(r.grace):
 		}
 	case <-r.closed:
 		return
 	}
 	ended := time.Now().UnixNano()
-	t := time.NewTicker(pipeGrace / 10)
+	t := time.NewTicker(r.grace / 10)
 	defer t.Stop()
 	for {
 		select {
@@ -137,7 +138,7 @@ func (r *commandReader) watch() {
 		if since == 0 {
 			continue
 		}
-		if time.Since(time.Unix(0, max(since, ended))) > pipeGrace {
+		if time.Since(time.Unix(0, max(since, ended))) > r.grace {
 			r.killed.Store(true)
 			r.closeMu.Do(func() { r.stdout.Close() })
 			return
@@ -162,7 +163,7 @@ func (r *commandReader) Read(p []byte) (int, error) {
 		r.eof.Store(true)
 	}
 	if r.killed.Load() {
-		return n, r.fail(fmt.Errorf("its output stayed open %s after it ended (a child process holds stdout)", pipeGrace))
+		return n, r.fail(fmt.Errorf("its output stayed open %s after it ended (a child process holds stdout)", r.grace))
 	}
 	if err != io.EOF {
 		if werr := r.result(); werr != nil {
