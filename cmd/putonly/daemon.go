@@ -394,7 +394,11 @@ func (d *daemon) runOne(ctx context.Context, sj *backup.ScheduledJob) {
 		// answers would never expire.
 		ctx = context.WithValue(ctx, keyGateCtxKey{}, &keyGate{cache: DefaultSelftestCache, allowReadable: d.f.allowReadableKey})
 	}
-	res, err := d.reporter.Run(ctx, sj.Job, sj.Notify, func(ctx context.Context) (backup.Result, error) {
+	// The verdict follows this run's gate: allow_readable_key may have
+	// changed in the file since the daemon started.
+	rep := *d.reporter
+	rep.Selftest = selftestVerdict(keyGateFrom(ctx).allowReadable)
+	res, err := rep.Run(ctx, sj.Job, sj.Notify, func(ctx context.Context) (backup.Result, error) {
 		return runJob(ctx, sj.Job, d.log, "never", io.Discard)
 	})
 	if err != nil {
