@@ -3,90 +3,40 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-var genUpdate = flag.Bool("update", false, "rewrite the stdout/stderr sections of testdata/generate/*.txt")
-
-// A generate script (testdata/generate/*.txt) is one run of the command:
-//
-//	# what it checks
-//	args: --bucket acme-db-backups --principal arn:...
-//	exit: 2
-//	stdout-golden: bucket-policy.json      (a file of policy/testdata/generate)
-//	stdout-contains: a line stdout must have (repeatable)
-//	-- stdout --
-//	exact stdout
-//	-- stderr --
-//	exact stderr
-//
-// Arguments are split on spaces. A missing section is not checked; -update
-// rewrites the sections present.
-type genScript = cliScript
-
-func parseGenScript(t *testing.T, data string) *genScript { return parseCLIScript(t, data) }
-
+// TestGenerateScripts runs testdata/generate/*.txt (see cliScript); a
+// script may also name a golden file of policy/testdata/generate that stdout
+// must equal (stdout-golden) and lines stdout must have (stdout-contains).
 func TestGenerateScripts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "generate", "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
+	runScripts(t, "generate", func(t *testing.T, s *cliScript) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"generate"}, s.args...), strings.NewReader(""), &stdout, &stderr)
+		code := exitCode(err, &stderr)
+		return code, stdout.String(), stderr.String()
+	}, func(t *testing.T, s *cliScript, code int, stdout, stderr string) {
+		if s.golden != "" {
+			want, err := os.ReadFile(filepath.Join("..", "..", "policy", "testdata", "generate", s.golden))
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := parseGenScript(t, string(data))
-			var stdout, stderr bytes.Buffer
-			err = run(context.Background(), append([]string{"generate"}, s.args...), strings.NewReader(""), &stdout, &stderr)
-			code := exitCode(err, &stderr)
-			got := map[string]string{"stdout": stdout.String(), "stderr": stderr.String()}
-
-			if *genUpdate {
-				var b strings.Builder
-				for _, h := range s.header {
-					b.WriteString(h + "\n")
-				}
-				for _, sec := range s.order {
-					fmt.Fprintf(&b, "-- %s --\n%s", sec, got[sec])
-				}
-				if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if stdout != string(want) {
+				t.Errorf("stdout differs from policy/testdata/generate/%s:\n%s", s.golden, stdout)
 			}
-			if code != s.exit {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, s.exit, stderr.String())
+		}
+		for _, c := range s.contains {
+			if !strings.Contains(stdout, c) {
+				t.Errorf("stdout lacks %q", c)
 			}
-			for _, sec := range s.order {
-				if !*genUpdate && got[sec] != s.sections[sec] {
-					t.Errorf("%s differs (go test ./cmd/putonly-policy -run Scripts -update rewrites it):\ngot:\n%s\nwant:\n%s", sec, got[sec], s.sections[sec])
-				}
-			}
-			if s.golden != "" {
-				want, err := os.ReadFile(filepath.Join("..", "..", "policy", "testdata", "generate", s.golden))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if stdout.String() != string(want) {
-					t.Errorf("stdout differs from policy/testdata/generate/%s:\n%s", s.golden, stdout.String())
-				}
-			}
-			for _, c := range s.contains {
-				if !strings.Contains(stdout.String(), c) {
-					t.Errorf("stdout lacks %q", c)
-				}
-			}
-			if code == 0 && s.sections["stderr"] == "" && stderr.Len() > 0 {
-				t.Errorf("unexpected stderr:\n%s", stderr.String())
-			}
-		})
-	}
+		}
+		if code == 0 && s.sections["stderr"] == "" && stderr != "" {
+			t.Errorf("unexpected stderr:\n%s", stderr)
+		}
+	})
 }
 
 // TestGenerateHelpDocumentsEveryFlag: each flag the command defines is in

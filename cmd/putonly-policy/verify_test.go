@@ -4,34 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-var verifyUpdate = flag.Bool("verify-update", false, "rewrite the stdout/stderr sections of testdata/verify/*.txt")
-
-// A verify script (testdata/verify/*.txt) is one run of the command:
-//
-//	# what it checks
-//	args: --bucket-policy testdata/verify/policies/bad.json --principal ...
-//	stdin: testdata/verify/policies/seed.json    (optional)
-//	exit: 1
-//	-- stdout --
-//	exact stdout
-//	-- stderr --
-//	exact stderr
-//
-// Arguments are split on spaces. A missing section is not checked;
-// -verify-update rewrites the sections present. The markdown report's date
-// and tool version are fixed while the scripts run.
-type verifyScript = cliScript
-
-func parseVerifyScript(t *testing.T, data string) *verifyScript { return parseCLIScript(t, data) }
 
 // verifyFixedClock fixes the markdown report's date and version.
 func verifyFixedClock(t *testing.T) {
@@ -50,52 +28,25 @@ func runVerifyCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout,
 	return code, out.String(), errb.String()
 }
 
+// TestVerifyScripts runs testdata/verify/*.txt (see cliScript); a script
+// may feed a file to stdin (stdin:). The markdown report's date and tool
+// version are fixed while the scripts run.
 func TestVerifyScripts(t *testing.T) {
 	verifyFixedClock(t)
-	files, err := filepath.Glob(filepath.Join("testdata", "verify", "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
+	runScripts(t, "verify", func(t *testing.T, s *cliScript) (int, string, string) {
+		var stdin []byte
+		if s.stdin != "" {
+			var err error
+			if stdin, err = os.ReadFile(s.stdin); err != nil {
 				t.Fatal(err)
 			}
-			s := parseVerifyScript(t, string(data))
-			var stdin []byte
-			if s.stdin != "" {
-				if stdin, err = os.ReadFile(s.stdin); err != nil {
-					t.Fatal(err)
-				}
-			}
-			code, stdout, stderr := runVerifyCmd(t, stdin, s.args...)
-			got := map[string]string{"stdout": stdout, "stderr": stderr}
-			if *verifyUpdate {
-				var b strings.Builder
-				for _, h := range s.header {
-					b.WriteString(h + "\n")
-				}
-				for _, sec := range s.order {
-					fmt.Fprintf(&b, "-- %s --\n%s", sec, got[sec])
-				}
-				if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if code != s.exit {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, s.exit, stderr)
-			}
-			for _, sec := range s.order {
-				if !*verifyUpdate && got[sec] != s.sections[sec] {
-					t.Errorf("%s differs (go test ./cmd/putonly-policy -run VerifyScripts -verify-update rewrites it):\ngot:\n%s\nwant:\n%s", sec, got[sec], s.sections[sec])
-				}
-			}
-			if code != 2 && s.sections["stderr"] == "" && stderr != "" {
-				t.Errorf("unexpected stderr:\n%s", stderr)
-			}
-		})
-	}
+		}
+		return runVerifyCmd(t, stdin, s.args...)
+	}, func(t *testing.T, s *cliScript, code int, stdout, stderr string) {
+		if code != 2 && s.sections["stderr"] == "" && stderr != "" {
+			t.Errorf("unexpected stderr:\n%s", stderr)
+		}
+	})
 }
 
 const (
@@ -222,7 +173,7 @@ func TestVerifyDocsExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := parseVerifyScript(t, string(script)).sections["stdout"]
+	want := parseCLIScript(t, string(script)).sections["stdout"]
 	if want == "" || !strings.Contains(string(doc), "\n"+want+"$ echo $?\n1\n") {
 		t.Errorf("README.md does not show the output of readme-bad.txt:\n%s", want)
 	}
