@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -79,8 +80,8 @@ func putManifest(ctx context.Context, api s3Writer, job *Job, m *Manifest) error
 	if err := w.Close(); err != nil {
 		return err
 	}
-	var sent atomicCounter
-	u := &uploader{api: api, sent: &sent.Int64, o: uploadOptions{
+	var sent atomic.Int64
+	u := &uploader{api: api, sent: &sent, o: uploadOptions{
 		Bucket: job.Bucket, Key: m.Key + ManifestSuffix, SSE: job.SSE, KMSKeyID: job.KMSKeyID,
 		Checksum: job.Checksum, Metadata: map[string]string{"putonly-version": Version, "putonly-job": job.Name, "putonly-manifest-for": m.Key[strings.LastIndex(m.Key, "/")+1:]},
 	}}

@@ -308,8 +308,6 @@ func hostname() string {
 	return h
 }
 
-type atomicCounter struct{ atomic.Int64 }
-
 // copyLarge copies src to dst in writes of 1 MiB. A pipe hands out at most
 // 64 KiB per read; the compressor works best on large blocks, so reads are
 // gathered until the buffer is full or the stream ends. The error of src

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"sort"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/putonly/putonly/internal/crc64nvme"
 )
 
 // Why service/s3 and not feature/s3/manager: the manager's Uploader uploads
@@ -95,16 +94,6 @@ func partSize(base int64, n int) int64 {
 	return s
 }
 
-var crc64nvme = crc64.MakeTable(0x9a6c9329ac4bc9b5) // reversed 0xad93d23594c93659, CRC-64/NVME
-
-// crcBytes is the base64 of a CRC-64 in big-endian order, as S3 expects in
-// x-amz-checksum-crc64nvme.
-func crcBytes(c uint64) string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], c)
-	return base64.StdEncoding.EncodeToString(b[:])
-}
-
 func sha256Base64(p []byte) string {
 	s := sha256.Sum256(p)
 	return base64.StdEncoding.EncodeToString(s[:])
@@ -137,7 +126,7 @@ type uploader struct {
 }
 
 func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
-	full := crc64.New(crc64nvme)
+	full := crc64nvme.New()
 	var total int64
 
 	first := make([]byte, partSize(u.o.PartSize, 1))
@@ -279,7 +268,7 @@ func (u *uploader) putSingle(ctx context.Context, body []byte) (uploadResult, er
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
 		in.ChecksumSHA256 = aws.String(sum)
 	} else {
-		sum = crcBytes(crc64.Checksum(body, crc64nvme))
+		sum = crc64nvme.Base64(crc64nvme.Checksum(body))
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
 		in.ChecksumCRC64NVME = aws.String(sum)
 	}
@@ -334,7 +323,7 @@ func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
 		part.ChecksumSHA256 = in.ChecksumSHA256
 	} else {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
-		in.ChecksumCRC64NVME = aws.String(crcBytes(crc64.Checksum(body, crc64nvme)))
+		in.ChecksumCRC64NVME = aws.String(crc64nvme.Base64(crc64nvme.Checksum(body)))
 		part.ChecksumCRC64NVME = in.ChecksumCRC64NVME
 	}
 	out, err := u.api.UploadPart(ctx, in)
@@ -362,7 +351,7 @@ func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploa
 	}
 	var sum string
 	if u.o.Checksum != "SHA256" {
-		sum = crcBytes(crc)
+		sum = crc64nvme.Base64(crc)
 		in.ChecksumType = types.ChecksumTypeFullObject
 		in.ChecksumCRC64NVME = aws.String(sum)
 	} else {

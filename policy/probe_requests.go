@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"net/http"
 	"strings"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/putonly/putonly/internal/crc64nvme"
 )
 
 // The requests the probes send: canaries written as the agent writes
@@ -51,16 +49,6 @@ func (p *prober) sse() (types.ServerSideEncryption, *string) {
 	return types.ServerSideEncryptionAes256, nil
 }
 
-var crcTable = crc64.MakeTable(0x9a6c9329ac4bc9b5) // CRC-64/NVME, reversed polynomial
-
-func crc64nvme(p []byte) string { return crcBase64(crc64.Checksum(p, crcTable)) }
-
-func crcBase64(c uint64) string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], c)
-	return base64.StdEncoding.EncodeToString(b[:])
-}
-
 // putInput is a PutObject as the agent sends it, with or without SSE and
 // If-None-Match.
 func (p *prober) putInput(key string, body []byte, sse, ifNoneMatch bool) *s3.PutObjectInput {
@@ -71,7 +59,7 @@ func (p *prober) putInput(key string, body []byte, sse, ifNoneMatch bool) *s3.Pu
 		ContentLength:     aws.Int64(int64(len(body))),
 		ContentType:       aws.String("text/plain"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme,
-		ChecksumCRC64NVME: aws.String(crc64nvme(body)),
+		ChecksumCRC64NVME: aws.String(crc64nvme.Base64(crc64nvme.Checksum(body))),
 	}
 	if sse {
 		in.ServerSideEncryption, in.SSEKMSKeyId = p.sse()
@@ -114,11 +102,11 @@ func (p *prober) multipartCanary(ctx context.Context, key string) (err error) {
 	}()
 	first := bytes.Repeat([]byte("putonly self-test multipart canary\n"), int(p.o.PartSize)/35+1)[:p.o.PartSize]
 	second := []byte(strings.Repeat("putonly self-test: last part\n", 36))[:1024]
-	full := crc64.New(crcTable)
+	full := crc64nvme.New()
 	var parts []types.CompletedPart
 	for i, body := range [][]byte{first, second} {
 		full.Write(body)
-		sum := aws.String(crc64nvme(body))
+		sum := aws.String(crc64nvme.Base64(crc64nvme.Checksum(body)))
 		n := aws.Int32(int32(i + 1))
 		up, err := p.api.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id, PartNumber: n,
@@ -135,7 +123,7 @@ func (p *prober) multipartCanary(ctx context.Context, key string) (err error) {
 		MultipartUpload:   &types.CompletedMultipartUpload{Parts: parts},
 		MpuObjectSize:     aws.Int64(int64(len(first) + len(second))),
 		ChecksumType:      types.ChecksumTypeFullObject,
-		ChecksumCRC64NVME: aws.String(crcBase64(full.Sum64())),
+		ChecksumCRC64NVME: aws.String(crc64nvme.Base64(full.Sum64())),
 		IfNoneMatch:       aws.String("*"),
 	})
 	if err != nil {
