@@ -139,10 +139,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return genUsageError(errors.New("--bucket and --principal are required"))
 	}
 	if preset != "" && preset != "seed" {
-		return &exitError{code: 2, err: &policy.OptionError{Flag: "--preset", Value: preset, Msg: "the only preset is seed", Fix: "--preset seed"}}
+		return &exitError{Code: 2, Err: &policy.OptionError{Flag: "--preset", Value: preset, Msg: "the only preset is seed", Fix: "--preset seed"}}
 	}
 	if preset == "seed" && output != "bucket-policy" {
-		return &exitError{code: 2, err: &policy.OptionError{Flag: "--output", Value: output, Msg: "--preset seed prints only a bucket policy",
+		return &exitError{Code: 2, Err: &policy.OptionError{Flag: "--output", Value: output, Msg: "--preset seed prints only a bucket policy",
 			Fix: "drop --output, or drop --preset seed"}}
 	}
 
@@ -170,7 +170,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			Fix: "one of bucket-policy, user-policy, lifecycle, setup, cloudformation"}
 	}
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	_, err = stdout.Write(doc)
 	return err
@@ -178,7 +178,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // genUsageError is a command line that does not parse, with the hint.
 func genUsageError(err error) error {
-	return &exitError{code: 2, err: fmt.Errorf("generate: %w\n\tsee putonly-policy generate --help", err)}
+	return &exitError{Code: 2, Err: fmt.Errorf("generate: %w\n\tsee putonly-policy generate --help", err)}
 }
 
 // genCommandLine is the command as a shell would take it back, for the

@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/putonly/putonly/internal/cli"
 )
 
 // Set by the release build (-ldflags "-X main.version=...").
@@ -38,22 +40,8 @@ Usage:
 Run 'putonly-policy COMMAND --help' for the options of one command.
 `
 
-// exitError carries a process exit code out of a subcommand. Subcommands
-// return it for verdicts (verify: 1 = violation); any other error is a usage
-// or input problem and exits 2.
-type exitError struct {
-	code int
-	err  error // may be nil: the verdict was already printed
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
+// exitError carries an exit status out of a subcommand (internal/cli).
+type exitError = cli.ExitError
 
 // errUsage marks a bad command line; main prints it with the usage hint.
 var errUsage = errors.New("usage")
@@ -65,26 +53,13 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// exitCode maps an error from run to the process exit code and prints it.
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "putonly-policy: %v\n", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintf(stderr, "putonly-policy: %v\n", err)
-	return 2
-}
+// exitCode maps an error from run to the process exit status and prints it.
+func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("putonly-policy", err, stderr) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return &exitError{code: 2}
+		return &exitError{Code: 2}
 	}
 	switch args[0] {
 	case "generate":
@@ -103,7 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
+		return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
 	}
 }
 

@@ -55,17 +55,17 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fs.Usage()
 			return nil
 		}
-		return &exitError{code: 2}
+		return &exitError{Code: 2}
 	}
 	switch {
 	case fs.NArg() > 0:
-		return &exitError{code: 2, err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
+		return &exitError{Code: 2, Err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
 	case *bucket == "":
-		return &exitError{code: 2, err: errors.New("selftest needs --bucket\n\thint: putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/")}
+		return &exitError{Code: 2, Err: errors.New("selftest needs --bucket\n\thint: putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/")}
 	case *format != "text" && *format != "json":
-		return &exitError{code: 2, err: fmt.Errorf("--format %q: use text or json", *format)}
+		return &exitError{Code: 2, Err: fmt.Errorf("--format %q: use text or json", *format)}
 	case *sse != "AES256" && *sse != "aws:kms":
-		return &exitError{code: 2, err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
+		return &exitError{Code: 2, Err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
 	}
 
 	opts := []func(*config.LoadOptions) error{
@@ -81,7 +81,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("load AWS config: %w", err)}
+		return &exitError{Code: 2, Err: fmt.Errorf("load AWS config: %w", err)}
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // S3-compatible stores still need one to sign
@@ -94,7 +94,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 	rep, err := policy.Probe(ctx, client, policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms})
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	if *format == "json" {
 		err = rep.WriteJSON(stdout)
@@ -105,7 +105,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if code := rep.Exit(*strict); code != 0 {
-		return &exitError{code: code}
+		return &exitError{Code: code}
 	}
 	return nil
 }

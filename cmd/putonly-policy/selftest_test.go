@@ -47,7 +47,7 @@ func TestSelftestFromAdminMachine(t *testing.T) {
 			code := 0
 			var ee *exitError
 			if errors.As(err, &ee) {
-				code = ee.code
+				code = ee.Code
 			} else if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestSelftestFromAdminMachine(t *testing.T) {
 	for _, args := range [][]string{{"selftest"}, {"selftest", "--bucket", "b", "--format", "xml"}, {"selftest", "--bucket", "b", "--sse", "DES"}} {
 		var out, errb bytes.Buffer
 		var ee *exitError
-		if err := run(context.Background(), args, nil, &out, &errb); !errors.As(err, &ee) || ee.code != 2 {
+		if err := run(context.Background(), args, nil, &out, &errb); !errors.As(err, &ee) || ee.Code != 2 {
 			t.Errorf("%v: %v, want exit 2", args, err)
 		}
 	}

@@ -153,7 +153,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var docs []*verifyDoc
 	bp, err := read("bucket policy", bucketPolicy, iam.ResourceBased)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	bp.policy.Name = "bucket"
 	docs = append(docs, bp)
@@ -162,7 +162,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	for _, f := range identity {
 		d, err := read("identity policy", f, iam.IdentityBased)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		name := verifyFileName(f)
 		if names[name] {
@@ -178,7 +178,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	res, err := policy.Verify(in)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	code := res.Exit(strict)
 	switch format {
@@ -193,7 +193,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("write report: %w", err)
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &exitError{Code: code}
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func verifyExpandIdentity(args []string) []string {
 }
 
 func verifyUsageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf("verify: "+format+"\n\trun 'putonly-policy verify --help' for the options", args...)}
+	return &exitError{Code: 2, Err: fmt.Errorf("verify: "+format+"\n\trun 'putonly-policy verify --help' for the options", args...)}
 }
 
 func verifyFileName(f string) string {

@@ -107,7 +107,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				bad = append(bad, j.Prefix+j.Job)
 			}
 		}
-		return &exitError{code: 1, err: fmt.Errorf("audit: %d of %d job(s) need attention: %s", len(bad), len(rep.Jobs), strings.Join(bad, ", "))}
+		return &exitError{Code: 1, Err: fmt.Errorf("audit: %d of %d job(s) need attention: %s", len(bad), len(rep.Jobs), strings.Join(bad, ", "))}
 	}
 	return nil
 }

@@ -29,15 +29,15 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *config == "" {
-		return &exitError{code: 2, err: errors.New("check needs --config FILE")}
+		return &exitError{Code: 2, Err: errors.New("check needs --config FILE")}
 	}
 	cfg, err := backup.LoadConfig(*config)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	jobs, err := cfg.ResolveJobs(*job)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	for _, j := range jobs {
 		comp := "zstd " + j.Compression

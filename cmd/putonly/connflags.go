@@ -53,7 +53,7 @@ func parseCommandFlags(fs *flag.FlagSet, usage string, args []string, stdout, st
 			fs.Usage()
 			return true, nil
 		}
-		return true, &exitError{code: 2}
+		return true, &exitError{Code: 2}
 	}
 	return false, nil
 }
@@ -82,7 +82,7 @@ func parseFlagsArgs(fs *flag.FlagSet, usage string, args []string, max int, stdo
 				fs.Usage()
 				return nil, true, nil
 			}
-			return nil, true, &exitError{code: 2}
+			return nil, true, &exitError{Code: 2}
 		}
 		if fs.NArg() == 0 {
 			return pos, false, nil
@@ -99,7 +99,7 @@ func usageError(err error, hint string) error {
 	if hint != "" {
 		err = fmt.Errorf("%w\n\thint: %s", err, hint)
 	}
-	return &exitError{code: 2, err: err}
+	return &exitError{Code: 2, Err: err}
 }
 
 // identities loads the --identity files.
@@ -131,7 +131,7 @@ func failure(err error) error {
 	if hint != "" && !strings.Contains(err.Error(), "\thint:") {
 		err = fmt.Errorf("%w\n\thint: %s", err, hint)
 	}
-	return &exitError{code: 1, err: err}
+	return &exitError{Code: 1, Err: err}
 }
 
 // splitS3URL accepts s3://bucket/key for --key.

@@ -167,7 +167,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	set := flagsSet(fs)
 	log, err := newLogger(f.logFormat, stderr)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	// main cancels ctx on the first SIGTERM or SIGINT; the daemon also
 	// takes them here, so that a second one exits at once however close it
@@ -297,7 +297,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
 	jobs, opts, err := d.load()
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	d.opts = opts
 	d.state = backup.NewStateFile(opts.StateFile)
@@ -307,7 +307,7 @@ func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
 		reg := metrics.NewRegistry(d.state.Read, backup.Version)
 		metrics.GoCollectors(reg)
 		if d.metrics, err = metrics.Listen(opts.MetricsListen, reg, d.log); err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		go func() {
 			if err := d.metrics.Serve(); err != nil {
@@ -355,13 +355,13 @@ func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
 			if terms++; terms > 1 {
 				d.sched.Cancel()
 				d.exitNow()
-				return &exitError{code: 130}
+				return &exitError{Code: 130}
 			}
 			stop()
 		case ok := <-drained:
 			if !ok {
 				grace := time.Duration(d.opts.ShutdownGrace)
-				return &exitError{code: 1, err: fmt.Errorf("stopped: running jobs were cancelled after the %s grace period; their uploads were aborted", grace)}
+				return &exitError{Code: 1, Err: fmt.Errorf("stopped: running jobs were cancelled after the %s grace period; their uploads were aborted", grace)}
 			}
 			d.log.Info("stopped")
 			return nil

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 // Set by the release build (-ldflags "-X main.version=...").
@@ -74,19 +74,8 @@ Run 'putonly COMMAND --help' for the flags of a command.
 	return b.String()
 }
 
-// exitError carries an exit code; main prints err (if any) and exits.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
+// exitError carries an exit status out of a subcommand (internal/cli).
+type exitError = cli.ExitError
 
 func main() {
 	// The first SIGTERM or SIGINT cancels ctx: the dump is killed and the
@@ -108,26 +97,14 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "putonly: %v\n", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintf(stderr, "putonly: %v\n", err)
-	return 2
-}
+// exitCode maps an error from run to the process exit status and prints it.
+func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("putonly", err, stderr) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	backup.Version = versionString()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage())
-		return &exitError{code: 2}
+		return &exitError{Code: 2}
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -143,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return c.run(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage())
-	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
+	return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {

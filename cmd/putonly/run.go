@@ -116,19 +116,19 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	log, err := newLogger(f.logFormat, stderr)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	jobs, err := f.jobs(fs.Args(), set)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	if ctx, err = withKeyGate(ctx, f.config, f.allowReadableKey); err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	setMemoryLimit(jobs)
 	rep, dests, err := f.feedback(log)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 
 	var failed []string
@@ -164,7 +164,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		for _, l := range failed {
 			fmt.Fprintf(stderr, "putonly: %s\n", l)
 		}
-		return &exitError{code: 1}
+		return &exitError{Code: 1}
 	}
 	return nil
 }

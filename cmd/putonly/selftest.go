@@ -65,10 +65,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	set := flagsSet(fs)
 	if fs.NArg() > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
+		return &exitError{Code: 2, Err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
 	}
 	if *format != "text" && *format != "json" {
-		return &exitError{code: 2, err: fmt.Errorf("--format %q: use text or json", *format)}
+		return &exitError{Code: 2, Err: fmt.Errorf("--format %q: use text or json", *format)}
 	}
 
 	type target struct {
@@ -81,16 +81,16 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *config != "":
 		for _, name := range []string{"bucket", "prefix", "sse", "kms-key-id"} {
 			if set[name] {
-				return &exitError{code: 2, err: fmt.Errorf("--%s cannot be combined with --config\n\thint: the config names bucket, prefix and SSE of each job", name)}
+				return &exitError{Code: 2, Err: fmt.Errorf("--%s cannot be combined with --config\n\thint: the config names bucket, prefix and SSE of each job", name)}
 			}
 		}
 		cfg, err := backup.LoadConfig(*config)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		jobs, err := cfg.ResolveJobs(*job)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		seen := map[string]bool{}
 		for _, j := range jobs {
@@ -117,12 +117,12 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				opts: policy.ProbeOptions{Bucket: j.Bucket, Prefix: j.Prefix, SSE: j.SSE, KMSKeyID: j.KMSKeyID}})
 		}
 	case *job != "":
-		return &exitError{code: 2, err: errors.New("--job needs --config")}
+		return &exitError{Code: 2, Err: errors.New("--job needs --config")}
 	case *bucket == "":
-		return &exitError{code: 2, err: errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")}
+		return &exitError{Code: 2, Err: errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")}
 	default:
 		if *sse != "AES256" && *sse != "aws:kms" {
-			return &exitError{code: 2, err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
+			return &exitError{Code: 2, Err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
 		}
 		targets = append(targets, target{
 			client: backup.ClientOptions{Endpoint: *endpoint, Region: *region, Profile: *profile, PathStyle: *pathStyle},
@@ -137,11 +137,11 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		t.client.MaxAttempts = 3
 		client, err := backup.NewS3Client(ctx, t.client)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		rep, err := policy.Probe(ctx, client, t.opts)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		if *format == "json" {
 			err = rep.WriteJSON(stdout)
@@ -160,7 +160,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		code = worseExit(code, rep.Exit(*strict))
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &exitError{Code: code}
 	}
 	return nil
 }

@@ -46,16 +46,16 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fs.Usage()
 			return nil
 		}
-		return &exitError{code: 2}
+		return &exitError{Code: 2}
 	}
 	if fs.NArg() > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("status takes no arguments (got %q)", fs.Arg(0))}
+		return &exitError{Code: 2, Err: fmt.Errorf("status takes no arguments (got %q)", fs.Arg(0))}
 	}
 	path := *state
 	if path == "" && *config != "" {
 		cfg, err := backup.LoadConfig(*config)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{Code: 2, Err: err}
 		}
 		path = cfg.Daemon.StateFile
 	}
@@ -64,10 +64,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	st, err := backup.ReadState(path)
 	if errors.Is(err, iofs.ErrNotExist) {
-		return &exitError{code: 2, err: fmt.Errorf("no state file at %s\n\thint: the daemon writes it; 'putonly run' does with --state FILE or --textfile FILE", path)}
+		return &exitError{Code: 2, Err: fmt.Errorf("no state file at %s\n\thint: the daemon writes it; 'putonly run' does with --state FILE or --textfile FILE", path)}
 	}
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{Code: 2, Err: err}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -76,7 +76,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	failed := printStatus(stdout, st, time.Now())
 	if failed > 0 {
-		return &exitError{code: 1}
+		return &exitError{Code: 1}
 	}
 	return nil
 }
