@@ -12,9 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/putonly/putonly/internal/cli"
@@ -82,28 +79,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// runVersion prints what the release build stamped, falling back to the
-// module and VCS information Go records (go install ...@v1.2.3).
+// runVersion prints what the release build stamped, completed from Go's
+// build info (go install ...@v1.2.3).
 func runVersion(stdout io.Writer) error {
-	v, c := version, commit
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = strings.TrimPrefix(bi.Main.Version, "v")
-		}
-		for _, s := range bi.Settings {
-			if c == "" && s.Key == "vcs.revision" {
-				c = s.Value
-			}
-		}
-	}
-	fmt.Fprintf(stdout, "putonly-policy %s\ncommit %s\ndate %s\n%s %s/%s\n",
-		orDefault(v, "dev"), orDefault(c, "unknown"), orDefault(date, "unknown"), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	cli.Build{Version: version, Commit: commit, Date: date}.Print(stdout, "putonly-policy")
 	return nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

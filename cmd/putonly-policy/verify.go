@@ -12,10 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/policy"
 	"github.com/putonly/putonly/policy/iam"
 )
@@ -58,12 +58,11 @@ a document that is not a valid policy.
 
 // verifyNow and verifyVersion are replaced by the golden tests.
 var (
-	verifyNow     = time.Now
+	verifyNow = time.Now
+	// The same version 'putonly-policy version' prints: the auditor's
+	// report names the release, not the module's pseudo-version.
 	verifyVersion = func() string {
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			return bi.Main.Version
-		}
-		return "(devel)"
+		return cli.Build{Version: version, Commit: commit, Date: date}.Resolve().Version
 	}
 )
 

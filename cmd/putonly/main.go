@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -101,7 +99,7 @@ func main() {
 func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("putonly", err, stderr) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	backup.Version = versionString()
+	backup.Version = build().Version
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage())
 		return &exitError{Code: 2}
@@ -124,38 +122,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintf(stdout, "putonly %s\ncommit %s\ndate %s\n%s %s/%s\n",
-		versionString(), orUnknown(commitString()), orUnknown(date), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	build().Print(stdout, "putonly")
 	return nil
 }
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return strings.TrimPrefix(bi.Main.Version, "v")
-	}
-	return "dev"
-}
-
-func commitString() string {
-	if commit != "" {
-		return commit
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return ""
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
+// build is what the release stamped, completed from Go's build info.
+func build() cli.Build { return cli.Build{Version: version, Commit: commit, Date: date}.Resolve() }

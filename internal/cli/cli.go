@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
 )
 
 // ExitError carries a process exit status out of a subcommand. Err may be
@@ -40,4 +43,43 @@ func ExitCode(prog string, err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 	return 2
+}
+
+// Build is what a release build stamps into a command with -ldflags -X
+// (version, commit, date; see .goreleaser.yaml).
+type Build struct {
+	Version, Commit, Date string
+}
+
+// Resolve fills what the build did not stamp from what Go records itself:
+// the module version of a 'go install ...@v1.2.3' build and the VCS
+// revision of a build from a checkout. Version "dev" and "unknown" remain
+// where nothing is known.
+func (b Build) Resolve() Build {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			b.Version = strings.TrimPrefix(bi.Main.Version, "v")
+		}
+		for _, s := range bi.Settings {
+			if b.Commit == "" && s.Key == "vcs.revision" {
+				b.Commit = s.Value
+			}
+		}
+	}
+	if b.Version == "" {
+		b.Version = "dev"
+	}
+	if b.Commit == "" {
+		b.Commit = "unknown"
+	}
+	if b.Date == "" {
+		b.Date = "unknown"
+	}
+	return b
+}
+
+// Print writes the 'version' command's four lines.
+func (b Build) Print(w io.Writer, prog string) {
+	b = b.Resolve()
+	fmt.Fprintf(w, "%s %s\ncommit %s\ndate %s\n%s %s/%s\n", prog, b.Version, b.Commit, b.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
