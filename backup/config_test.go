@@ -161,18 +161,3 @@ func TestRecipientsFileRelativeErrors(t *testing.T) {
 		t.Fatalf("err = %v, want one naming line 3", err)
 	}
 }
-
-func TestExampleConfigsValidate(t *testing.T) {
-	files, _ := filepath.Glob("../examples/*.yaml")
-	if len(files) == 0 {
-		t.Skip("no example configs yet")
-	}
-	t.Setenv("PUTONLY_BUCKET", "acme-backups")
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			if _, err := LoadConfig(f); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}
