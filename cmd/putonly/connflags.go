@@ -24,17 +24,46 @@ type connFlags struct {
 }
 
 func (c *connFlags) register(fs *flag.FlagSet) {
+	c.registerEndpoint(fs)
+	fs.IntVar(&c.maxAttempts, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
+}
+
+// registerEndpoint registers where to connect, without --max-attempts
+// (run and daemon take that as a job setting).
+func (c *connFlags) registerEndpoint(fs *flag.FlagSet) {
 	fs.StringVar(&c.endpoint, "endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
 	fs.StringVar(&c.region, "region", "", "AWS `region` (default: from the AWS config)")
 	fs.StringVar(&c.profile, "profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
-	fs.IntVar(&c.maxAttempts, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
+}
+
+// options are the connection the flags describe.
+func (c *connFlags) options() backup.ClientOptions {
+	return backup.ClientOptions{Region: c.region, Endpoint: c.endpoint, PathStyle: c.pathStyle, Profile: c.profile, MaxAttempts: c.maxAttempts}
+}
+
+// override replaces in o what the command line set (set: flagsSet), so the
+// flags win over a config file.
+func (c *connFlags) override(o *backup.ClientOptions, set map[string]bool) {
+	if set["endpoint"] {
+		o.Endpoint = c.endpoint
+	}
+	if set["path-style"] {
+		o.PathStyle = c.pathStyle
+	}
+	if set["region"] {
+		o.Region = c.region
+	}
+	if set["profile"] {
+		o.Profile = c.profile
+	}
+	if set["max-attempts"] && c.maxAttempts > 0 {
+		o.MaxAttempts = c.maxAttempts
+	}
 }
 
 func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
-	return backup.NewS3Client(ctx, backup.ClientOptions{
-		Region: c.region, Endpoint: c.endpoint, PathStyle: c.pathStyle, Profile: c.profile, MaxAttempts: c.maxAttempts,
-	})
+	return backup.NewS3Client(ctx, c.options())
 }
 
 // parseFlags parses args, which must hold flags only; --help prints the

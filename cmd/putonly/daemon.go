@@ -226,7 +226,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 		for _, sj := range all {
 			names = append(names, sj.Name)
 			if f.job == "" || sj.Name == f.job {
-				f.applyConnection(sj.Job, d.set)
+				f.conn.override(&sj.Job.Client, d.set)
 				jobs = append(jobs, sj)
 			}
 		}
@@ -255,7 +255,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 			jc.Notify = append(jc.Notify, "ping")
 		}
 		if f.sns != "" {
-			dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: f.profile}
+			dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: f.conn.profile}
 			jc.Notify = append(jc.Notify, "sns")
 		}
 		sj, err := backup.ResolveScheduledJob(jc, dests)

@@ -61,8 +61,7 @@ type runFlags struct {
 	uploadConcurrency, maxAttempt int
 	timeout                       time.Duration
 
-	endpoint, region, profile string
-	pathStyle                 bool
+	conn connFlags // --endpoint, --region, --profile, --path-style
 
 	logFormat string
 	progress  string
@@ -95,10 +94,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.uploadConcurrency, "upload-concurrency", 0, "parts uploaded at once (default 4)")
 	fs.IntVar(&f.maxAttempt, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "kill the dump and abort the upload after this `duration` (default 12h)")
-	fs.StringVar(&f.endpoint, "endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
-	fs.StringVar(&f.region, "region", "", "AWS `region` (default: from the AWS config)")
-	fs.StringVar(&f.profile, "profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
-	fs.BoolVar(&f.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
+	f.conn.registerEndpoint(fs)
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, JSON otherwise), text, json")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
 	fs.BoolVar(&f.allowReadableKey, "allow-readable-key", false, "upload even if the self-test finds that the key can read or delete backups (a warning on every run)")
@@ -200,7 +196,7 @@ func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, erro
 			return nil, err
 		}
 		for _, j := range jobs {
-			f.applyConnection(j, set)
+			f.conn.override(&j.Client, set)
 		}
 		return jobs, nil
 	}
@@ -245,7 +241,7 @@ func (f *runFlags) adhocJob(argv []string, set map[string]bool) (backup.JobConfi
 		Name:   name,
 		Source: backup.SourceConfig{Type: backup.SourceCommand, Command: argv, Ext: f.ext},
 		Settings: backup.Settings{
-			Bucket: f.bucket, Prefix: f.prefix, Region: f.region, Endpoint: f.endpoint, Profile: f.profile,
+			Bucket: f.bucket, Prefix: f.prefix, Region: f.conn.region, Endpoint: f.conn.endpoint, Profile: f.conn.profile,
 			Recipients: f.recipients, RecipientsFile: f.recipientsFile,
 			Compression: f.compression, CompressionConcurrency: f.compressionConcurrency,
 			SSE: f.sse, KMSKeyID: f.kmsKeyID, Checksum: f.checksum,
@@ -254,7 +250,7 @@ func (f *runFlags) adhocJob(argv []string, set map[string]bool) (backup.JobConfi
 		},
 	}
 	if set["path-style"] {
-		jc.PathStyle = &f.pathStyle
+		jc.PathStyle = &f.conn.pathStyle
 	}
 	return jc, nil
 }
@@ -278,21 +274,6 @@ func flagNames(err error) error {
 		return "--" + strings.ReplaceAll(name, "_", "-")
 	})
 	return errors.New(s)
-}
-
-func (f *runFlags) applyConnection(j *backup.Job, set map[string]bool) {
-	if set["endpoint"] {
-		j.Client.Endpoint = f.endpoint
-	}
-	if set["path-style"] {
-		j.Client.PathStyle = f.pathStyle
-	}
-	if set["region"] {
-		j.Client.Region = f.region
-	}
-	if set["profile"] {
-		j.Client.Profile = f.profile
-	}
 }
 
 var nonName = regexp.MustCompile(`[^a-z0-9._-]+`)

@@ -54,10 +54,8 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	prefix := fs.String("prefix", "", "key `prefix` the policy grants (the canaries go under PREFIX_putonly-selftest/)")
 	sse := fs.String("sse", "AES256", "server-side encryption of the canaries: AES256 or aws:kms")
 	kms := fs.String("kms-key-id", "", "KMS key `id` or ARN for --sse aws:kms")
-	endpoint := fs.String("endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
-	region := fs.String("region", "", "AWS `region` (default: from the AWS config)")
-	profile := fs.String("profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
-	pathStyle := fs.Bool("path-style", false, "path-style addressing (most S3-compatible stores)")
+	var conn connFlags
+	conn.registerEndpoint(fs)
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
 	if done, err := parseCommandFlags(fs, selftestUsage, args, stdout, stderr); done {
@@ -95,18 +93,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		seen := map[string]bool{}
 		for _, j := range jobs {
 			c := j.Client
-			if set["endpoint"] {
-				c.Endpoint = *endpoint
-			}
-			if set["path-style"] {
-				c.PathStyle = *pathStyle
-			}
-			if set["region"] {
-				c.Region = *region
-			}
-			if set["profile"] {
-				c.Profile = *profile
-			}
+			conn.override(&c, set)
 			// Jobs sharing a bucket, prefix, SSE and connection need one run.
 			k := fmt.Sprintf("%q", []any{j.Bucket, j.Prefix, j.SSE, j.KMSKeyID, c})
 			if seen[k] {
@@ -125,7 +112,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return &exitError{Code: 2, Err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
 		}
 		targets = append(targets, target{
-			client: backup.ClientOptions{Endpoint: *endpoint, Region: *region, Profile: *profile, PathStyle: *pathStyle},
+			client: conn.options(),
 			opts:   policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms},
 		})
 	}
