@@ -66,11 +66,3 @@ func newCompressor(dst io.Writer, level string, concurrency int) (io.WriteCloser
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
-
-// compressionExt is the object name's layer for a level.
-func compressionExt(level string) string {
-	if level == "none" {
-		return ""
-	}
-	return ".zst"
-}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/putonly/putonly/internal/layout"
 )
 
 // Version is the tool version written into object metadata; cmd/putonly
@@ -122,8 +124,9 @@ type Result struct {
 	Parts    int
 	Checksum string // the checksum S3 verified, base64
 	Duration time.Duration
-	// Manifest is what was written next to the object (Key + ManifestSuffix).
-	Manifest *Manifest
+	// Manifest is what was written next to the object, at
+	// layout.ManifestKey(Key).
+	Manifest *layout.Manifest
 }
 
 // Ratio is plaintext / object size.
@@ -168,11 +171,11 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		ctx, cancel = context.WithTimeoutCause(ctx, job.Timeout, fmt.Errorf("job timeout of %s reached", job.Timeout))
 		defer cancel()
 	}
-	ext := job.Ext + compressionExt(job.Compression) + ".age"
-	key, err := objectKey(job.Prefix, job.Name, start, ext)
+	k, err := layout.NewKey(job.Prefix, job.Name, start, layout.Ext(job.Ext, job.Compression != "none"))
 	if err != nil {
 		return Result{}, err
 	}
+	key := k.String()
 	log.Info("backup start", "job", job.Name, "cmd", strings.Join(RedactArgv(job.Argv), " "),
 		"object", "s3://"+job.Bucket+"/"+key)
 
@@ -222,8 +225,8 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		return Result{}, fmt.Errorf("job %s: %w", job.Name, perr)
 	}
 	end := now()
-	m := &Manifest{
-		Format: 1, Tool: "putonly", Version: Version, Job: job.Name, Host: hostname(),
+	m := &layout.Manifest{
+		Format: layout.ManifestFormat, Tool: layout.ManifestTool, Version: Version, Job: job.Name, Host: hostname(),
 		Bucket: job.Bucket, Key: key, Source: RedactArgv(job.Argv), DumpExitStatus: 0,
 		Start: start.UTC(), End: end.UTC(),
 		PlaintextSize: prog.In.Load(), PlaintextSHA256: hex.EncodeToString(plainHash.Sum(nil)),

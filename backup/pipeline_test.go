@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/zstd"
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/internal/s3local"
 	"github.com/putonly/putonly/internal/s3test"
 )
@@ -245,7 +246,7 @@ func TestRunWritesManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadManifest(bytes.NewReader(s3test.Get(t, s, res.Key+ManifestSuffix)), id)
+	m, err := layout.ReadManifest(bytes.NewReader(s3test.Get(t, s, layout.ManifestKey(res.Key))), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,11 +265,11 @@ func TestRunWritesManifest(t *testing.T) {
 		t.Errorf("source %v exit %d", m.Source, m.DumpExitStatus)
 	}
 	// Encrypted: the manifest names the source, which is nobody else's business.
-	if bytes.Contains(s3test.Get(t, s, res.Key+ManifestSuffix), []byte("plaintext_sha256")) {
+	if bytes.Contains(s3test.Get(t, s, layout.ManifestKey(res.Key)), []byte("plaintext_sha256")) {
 		t.Error("manifest stored in the clear")
 	}
 	other, _ := age.GenerateX25519Identity()
-	if _, err := ReadManifest(bytes.NewReader(s3test.Get(t, s, res.Key+ManifestSuffix)), other); err == nil {
+	if _, err := layout.ReadManifest(bytes.NewReader(s3test.Get(t, s, layout.ManifestKey(res.Key))), other); err == nil {
 		t.Error("a wrong identity read the manifest")
 	}
 }

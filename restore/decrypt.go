@@ -11,7 +11,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
-	"github.com/putonly/putonly/backup"
 )
 
 // Compression is the layer between age and the dump.
@@ -120,7 +119,7 @@ func Decrypt(dst io.Writer, src io.Reader, ids []age.Identity, c Compression) (S
 }
 
 // Verify compares the plaintext with the manifest.
-func (s Stats) Verify(m *backup.Manifest) error {
+func (s Stats) Verify(m *Manifest) error {
 	if s.PlaintextBytes != m.PlaintextSize {
 		return fmt.Errorf("%w: %d bytes restored, the manifest says %d", ErrMismatch, s.PlaintextBytes, m.PlaintextSize)
 	}

@@ -15,7 +15,7 @@ import (
 	"filippo.io/age"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/internal/s3test"
 )
 
@@ -104,7 +104,7 @@ func TestAudit(t *testing.T) {
 	f.backupAt(t, "wiki", random(t, 10<<10), "none", t0)
 	f.backup(t, "wiki", random(t, 9<<10), "none")
 	noManifest := f.backup(t, "app", []byte("x"), "none")
-	_, err := f.admin().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(f.s.Bucket), Key: aws.String(noManifest + backup.ManifestSuffix)})
+	_, err := f.admin().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(f.s.Bucket), Key: aws.String(layout.ManifestKey(noManifest))})
 	if err != nil {
 		t.Fatal(err)
 	}

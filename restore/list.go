@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/layout"
 )
 
 // Lister is the one S3 call List needs (s3:ListBucket).
@@ -47,7 +46,7 @@ func List(ctx context.Context, api Lister, bucket, prefix, job string) (*Listing
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
-			if base, ok := strings.CutSuffix(key, backup.ManifestSuffix); ok {
+			if base, ok := layout.ManifestFor(key); ok {
 				manifests[base] = true
 				continue
 			}
@@ -66,7 +65,7 @@ func List(ctx context.Context, api Lister, bucket, prefix, job string) (*Listing
 		if i, ok := byKey[base]; ok {
 			l.Backups[i].HasManifest = true
 		} else {
-			l.Orphans = append(l.Orphans, base+backup.ManifestSuffix)
+			l.Orphans = append(l.Orphans, layout.ManifestKey(base))
 		}
 	}
 	sort.Strings(l.Orphans)

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/layout"
 )
 
 // Getter is the S3 call a restore needs (s3:GetObject).
@@ -38,7 +38,7 @@ type Options struct {
 // Result describes a restore.
 type Result struct {
 	Bucket, Key string
-	Manifest    *backup.Manifest // nil with NoVerify
+	Manifest    *Manifest // nil with NoVerify
 	Stats
 	Duration time.Duration
 }
@@ -97,8 +97,8 @@ func Restore(ctx context.Context, api Getter, o Options, dst io.Writer) (Result,
 
 // FetchManifest downloads and decrypts the manifest of the backup at key,
 // and checks that it describes that backup.
-func FetchManifest(ctx context.Context, api Getter, bucket, key string, ids []age.Identity) (*backup.Manifest, error) {
-	mkey := key + backup.ManifestSuffix
+func FetchManifest(ctx context.Context, api Getter, bucket, key string, ids []age.Identity) (*Manifest, error) {
+	mkey := layout.ManifestKey(key)
 	url := "s3://" + bucket + "/" + mkey
 	out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(mkey)})
 	if err != nil {
@@ -109,7 +109,7 @@ func FetchManifest(ctx context.Context, api Getter, bucket, key string, ids []ag
 		return nil, fmt.Errorf("get %s: %w", url, err)
 	}
 	defer out.Body.Close()
-	m, err := backup.ReadManifest(out.Body, ids...)
+	m, err := layout.ReadManifest(out.Body, ids...)
 	if err != nil {
 		var nm *age.NoIdentityMatchError
 		if errors.As(err, &nm) {
@@ -209,3 +209,7 @@ func (r *objectReader) Close() error { return r.body.Close() }
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// Manifest describes one backup, as the agent wrote it next to the object;
+// [layout.Manifest] owns its format.
+type Manifest = layout.Manifest

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/internal/s3local"
 	"github.com/putonly/putonly/internal/s3test"
 )
@@ -197,14 +198,14 @@ func TestRestoreFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 			m.PlaintextSHA256 = strings.Repeat("0", 64)
-			f.put(t, key+backup.ManifestSuffix, f.encrypt(t, m))
+			f.put(t, layout.ManifestKey(key), f.encrypt(t, m))
 		}, nil, ErrMismatch, "SHA-256"},
 		{"manifest-of-another-backup", func(t *testing.T, key string) {
 			k2 := f.backup(t, "bad", data, "fastest")
-			f.put(t, key+backup.ManifestSuffix, s3test.Get(t, f.s, k2+backup.ManifestSuffix))
+			f.put(t, layout.ManifestKey(key), s3test.Get(t, f.s, layout.ManifestKey(k2)))
 		}, nil, ErrMismatch, "another backup"},
 		{"no-manifest", func(t *testing.T, key string) {
-			_, err := f.admin().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(f.s.Bucket), Key: aws.String(key + backup.ManifestSuffix)})
+			_, err := f.admin().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(f.s.Bucket), Key: aws.String(layout.ManifestKey(key))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +237,7 @@ func TestRestoreFailures(t *testing.T) {
 	}
 }
 
-func (f *fixture) encrypt(t *testing.T, m *backup.Manifest) []byte {
+func (f *fixture) encrypt(t *testing.T, m *Manifest) []byte {
 	t.Helper()
 	body, _ := json.Marshal(m)
 	var b bytes.Buffer
@@ -260,7 +261,7 @@ type cutGetter struct {
 
 func (c *cutGetter) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	out, err := c.Getter.GetObject(ctx, in, opts...)
-	if err != nil || strings.HasSuffix(*in.Key, backup.ManifestSuffix) {
+	if err != nil || layout.IsManifest(*in.Key) {
 		return out, err
 	}
 	if in.Range != nil {

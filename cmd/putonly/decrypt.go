@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -62,13 +62,13 @@ func runDecrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var m *backup.Manifest
+	var m *restore.Manifest
 	if *manifest != "" {
 		mf, err := os.Open(*manifest)
 		if err != nil {
 			return usageError(err, "")
 		}
-		m, err = backup.ReadManifest(mf, identities...)
+		m, err = layout.ReadManifest(mf, identities...)
 		mf.Close()
 		if err != nil {
 			return failure(fmt.Errorf("%s: %w", *manifest, err))
