@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/putonly/putonly/backup"
+)
+
+func init() {
+	register(&command{name: "wal-push", order: 50, run: runWALPush,
+		summary: "wal-push --config FILE --job NAME PATH   archive one WAL file (archive_command)"})
+}
+
+const walPushUsage = `Usage:
+  putonly wal-push --config FILE --job NAME [connection flags] PATH
+
+For PostgreSQL's archive_command:
+
+  archive_mode = on
+  archive_command = 'putonly wal-push --config /etc/putonly/putonly.yaml --job shop %p'
+  archive_timeout = 60s     # the most writes you can lose (the RPO) on a quiet server
+
+Archives one WAL segment (or .history, .backup or .partial file) under
+s3://BUCKET/PREFIX<job>/wal/<file>.<sha256>.zst.age: zstd, then age to the
+job's recipients, then one PutObject with the job's server-side encryption,
+checksum and If-None-Match: *. The SHA-256 of the file is part of the name,
+so S3's 412 can only mean that this exact content is already archived: a
+retried push exits 0 and sends nothing new. Different content under the same
+WAL name is archived beside it ('putonly audit' reports it). It never reads,
+lists or heads the bucket: the backup key cannot.
+
+The key gate applies from its cache only: wal-push never runs the full
+self-test itself, so a segment is never held up by it. It needs a passing
+self-test of this key, bucket and prefix within selftest.cache (24h), recorded
+by 'putonly selftest --config FILE --job NAME' or by 'putonly run' of the
+base backup, run as the same user as PostgreSQL (or with selftest.state_dir
+set to a directory both use).
+
+Exit status: 0 archived (or already archived); 1 not archived (PostgreSQL
+keeps the file and retries); 2 bad flags or config.
+
+Flags:
+`
+
+func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("putonly wal-push", flag.ContinueOnError)
+	config := fs.String("config", "", "YAML config `file`")
+	jobName := fs.String("job", "", "the `job` whose bucket, prefix, recipients and settings apply")
+	logFormat := fs.String("log-format", "text", "log `format`: text (what PostgreSQL's log shows best), json")
+	var conn connFlags
+	conn.registerEndpoint(fs)
+	pos, done, err := parseFlagsArgs(fs, walPushUsage, args, 1, stdout, stderr)
+	if done {
+		return err
+	}
+	set := flagsSet(fs)
+	switch {
+	case len(pos) != 1:
+		return usageError(errors.New("wal-push needs the path of one WAL file"), "archive_command = 'putonly wal-push --config FILE --job NAME %p'")
+	case *config == "" || *jobName == "":
+		return usageError(errors.New("wal-push needs --config FILE and --job NAME"), "archive_command = 'putonly wal-push --config FILE --job NAME %p'")
+	}
+	log, err := newLogger(*logFormat, stderr)
+	if err != nil {
+		return usageError(err, "")
+	}
+	start := time.Now()
+	cfg, err := backup.LoadConfig(*config)
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
+	}
+	jobs, err := cfg.ResolveJobs(*jobName)
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
+	}
+	job := jobs[0]
+	conn.override(&job.Client, set)
+	gate, err := newKeyGate(cfg, false)
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
+	}
+	loaded := time.Now()
+	client, err := backup.NewS3Client(ctx, job.Client)
+	if err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("job %s: %w", job.Name, err)}
+	}
+	if err := gate.checkCached(ctx, client, job, *config, log); err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("job %s: wal-push %s: %w", job.Name, pos[0], err)}
+	}
+	ready := time.Now()
+	res, err := backup.PushWAL(ctx, client, job, pos[0])
+	if err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("job %s: %w", job.Name, err)}
+	}
+	msg := "wal archived"
+	if res.Already {
+		msg = "wal already archived (same content), nothing sent"
+	}
+	log.Info(msg, "job", job.Name, "file", res.File, "object", "s3://"+res.Bucket+"/"+res.Key,
+		"bytes_in", res.Size, "bytes_out", res.Stored,
+		"config_ms", ms(loaded.Sub(start)), "gate_ms", ms(ready.Sub(loaded)), "push_ms", ms(res.Duration),
+		"total_ms", ms(time.Since(start)))
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/putonly/putonly/internal/s3test"
+)
+
+// TestE2EWALPush runs 'putonly wal-push' as archive_command would, with the
+// PutObject-only key: the gate reads only its cache, a retried push exits 0
+// and adds no object, and a key that can read is refused.
+func TestE2EWALPush(t *testing.T) {
+	e := newE2E(t)
+	state := filepath.Join(e.dir, "state")
+	cfg := e.config(`  - name: shop
+    source: {type: command, command: ["true"]}
+selftest:
+  state_dir: ` + state + "\n")
+	seg := filepath.Join(e.dir, "000000010000000000000001")
+	if err := os.WriteFile(seg, []byte(strings.Repeat("wal record\n", 100000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	push := func(env []string) (int, string) {
+		t.Helper()
+		code, _, stderr := e.walRun(env, "wal-push", "--config", cfg, "--job", "shop", seg)
+		return code, stderr
+	}
+
+	// No self-test recorded: refused, and told how to record one.
+	if code, stderr := push(e.env()); code != 1 || !strings.Contains(stderr, "no recent self-test") || !strings.Contains(stderr, "putonly selftest --config") {
+		t.Fatalf("without a self-test: exit %d\n%s", code, stderr)
+	}
+	if keys := walKeys(e); len(keys) != 0 {
+		t.Fatalf("objects written without a gate: %v", keys)
+	}
+
+	// A readable key: the self-test records what it can do, wal-push refuses.
+	if code, _, stderr := e.walRun(e.readEnv(), "selftest", "--config", cfg, "--job", "shop"); code != 1 {
+		t.Fatalf("selftest with the admin key: exit %d\n%s", code, stderr)
+	}
+	if code, stderr := push(e.readEnv()); code != 1 || !strings.Contains(stderr, "more than write rights") {
+		t.Fatalf("readable key: exit %d\n%s", code, stderr)
+	}
+	if keys := walKeys(e); len(keys) != 0 {
+		t.Fatalf("objects written with a readable key: %v", keys)
+	}
+
+	// The backup key passes its self-test; wal-push archives from the cache.
+	if code, _, stderr := e.walRun(e.env(), "selftest", "--config", cfg, "--job", "shop"); code != 0 {
+		t.Fatalf("selftest: exit %d\n%s", code, stderr)
+	}
+	if code, stderr := push(e.env()); code != 0 || !strings.Contains(stderr, "wal archived") {
+		t.Fatalf("push: exit %d\n%s", code, stderr)
+	}
+	keys := walKeys(e)
+	if len(keys) != 1 || !strings.HasPrefix(keys[0], "db1/shop/wal/000000010000000000000001.") {
+		t.Fatalf("keys %v", keys)
+	}
+	// Retried: exit 0, nothing new.
+	if code, stderr := push(e.env()); code != 0 || !strings.Contains(stderr, "already archived") {
+		t.Fatalf("retry: exit %d\n%s", code, stderr)
+	}
+	if again := walKeys(e); len(again) != 1 {
+		t.Fatalf("retry added objects: %v", again)
+	}
+	// Not a WAL file: refused before anything is sent.
+	other := filepath.Join(e.dir, "postgresql.conf")
+	os.WriteFile(other, []byte("x"), 0o600)
+	if code, _, stderr := e.walRun(e.env(), "wal-push", "--config", cfg, "--job", "shop", other); code != 1 || !strings.Contains(stderr, "not a WAL file name") {
+		t.Fatalf("not WAL: exit %d\n%s", code, stderr)
+	}
+}
+
+func walKeys(e *e2e) []string {
+	var out []string
+	for _, k := range s3test.Keys(e.t, e.s) {
+		if strings.Contains(k, "/wal/") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// walRun runs the binary with env and returns exit code, stdout, stderr.
+func (e *e2e) walRun(env []string, args ...string) (int, string, string) {
+	e.t.Helper()
+	cmd := exec.Command(putonlyBin, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
