@@ -104,6 +104,16 @@ func Decrypt(dst io.Writer, src io.Reader, ids []age.Identity, c Compression) (S
 	st.PlaintextBytes = n
 	st.SHA256 = hex.EncodeToString(h.Sum(nil))
 	st.CiphertextBytes = in.n
+	if err == nil && (plain.err != nil || in.err != nil) {
+		// zstd ends cleanly at a frame boundary whatever comes next: when
+		// age failed there (a cut at a chunk that ends a frame, or right
+		// after the header), zstd reports a clean end and the age error is
+		// the only sign. It is checked here, never dropped.
+		err = plain.err
+		if err == nil {
+			err = in.err
+		}
+	}
 	if err != nil {
 		switch {
 		case out.err != nil:
