@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,9 +34,11 @@ var ErrDumpFailed = errors.New("dump failed")
 // The command is waited for in its own goroutine, not at the end of the
 // stream: a child that keeps stdout open after the dump exited (sh -c 'x &
 // pg_dump ...') or survives a kill of the process group (setsid) must not
-// hold the job past its timeout. Once the command has exited, or ctx is done
-// and the group killed, the stream gets pipeGrace to reach its end; then it
-// is closed and the job fails.
+// hold the job past its timeout. Once the command has exited, the stream
+// gets pipeGrace to reach its end; then it is closed and the job fails. When
+// ctx is done (the job's deadline), the stream is cut at once, whether or not
+// something still writes to it, and every process holding it is killed: the
+// group, and children that left it (setsid) but kept the pipe.
 type commandReader struct {
 	cmd    *exec.Cmd
 	stdout *os.File
@@ -47,9 +50,11 @@ type commandReader struct {
 	waitErr   error         // valid after exited
 	closeMu   sync.Once
 	closeOnce sync.Once
-	closed    chan struct{} // closed by Close
-	killed    atomic.Bool   // the stream was cut: stdout held open too long
-	eof       atomic.Bool   // the stream reached its end
+	closed    chan struct{}          // closed by Close
+	killed    atomic.Bool            // the stream was cut: stdout held open too long, or the deadline passed
+	cutWhy    atomic.Pointer[string] // why the stream was cut
+	pipeIno   uint64                 // inode of the stdout pipe, to find the processes holding it
+	eof       atomic.Bool            // the stream reached its end
 	// readingSince is when the Read in progress started (unix ns), 0 when
 	// none is.
 	readingSince atomic.Int64
@@ -90,6 +95,14 @@ func startCommand(ctx context.Context, argv []string, env []string, log *slog.Lo
 	}
 	pw.Close() // the child has its copy; EOF comes when every writer closed
 	r := &commandReader{cmd: cmd, stdout: pr, argv0: argv[0], ctx: ctx, exited: make(chan struct{}), closed: make(chan struct{}), grace: pipeGrace}
+	var st unix.Stat_t
+	if rc, err := pr.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			if unix.Fstat(int(fd), &st) == nil {
+				r.pipeIno = st.Ino
+			}
+		})
+	}
 	go func() {
 		err := cmd.Wait()
 		if errors.Is(err, exec.ErrWaitDelay) {
@@ -105,20 +118,20 @@ func startCommand(ctx context.Context, argv []string, env []string, log *slog.Lo
 	return r, nil
 }
 
-// watch kills the process group when ctx is done. Once the command has
-// exited (or was killed), a Read that stays blocked for pipeGrace means the
-// pipe is empty yet still open: a child holds it. The stream is then cut and
-// the job fails, rather than waiting for the child. A slow consumer is not
-// cut: it is not blocked in Read.
+// watch cuts the stream and kills every process holding it when ctx is
+// done: the job failed at its deadline, so nothing still in the pipe
+// matters, and a child that left the process group (setsid) and keeps
+// writing, even a byte a second, must not hold the job. Once the command has
+// exited, a Read that stays blocked for pipeGrace means the pipe is empty yet
+// still open: a child holds it. The stream is then cut and the job fails,
+// rather than waiting for the child. A slow consumer is not cut: it is not
+// blocked in Read.
 func (r *commandReader) watch() {
 	select {
 	case <-r.exited:
 	case <-r.ctx.Done():
-		r.kill()
-		select {
-		case <-r.exited:
-		case <-time.After(r.grace):
-		}
+		r.cut("its output was cut at the deadline")
+		return
 	case <-r.closed:
 		return
 	}
@@ -128,6 +141,11 @@ func (r *commandReader) watch() {
 	for {
 		select {
 		case <-r.closed:
+			return
+		case <-r.ctx.Done():
+			if !r.eof.Load() {
+				r.cut("its output was cut at the deadline")
+			}
 			return
 		case <-t.C:
 		}
@@ -139,17 +157,67 @@ func (r *commandReader) watch() {
 			continue
 		}
 		if time.Since(time.Unix(0, max(since, ended))) > r.grace {
-			r.killed.Store(true)
-			r.closeMu.Do(func() { r.stdout.Close() })
+			r.cut(fmt.Sprintf("its output stayed open %s after it ended (a child process holds stdout)", r.grace))
 			return
 		}
 	}
 }
 
+// cut ends the stream with why: it kills the group and every other process
+// holding the pipe, then closes putonly's end, so a blocked Read returns and
+// a writer left behind gets SIGPIPE.
+func (r *commandReader) cut(why string) {
+	r.cutWhy.CompareAndSwap(nil, &why)
+	r.killed.Store(true)
+	r.kill()
+	r.closeMu.Do(func() { r.stdout.Close() })
+}
+
+// kill sends SIGKILL to the dump's process group and to any process that
+// still holds its stdout pipe: a child that called setsid is in neither the
+// group nor the session, but it cannot write the dump without the pipe.
 func (r *commandReader) kill() {
 	if p := r.cmd.Process; p != nil {
 		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 	}
+	for _, pid := range pipeHolders(r.pipeIno) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// pipeHolders lists the processes other than putonly that have the pipe
+// with inode ino open, from /proc/PID/fd (Linux; empty elsewhere). Both ends
+// of a pipe share the inode, and putonly holds the read end open while it
+// looks, so the inode cannot have been reused by another pipe.
+func pipeHolders(ino uint64) []int {
+	if ino == 0 {
+		return nil
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	want := fmt.Sprintf("pipe:[%d]", ino)
+	self := os.Getpid()
+	var out []int
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		dir := "/proc/" + p.Name() + "/fd"
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue // gone, or not ours to look at
+		}
+		for _, fd := range fds {
+			if l, err := os.Readlink(dir + "/" + fd.Name()); err == nil && l == want {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func (r *commandReader) Read(p []byte) (int, error) {
@@ -163,7 +231,7 @@ func (r *commandReader) Read(p []byte) (int, error) {
 		r.eof.Store(true)
 	}
 	if r.killed.Load() {
-		return n, r.fail(fmt.Errorf("its output stayed open %s after it ended (a child process holds stdout)", r.grace))
+		return n, r.fail(errors.New(*r.cutWhy.Load()))
 	}
 	if err != io.EOF {
 		if werr := r.result(); werr != nil {

@@ -3,9 +3,16 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -152,4 +159,100 @@ func TestCommandReaderHeldPipes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCommandReaderDeadlineCutsTrickle: a child that left the dump's
+// process group and session (setsid) and keeps writing a byte a second is
+// cut when the deadline passes, and killed: whether the dump itself is still
+// running or already exited 0. pipeGrace stays at its default: the cut at
+// the deadline does not wait for it.
+func TestCommandReaderDeadlineCutsTrickle(t *testing.T) {
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("no setsid")
+	}
+	trickle := `echo $$ > "$PIDFILE"; while :; do printf x; sleep 1; done`
+	tests := []struct {
+		name string
+		argv []string
+	}{
+		// sh waits; its setsid child trickles. Killing the group kills sh.
+		{"dump still running", []string{"sh", "-c", `setsid sh -c '` + trickle + `' & sleep 600`}},
+		// setsid -f forks and exits 0 at once: the dump "ended", and its
+		// orphan keeps the pipe open and trickling.
+		{"dump exited 0", []string{"setsid", "-f", "sh", "-c", trickle}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			env := append(os.Environ(), "PIDFILE="+pidfile)
+			const timeout = 3 * time.Second
+			ctx, cancel := context.WithTimeoutCause(context.Background(), timeout, errors.New("job timeout reached"))
+			defer cancel()
+			start := time.Now()
+			r, err := startCommand(ctx, tt.argv, env, quietLog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			done := make(chan error, 1)
+			var got atomic.Int64
+			go func() {
+				buf := make([]byte, 16)
+				for {
+					n, err := r.Read(buf)
+					got.Add(int64(n))
+					if err != nil {
+						done <- err
+						return
+					}
+				}
+			}()
+			select {
+			case err = <-done:
+			case <-time.After(timeout + 30*time.Second):
+				t.Fatalf("still reading %s after the deadline (%d bytes trickled)", 30*time.Second, got.Load())
+			}
+			took := time.Since(start)
+			if !errors.Is(err, ErrDumpFailed) || !strings.Contains(err.Error(), "cut at the deadline") || !strings.Contains(err.Error(), "job timeout reached") {
+				t.Fatalf("err = %v, want ErrDumpFailed cut at the deadline with the cause", err)
+			}
+			if got.Load() == 0 {
+				t.Fatal("the child never trickled: the test did not exercise a writer")
+			}
+			// The bound: the deadline, plus the time to kill and close
+			// (milliseconds), with room for a loaded machine.
+			if took > timeout+3*time.Second {
+				t.Errorf("cut %s after start, deadline %s", took, timeout)
+			}
+			b, err := os.ReadFile(pidfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			for i := 0; ; i++ {
+				if syscall.Kill(pid, 0) != nil || processState(pid) == "Z" {
+					break
+				}
+				if i == 50 {
+					syscall.Kill(pid, syscall.SIGKILL)
+					t.Fatalf("the setsid child %d still runs after the cut", pid)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Logf("cut after %s, %d bytes trickled", took.Round(time.Millisecond), got.Load())
+		})
+	}
+}
+
+// processState is the state letter of /proc/PID/stat ("Z" for a zombie).
+func processState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2 : i+3]
+	}
+	return ""
 }
