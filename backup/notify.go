@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/putonly/putonly/internal/state"
 )
 
 // NotifyConfig is one named destination under notify: in the config. It is
@@ -168,28 +170,14 @@ func redactNotifyURL(s string) string {
 
 // Event statuses.
 const (
-	StatusStart   = "start"
-	StatusSuccess = "success"
-	StatusFailure = "failure"
+	StatusStart   = state.StatusStart
+	StatusSuccess = state.StatusSuccess
+	StatusFailure = state.StatusFailure
 )
 
 // Event is what a destination receives after every job (and, for pings,
-// when it starts).
-type Event struct {
-	Job             string    `json:"job"`
-	Host            string    `json:"host"`
-	Status          string    `json:"status"`
-	Bucket          string    `json:"bucket,omitempty"`
-	Key             string    `json:"object_key,omitempty"`
-	BytesIn         int64     `json:"bytes_in"`
-	BytesOut        int64     `json:"bytes_out"`
-	DurationSeconds float64   `json:"duration_seconds"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end,omitzero"`
-	Reason          string    `json:"reason,omitempty"`
-	Error           string    `json:"error,omitempty"`
-	Version         string    `json:"putonly_version"`
-}
+// when it starts); [state.Event] owns its format.
+type Event = state.Event
 
 // FailureReason sorts a job error into a few reasons, for metric labels and
 // events: dump, timeout, cancelled, access_denied, object_exists, manifest,

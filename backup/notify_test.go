@@ -278,24 +278,6 @@ func TestReporter(t *testing.T) {
 	}
 }
 
-func TestStateFileSurvivesCorruption(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "state.json")
-	sf := NewStateFile(p)
-	if s, err := sf.Read(); err != nil || len(s.Jobs) != 0 {
-		t.Fatalf("missing file: %v %v", s, err)
-	}
-	if err := writeFileAtomic(p, []byte("{not json"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sf.Update(time.Now(), func(s *State) { s.Job("a").NextRun = time.Unix(1, 0) }); err != nil {
-		t.Fatal(err)
-	}
-	s, err := ReadState(p)
-	if err != nil || s.Jobs["a"] == nil {
-		t.Fatalf("state %v, %v", s, err)
-	}
-}
-
 func TestNotifyConfigEnvAndSecretFile(t *testing.T) {
 	t.Setenv("HOOK_SECRET", "from-env")
 	cfg, err := ParseConfig([]byte(`

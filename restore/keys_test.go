@@ -3,8 +3,6 @@ package restore
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -42,63 +40,6 @@ func TestParseKey(t *testing.T) {
 		if b.Prefix != tc.prefix || b.Job != tc.job || b.Ext != tc.ext || !b.Time.Equal(ts) || b.Compression() != tc.compressionc {
 			t.Errorf("%s: %+v", tc.key, b)
 		}
-	}
-}
-
-func TestAtomicFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "out")
-
-	// Aborted: nothing left.
-	a, err := CreateAtomic(p, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Write([]byte("partial"))
-	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("the final path exists before Commit")
-	}
-	a.Abort()
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-		t.Fatalf("left behind: %v", ents)
-	}
-
-	// Committed: the content, alone.
-	a, _ = CreateAtomic(p, false)
-	a.Write([]byte("one"))
-	if err := a.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	a.Abort() // no-op after Commit
-	if b, _ := os.ReadFile(p); string(b) != "one" {
-		t.Fatalf("content %q", b)
-	}
-
-	// Existing file: refused up front, and at Commit if it appeared since.
-	if _, err := CreateAtomic(p, false); !errors.Is(err, ErrExists) {
-		t.Fatalf("create over an existing file: %v", err)
-	}
-	q := filepath.Join(dir, "late")
-	a, _ = CreateAtomic(q, false)
-	os.WriteFile(q, []byte("someone else"), 0o600)
-	if err := a.Commit(); !errors.Is(err, ErrExists) {
-		t.Fatalf("commit over a file that appeared: %v", err)
-	}
-	if b, _ := os.ReadFile(q); string(b) != "someone else" {
-		t.Fatalf("clobbered: %q", b)
-	}
-
-	// Overwrite asked for.
-	a, _ = CreateAtomic(p, true)
-	a.Write([]byte("two"))
-	if err := a.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(p); string(b) != "two" {
-		t.Fatalf("content %q", b)
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
-		t.Fatalf("directory: %v", ents)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/putonly/putonly/internal/atomicfile"
 	"github.com/putonly/putonly/internal/layout"
 )
 
@@ -213,3 +214,17 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 // Manifest describes one backup, as the agent wrote it next to the object;
 // [layout.Manifest] owns its format.
 type Manifest = layout.Manifest
+
+// AtomicFile is an output file that appears complete or not at all (see
+// [atomicfile.File]); [CreateAtomic] starts one.
+type AtomicFile = atomicfile.File
+
+// ErrExists is returned by CreateAtomic, and by Commit, when the output
+// exists and overwriting was not asked for.
+var ErrExists = atomicfile.ErrExists
+
+// CreateAtomic starts writing the output file path, mode 0600; with
+// overwrite false it never replaces an existing file.
+func CreateAtomic(path string, overwrite bool) (*AtomicFile, error) {
+	return atomicfile.Create(path, overwrite)
+}

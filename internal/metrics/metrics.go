@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/state"
 )
 
 var (
@@ -51,9 +51,9 @@ var (
 		"1 if the state file could be read at this collection.", nil, nil)
 )
 
-// StateCollector reports a backup.State read at each collection.
+// StateCollector reports a state.State read at each collection.
 type StateCollector struct {
-	Read func() (*backup.State, error)
+	Read func() (*state.State, error)
 }
 
 // Describe sends the descriptors.
@@ -87,15 +87,15 @@ func (c StateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(lastAttempt, ts(js.LastAttempt), name)
 		}
 		switch js.LastStatus {
-		case backup.StatusSuccess:
+		case state.StatusSuccess:
 			gauge(lastOK, 1, name)
 			gauge(lastDuration, js.LastDuration, name)
-		case backup.StatusFailure:
+		case state.StatusFailure:
 			gauge(lastOK, 0, name)
 			gauge(lastDuration, js.LastDuration, name)
 		}
 		r := 0.0
-		if js.LastStatus == backup.StatusStart {
+		if js.LastStatus == state.StatusStart {
 			r = 1
 		}
 		gauge(running, r, name)
@@ -119,7 +119,7 @@ func (c StateCollector) Collect(ch chan<- prometheus.Metric) {
 
 // NewRegistry returns a registry with the state's metrics and
 // putonly_build_info. The daemon adds the Go and process collectors.
-func NewRegistry(read func() (*backup.State, error), version string) *prometheus.Registry {
+func NewRegistry(read func() (*state.State, error), version string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(StateCollector{Read: read})
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "putonly_build_info", Help: "The putonly version.",

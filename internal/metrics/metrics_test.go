@@ -14,20 +14,20 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/state"
 	"go.yaml.in/yaml/v3"
 )
 
-func testState() *backup.State {
-	st := &backup.State{}
-	st.Record(backup.Event{Job: "shop", Status: backup.StatusSuccess, Bucket: "b", Key: "k",
+func testState() *state.State {
+	st := &state.State{}
+	st.Record(state.Event{Job: "shop", Status: state.StatusSuccess, Bucket: "b", Key: "k",
 		BytesIn: 1000, BytesOut: 250, DurationSeconds: 12.5,
 		Start: time.Unix(1790000000, 0), End: time.Unix(1790000012, 0)})
-	st.Record(backup.Event{Job: "shop", Status: backup.StatusFailure, Reason: "dump", DurationSeconds: 3,
+	st.Record(state.Event{Job: "shop", Status: state.StatusFailure, Reason: "dump", DurationSeconds: 3,
 		Start: time.Unix(1790086400, 0), End: time.Unix(1790086403, 0)})
-	st.Record(backup.Event{Job: "wiki", Status: backup.StatusStart, Start: time.Unix(1790086500, 0)})
+	st.Record(state.Event{Job: "wiki", Status: state.StatusStart, Start: time.Unix(1790086500, 0)})
 	st.Job("wiki").NextRun = time.Unix(1790172900, 0)
-	st.Selftest = &backup.SelftestState{Time: time.Unix(1790000100, 0), OK: true}
+	st.Selftest = &state.SelftestState{Time: time.Unix(1790000100, 0), OK: true}
 	return st
 }
 
@@ -80,7 +80,7 @@ putonly_state_readable 1
 `
 
 func TestTextfile(t *testing.T) {
-	reg := NewRegistry(func() (*backup.State, error) { return testState(), nil }, "1.2.3")
+	reg := NewRegistry(func() (*state.State, error) { return testState(), nil }, "1.2.3")
 	p := filepath.Join(t.TempDir(), "textfile", "putonly.prom")
 	if err := WriteTextfile(p, reg); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestTextfile(t *testing.T) {
 }
 
 func TestUnreadableState(t *testing.T) {
-	reg := NewRegistry(func() (*backup.State, error) { return nil, errors.New("boom") }, "dev")
+	reg := NewRegistry(func() (*state.State, error) { return nil, errors.New("boom") }, "dev")
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP putonly_state_readable 1 if the state file could be read at this collection.
 # TYPE putonly_state_readable gauge
@@ -109,7 +109,7 @@ putonly_state_readable 0
 }
 
 func TestServer(t *testing.T) {
-	reg := NewRegistry(func() (*backup.State, error) { return testState(), nil }, "dev")
+	reg := NewRegistry(func() (*state.State, error) { return testState(), nil }, "dev")
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:9465", "nonsense"} {
 		if _, err := Listen(addr, reg, nil); err == nil {
 			t.Errorf("Listen(%q) accepted a non-loopback address", addr)
@@ -156,7 +156,7 @@ func TestExampleAlerts(t *testing.T) {
 	if err := dec.Decode(&rules); err != nil {
 		t.Fatal(err)
 	}
-	reg := NewRegistry(func() (*backup.State, error) { return testState(), nil }, "dev")
+	reg := NewRegistry(func() (*state.State, error) { return testState(), nil }, "dev")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
