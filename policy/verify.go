@@ -25,6 +25,11 @@ type VerifyInput struct {
 	Bucket, Prefix string
 	// BucketAccount owns the bucket; empty means the principal's account.
 	BucketAccount string
+	// SNSTopics are the topics the key may publish job events to, KMSKey
+	// the key of SSE-KMS (an ARN): the only rights outside S3 a backup key
+	// may hold without a violation, each on its own resource.
+	SNSTopics []string
+	KMSKey    string
 }
 
 // Severities of a finding. A violation fails verification; a warning fails
@@ -138,6 +143,8 @@ func Verify(in VerifyInput) (*VerifyResult, error) {
 		}
 		res.Findings = append(res.Findings, f)
 	}
+	res.Findings = append(res.Findings, v.unknownS3()...)
+	res.Findings = append(res.Findings, v.beyondFindings()...)
 	res.Findings = append(res.Findings, v.hardening(needed)...)
 	res.Assumptions = v.assumptions(owner, caller.Account)
 

@@ -32,6 +32,11 @@ func TestGeneratedPoliciesVerifyClean(t *testing.T) {
 						if fl {
 							o.Principal = fleet
 						}
+						if prefix != "" {
+							// The daemon's job events: sns:Publish on these
+							// topics is the one SNS right that verifies clean.
+							o.SNSTopics = []string{"arn:aws:sns:eu-west-1:111122223333:backups", "arn:aws:sns:eu-west-1:111122223333:pager"}
+						}
 						if lock > 0 {
 							o.ObjectLockMode = "compliance"
 						}
@@ -65,6 +70,7 @@ func TestGeneratedPoliciesVerifyClean(t *testing.T) {
 				{IdentityPolicies: []*iam.Policy{up}},
 			} {
 				in.Principal, in.Bucket, in.Prefix = principal, o.Bucket, prefix
+				in.KMSKey, in.SNSTopics = o.KMSKeyARN, o.SNSTopics
 				res, err := Verify(in)
 				if err != nil {
 					t.Fatal(err)
@@ -81,7 +87,7 @@ func TestGeneratedPoliciesVerifyClean(t *testing.T) {
 					continue
 				}
 				for _, f := range res.Findings {
-					if f.Severity == SeverityInfo {
+					if f.Severity == SeverityInfo && !(f.Action == "kms:Decrypt" && o.KMSKeyARN != "") {
 						t.Errorf("%s: %s", what, f.Reason)
 					}
 				}

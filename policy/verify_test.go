@@ -78,7 +78,11 @@ func TestVerifyVerdicts(t *testing.T) {
 			has: []string{"violation s3:DeleteBucket allow", "violation s3:PutBucketPolicy allow", "violation s3:CreateJob allow", "warning s3:ListAllMyBuckets allow"}},
 		{name: "explicit deny beats identity s3:*", bucket: verHardenedWith(verDenyAllBut), identity: []string{verIdentity(`"s3:*"`, "*")}, verdict: VerdictPass},
 		{name: "deny to another user protects nothing", bucket: verHardenedWith(strings.Replace(verDenyAllBut, verUser, "arn:aws:iam::111122223333:user/admin", 1)), identity: []string{verIdentity(`"s3:*"`, "*")}, verdict: VerdictFail},
-		{name: "NotPrincipal deny of everyone but admin", bucket: verHardenedWith(`{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:user/admin","arn:aws:iam::111122223333:root"]},"NotAction":["s3:PutObject","s3:AbortMultipartUpload","s3:GetBucketLocation"],"Resource":"*"}`), identity: []string{verIdentity(`"s3:*"`, "*")}, verdict: VerdictFail},
+		// Listing the account root beside admin exempts admin only (AWS's
+		// NotPrincipal example): the backup user stays denied.
+		{name: "NotPrincipal deny of everyone but admin", bucket: verHardenedWith(`{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:user/admin","arn:aws:iam::111122223333:root"]},"NotAction":["s3:PutObject","s3:AbortMultipartUpload","s3:GetBucketLocation"],"Resource":"*"}`), identity: []string{verIdentity(`"s3:*"`, "arn:aws:s3:::bk*")}, verdict: VerdictPass},
+		{name: "NotPrincipal deny exempting the backup user", bucket: verHardenedWith(`{"Effect":"Deny","NotPrincipal":{"AWS":["` + verUser + `","arn:aws:iam::111122223333:root"]},"NotAction":["s3:PutObject","s3:AbortMultipartUpload","s3:GetBucketLocation"],"Resource":"*"}`), identity: []string{verIdentity(`"s3:*"`, "*")}, verdict: VerdictFail,
+			has: []string{"violation s3:GetObject allow"}},
 		{name: "NotResource allow", bucket: verHardenedWith(`{"Effect":"Allow","Principal":` + user + `,"Action":"s3:GetObject","NotResource":"arn:aws:s3:::bk/web/*"}`), verdict: VerdictFail,
 			has: []string{"violation s3:GetObject allow"}},
 		{name: "NotResource excluding the backups", bucket: verHardenedWith(`{"Effect":"Allow","Principal":` + user + `,"Action":"s3:GetObject","NotResource":"arn:aws:s3:::bk/*"}`), verdict: VerdictPass},

@@ -23,12 +23,17 @@ import (
 const verifyUsage = `Usage:
   putonly-policy verify --bucket-policy FILE --principal ARN --bucket NAME \
       [--prefix P] [--identity-policy FILE ...] [--bucket-account ID] \
-      [--format text|json|markdown] [--strict]
+      [--sns-topic ARN ...] [--kms-key ARN] [--format text|json|markdown] [--strict]
 
 Proves offline, from the policy documents alone, that the backup key cannot
 read, delete or re-permission the backups: for every S3 action of the
 catalogue it evaluates the bucket policy and the key's identity policies as
-AWS IAM would, soundly (an Allow whose conditions the key could meet counts).
+AWS IAM would, soundly (an Allow whose conditions the key could meet counts);
+and for every action of every other service the identity policies can grant
+(wildcards, NotAction and unknown services included): outside S3 the key may
+hold only sns:Publish on the --sns-topic topics and, for SSE-KMS,
+kms:GenerateDataKey and kms:Decrypt on the --kms-key key. Anything else (IAM,
+STS, iam:PassRole with Lambda or EC2, ...) is a violation naming the statement.
 
 Options:
   --bucket-policy FILE     the bucket policy, bare or as 'aws s3api get-bucket-policy'
@@ -47,6 +52,10 @@ Options:
   --bucket-account ID      the account that owns the bucket (default: the
                            principal's); another account means both sides must allow
                            e.g. --bucket-account 210987654321
+  --sns-topic ARN          a topic the daemon publishes job events to (repeatable):
+                           sns:Publish on it is allowed, on anything else a violation
+  --kms-key ARN            the SSE-KMS key: kms:GenerateDataKey and kms:Decrypt on it
+                           are allowed, on any other key a violation
   --format F               text (default), json, or markdown (a dated report with
                            the SHA-256 of each input, to file as audit evidence)
   --strict                 exit 1 on warnings too
@@ -88,7 +97,8 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.SetOutput(io.Discard)
 	var (
 		bucketPolicy, principal, bucket, prefix, bucketAccount string
-		identity                                               stringsFlag
+		identity, topics                                       stringsFlag
+		kmsKey                                                 string
 		format                                                 = "text"
 		strict                                                 bool
 	)
@@ -98,6 +108,8 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&prefix, "prefix", "", "")
 	fs.Var(&identity, "identity-policy", "")
 	fs.StringVar(&bucketAccount, "bucket-account", "", "")
+	fs.Var(&topics, "sns-topic", "")
+	fs.StringVar(&kmsKey, "kms-key", "", "")
 	fs.StringVar(&format, "format", format, "")
 	fs.BoolVar(&strict, "strict", false, "")
 	if err := fs.Parse(verifyExpandIdentity(args)); err != nil {
@@ -120,6 +132,8 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return verifyUsageError("--bucket-account %q: an AWS account id is 12 digits", bucketAccount)
 	case strings.HasPrefix(prefix, "/"):
 		return verifyUsageError("--prefix %q: S3 keys do not begin with /", prefix)
+	case kmsKey != "" && !strings.HasPrefix(kmsKey, "arn:"):
+		return verifyUsageError("--kms-key %q: give the key's ARN (aws kms describe-key --key-id KEY --query KeyMetadata.Arn)", kmsKey)
 	case format != "text" && format != "json" && format != "markdown":
 		return verifyUsageError("--format %q: want text, json or markdown", format)
 	}
@@ -156,7 +170,13 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	bp.policy.Name = "bucket"
 	docs = append(docs, bp)
-	in := policy.VerifyInput{BucketPolicy: bp.policy, Principal: principal, Bucket: bucket, Prefix: prefix, BucketAccount: bucketAccount}
+	for _, t := range topics {
+		if !strings.HasPrefix(t, "arn:") || !strings.Contains(t, ":sns:") {
+			return verifyUsageError("--sns-topic %q: give the topic's ARN, e.g. arn:aws:sns:eu-west-1:123456789012:backups", t)
+		}
+	}
+	in := policy.VerifyInput{BucketPolicy: bp.policy, Principal: principal, Bucket: bucket, Prefix: prefix, BucketAccount: bucketAccount,
+		SNSTopics: topics, KMSKey: kmsKey}
 	names := map[string]bool{"bucket": true}
 	for _, f := range identity {
 		d, err := read("identity policy", f, iam.IdentityBased)

@@ -290,8 +290,15 @@ func matchAWSPrincipal(v string, c Caller) pmatch {
 		return pmNo
 	}
 	if strings.HasPrefix(v, "arn:") {
-		if v == c.ARN || (c.RoleARN != "" && v == c.RoleARN) {
+		if v == c.ARN || (c.RoleARN != "" && sameRole(v, c.RoleARN)) {
+			// A role names its sessions ("AWS JSON policy elements:
+			// Principal", role principals and role session principals).
 			return pmDirect
+		}
+		if c.RoleARN != "" && c.RoleARN == c.ARN && sessionOf(v, c.RoleARN) {
+			// One session of the role the caller stands for: the session
+			// name is the assumer's choice.
+			return pmMaybe
 		}
 		if m := reCaller.FindStringSubmatch(v); m != nil && m[2] == "iam" && m[4] == "root" {
 			if m[3] == c.Account {
@@ -308,21 +315,88 @@ func matchAWSPrincipal(v string, c Caller) pmatch {
 // denyPrincipal is how surely a Deny statement of a resource-based policy
 // applies to the caller.
 func denyPrincipal(s *Statement, c Caller) pmatch {
-	m := matchPrincipal(s.Principal, c)
 	if !s.NotPrincipal {
-		return m
+		return matchPrincipal(s.Principal, c)
 	}
-	// NotPrincipal: the Deny applies to everyone not listed. A caller that
-	// is listed, or whose account is (the account is evaluated before the
-	// user: "AWS JSON policy elements: NotPrincipal"), or may be, escapes it
-	// as far as the evaluator can tell.
-	switch m {
-	case pmNo:
-		return pmDirect
-	case pmMaybe:
+	return notPrincipalDeny(s.Principal, c)
+}
+
+// notPrincipalDeny is how surely a Deny with NotPrincipal applies to the
+// caller. Source: IAM User Guide, "AWS JSON policy elements: NotPrincipal"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
+// the Deny applies to "all principals except for the ones specified"; in
+// AWS's example NotPrincipal lists the user Bob and his account root, and
+// "all principals except the user named Bob" are denied. Listing the account
+// (its root ARN or id) exempts the account principal, not its other users;
+// listing a role alongside its assumed-role session exempts that session.
+// So the caller escapes only when the caller itself is listed: its user ARN,
+// or its assumed-role session ARN. When only its role is listed, or a value
+// the evaluator cannot resolve (a unique id, a canonical user), AWS's answer
+// is not certain, and the Deny counts as partial.
+func notPrincipalDeny(p *Principal, c Caller) pmatch {
+	if p.Any {
+		return pmNo
+	}
+	maybe := false
+	for _, v := range p.Values["AWS"] {
+		switch {
+		case v == "*":
+			return pmNo
+		case c.Type == "Anonymous":
+			// An unsigned request is no listed principal.
+		case v == c.ARN && c.Type != "Account":
+			if c.RoleARN == "" || c.RoleARN != c.ARN {
+				return pmNo // the user, or the session itself
+			}
+			// A role given as the caller stands for its sessions, whose
+			// names the evaluator does not know.
+			maybe = true
+		case c.RoleARN != "" && (sameRole(v, c.RoleARN) || c.ARN == c.RoleARN && sessionOf(v, c.RoleARN)):
+			maybe = true
+		case v == c.ARN:
+			return pmNo
+		case reAccount.MatchString(v), strings.HasPrefix(v, "arn:"):
+			// An account, or another principal: the caller stays denied.
+		default:
+			maybe = true // a unique id: whose, the evaluator cannot tell
+		}
+	}
+	if len(p.Values["CanonicalUser"]) > 0 && c.Type != "Anonymous" {
+		maybe = true
+	}
+	if maybe {
 		return pmMaybe
 	}
-	return pmNo
+	return pmDirect
+}
+
+// sessionOf reports that v is an assumed-role session ARN of the role.
+func sessionOf(v, roleARN string) bool {
+	acct, name, ok := roleName(roleARN)
+	if !ok {
+		return false
+	}
+	m := reCaller.FindStringSubmatch(v)
+	return m != nil && m[2] == "sts" && m[3] == acct && strings.HasPrefix(m[4], "assumed-role/"+name+"/")
+}
+
+// roleName splits a role ARN into its account and its name, without the
+// path: role names are unique within an account whatever their path ("IAM
+// identifiers", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html),
+// and an assumed-role session ARN names the role without it.
+func roleName(arn string) (acct, name string, ok bool) {
+	m := reCaller.FindStringSubmatch(arn)
+	if m == nil || m[2] != "iam" || !strings.HasPrefix(m[4], "role/") {
+		return "", "", false
+	}
+	return m[3], m[4][strings.LastIndexByte(m[4], '/')+1:], true
+}
+
+// sameRole reports that two role ARNs name one role (paths aside).
+func sameRole(a, b string) bool {
+	aa, an, ok1 := roleName(a)
+	ba, bn, ok2 := roleName(b)
+	return ok1 && ok2 && aa == ba && an == bn
 }
 
 func actionMatches(s *Statement, action string) bool {

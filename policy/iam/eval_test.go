@@ -157,7 +157,9 @@ func TestEvaluate(t *testing.T) {
 		// NotPrincipal (Deny only).
 		{name: "notprincipal/other listed", bucket: doc(allowUser("s3:GetObject", "arn:aws:s3:::bk/*"), `{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:user/admin","arn:aws:iam::111122223333:root"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), owner: acct, caller: "arn:aws:iam::444455556666:user/backup", identity: []string{idAllow("s3:*", "*")}, action: "s3:GetObject", target: objects, want: Denied},
 		{name: "notprincipal/caller listed", bucket: doc(allowUser("s3:GetObject", "arn:aws:s3:::bk/*"), `{"Effect":"Deny","NotPrincipal":{"AWS":"`+user+`"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), action: "s3:GetObject", target: objects, want: Allowed},
-		{name: "notprincipal/account listed", bucket: doc(allowUser("s3:GetObject", "arn:aws:s3:::bk/*"), `{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), action: "s3:GetObject", target: objects, want: Allowed},
+		// Listing the account exempts the account principal, not its users
+		// (AWS's example: all principals except Bob are denied).
+		{name: "notprincipal/account listed", bucket: doc(allowUser("s3:GetObject", "arn:aws:s3:::bk/*"), `{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), action: "s3:GetObject", target: objects, want: Denied},
 
 		// Conditions.
 		{name: "cond/unknown key makes allow conditional", bucket: doc(`{"Effect":"Allow","Principal":{"AWS":"` + user + `"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}`), action: "s3:GetObject", target: objects, want: Conditional},

@@ -18,6 +18,8 @@ func FuzzParseEvaluate(f *testing.F) {
 		`{"Policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::*\"}]}"}`,
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*Object","Resource":"arn:*:s3:::bk/${*}${?}${$}*"}]}`,
 		`{"Statement":[{"Effect":"Allow","Effect":"Allow"}]}`,
+		doc(`{"Effect":"Allow","Action":"i*:*","Resource":"*"}`, `{"Effect":"Deny","NotAction":["s3:*","sns:Publish"],"Resource":"*"}`),
+		doc(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`, `{"Effect":"Deny","Action":"iam:*","Resource":"*"}`),
 		`[[[[`,
 		``,
 	}
@@ -54,6 +56,14 @@ func FuzzParseEvaluate(f *testing.F) {
 					e.Resource, e2.Resource = p, &noDeny
 				} else {
 					e.Identity, e2.Identity = []*Policy{p}, []*Policy{&noDeny}
+				}
+				if kind == IdentityBased {
+					// Beyond S3: a Deny never adds a finding.
+					rights := []Right{{Action: "sns:Publish", Resources: []string{"arn:aws:sns:eu-west-1:111122223333:t"}}}
+					named := []string{"iam:CreateAccessKey", "sts:AssumeRole", "sns:Publish"}
+					if len(e.BeyondS3(rights, named)) > 0 && len(e2.BeyondS3(rights, named)) == 0 {
+						t.Fatalf("a Deny made an action beyond S3 appear")
+					}
 				}
 				for _, r := range reqs {
 					with, without := e.Evaluate(r), e2.Evaluate(r)

@@ -357,7 +357,7 @@ func checkActions(list []string) error {
 			continue
 		}
 		svc, name, ok := strings.Cut(a, ":")
-		if !ok || svc == "" || name == "" || strings.ContainsAny(svc, "*?") && svc != "*" {
+		if !ok && !strings.ContainsAny(a, "*?") || ok && (svc == "" || name == "") {
 			return fmt.Errorf("%q is not an action (want service:Action, e.g. s3:GetObject, or *)", a)
 		}
 	}
