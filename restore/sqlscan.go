@@ -1,0 +1,748 @@
+package restore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Dialect is the SQL flavour of a dump: it decides what quotes, comments
+// and client commands look like.
+type Dialect int
+
+// Dialects of the dumps putonly's presets write.
+const (
+	DialectPostgres Dialect = iota + 1 // pg_dump / pg_dumpall plain SQL, read by psql
+	DialectMySQL                       // mysqldump / mariadb-dump, read by the mysql client
+	DialectSQLite                      // sqlite3 .dump, read by sqlite3
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case DialectPostgres:
+		return "postgres"
+	case DialectMySQL:
+		return "mysql"
+	case DialectSQLite:
+		return "sqlite"
+	}
+	return "unknown"
+}
+
+// ErrDatabaseSwitch is what a dump that would write outside the target
+// database fails with (errors.Is); the error is a *SwitchError.
+var ErrDatabaseSwitch = errors.New("the dump switches to another database")
+
+// SwitchError names the statement of a dump that would make its client
+// leave the target database (USE, \connect, CREATE DATABASE, ...) or write
+// outside it (CREATE ROLE, ATTACH, ...).
+type SwitchError struct {
+	Statement string // the statement's first words, e.g. "USE `shop`"
+	Line      int64  // 1-based line of the dump where it starts
+}
+
+func (e *SwitchError) Error() string {
+	return fmt.Sprintf("%v: line %d: %s", ErrDatabaseSwitch, e.Line, e.Statement)
+}
+
+func (e *SwitchError) Unwrap() error { return ErrDatabaseSwitch }
+
+// maxHold bounds what the guard holds back while it reads the first words
+// of a statement; a statement that does not show its kind within it is
+// refused rather than passed unread.
+const maxHold = 1 << 20
+
+// SQLGuard is a writer that passes an SQL dump to dst while it checks,
+// statement by statement, that the dump stays in the database its client
+// was started in. A statement is held back until its first words are read:
+// when they switch database, Write returns a *SwitchError and dst never
+// sees any byte of that statement, so a client killed then has not read
+// it. With allow set it only records the switches (Switches).
+//
+// It also lists the tables the dump creates (Tables), for the drill's
+// comparison with what was restored, and counts the rows of COPY blocks.
+//
+// It understands quotes, comments, MySQL's executable /*! */ comments and
+// DELIMITER, psql's COPY ... FROM stdin data and backslash commands,
+// sqlite3's dot commands. It does not look inside statements for
+// database-qualified names (INSERT INTO otherdb.t): neither mysqldump nor
+// pg_dump writes them for the tables of one database.
+type SQLGuard struct {
+	dst     io.Writer
+	dialect Dialect
+	allow   bool
+
+	// Switches are the statements that switch database, when allowed.
+	Switches []SwitchError
+	// Tables are the tables the dump creates, in order, as written
+	// (schema.table for postgres). Dropped ones are removed.
+	Tables []string
+	// CopyRows counts the data lines of each table's COPY block
+	// (postgres plain dumps).
+	CopyRows map[string]int64
+
+	buf   []byte // bytes not yet passed to dst
+	held  int    // index in buf from which bytes are held back; -1: none
+	err   error
+	line  int64
+	state lexState
+
+	delim     []byte // statement terminator (mysql DELIMITER)
+	delimPos  int
+	quote     byte   // closing quote of the string or identifier being read
+	escapes   bool   // the current string takes backslash escapes
+	backslash bool   // in it, the previous byte was an escaping backslash
+	dollar    []byte // current dollar-quote tag, e.g. "$fn$"
+	versioned int    // depth of MySQL /*! ... */ comments being read as code
+
+	inStmt     bool // a statement has started
+	classified bool // and its first words were checked
+	stmtLine   int64
+	words      []token
+	word       []byte // the word being read
+	prev       byte   // previous byte of code
+	lineStart  bool   // nothing but blanks since the last newline
+
+	meta       []byte // a client command being read (\c, DELIMITER, .open)
+	metaKind   byte   // '\\', 'D' (delimiter) or '.'
+	metaLine   int64
+	metaInStmt bool
+	copyTable  string // COPY block being read
+	copyLine   []byte // start of the current COPY data line
+}
+
+type token struct {
+	s      string // as written, unquoted
+	quoted bool   // an identifier in quotes
+	str    bool   // a string literal, shown as '…'
+	punct  bool
+}
+
+type lexState int
+
+const (
+	stCode         lexState = iota
+	stLineComment           // -- or # to the end of the line
+	stCommentOpen           // read "/*": the next byte tells a MySQL /*! comment
+	stCommentM              // read "/*M": MariaDB's /*M! if "!" follows
+	stBlockComment          // /* ... */
+	stVersion               // read "/*!": skipping the version digits
+	stString                // '...', or "..." in mysql
+	stQuotedIdent           // "..." (postgres, sqlite) or `...`
+	stDollarTag             // reading a possible $tag$ opener
+	stDollar                // $tag$ ... $tag$
+	stMeta                  // a client command, to the end of its line
+	stCopyStart             // after COPY ... FROM stdin; to the end of its line
+	stCopy                  // COPY data, to a line "\."
+)
+
+// NewSQLGuard returns a guard writing to dst.
+func NewSQLGuard(dst io.Writer, d Dialect, allow bool) *SQLGuard {
+	return &SQLGuard{dst: dst, dialect: d, allow: allow, held: -1, line: 1, lineStart: true,
+		delim: []byte(";"), CopyRows: map[string]int64{}}
+}
+
+// Write checks p and passes to dst what is known safe. After a switch it
+// returns the *SwitchError, then and for every later call.
+func (g *SQLGuard) Write(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	base := len(g.buf)
+	g.buf = append(g.buf, p...)
+	for i := base; i < len(g.buf); i++ {
+		if err := g.step(i, g.buf[i]); err != nil {
+			g.err = err
+			return 0, err
+		}
+		if g.buf[i] == '\n' {
+			g.line++
+		}
+	}
+	safe := len(g.buf)
+	if g.held >= 0 {
+		safe = g.held
+		if len(g.buf)-g.held > maxHold {
+			g.err = fmt.Errorf("line %d: a statement does not show what it is in its first %d bytes: refusing to pass it unread", g.stmtLine, maxHold)
+			return 0, g.err
+		}
+	}
+	if safe > 0 {
+		if _, err := g.dst.Write(g.buf[:safe]); err != nil {
+			g.err = err
+			return 0, err
+		}
+		n := copy(g.buf, g.buf[safe:])
+		g.buf = g.buf[:n]
+		if g.held >= 0 {
+			g.held -= safe
+		}
+	}
+	return len(p), nil
+}
+
+// Close classifies what is left (a last statement without a terminator)
+// and passes it on. It does not close dst.
+func (g *SQLGuard) Close() error {
+	if g.err != nil {
+		return g.err
+	}
+	err := g.endWord()
+	if err == nil && g.state == stMeta {
+		err = g.endMeta()
+	}
+	if err == nil && g.inStmt && !g.classified {
+		err = g.classify(true)
+	}
+	if err != nil {
+		g.err = err
+		return err
+	}
+	g.held = -1
+	if len(g.buf) > 0 {
+		if _, err := g.dst.Write(g.buf); err != nil {
+			return err
+		}
+		g.buf = g.buf[:0]
+	}
+	return nil
+}
+
+func isWordByte(c byte, d Dialect) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 ||
+		(c == '$' && d == DialectMySQL)
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
+
+// startStmt notes that a statement starts at buf index i, and holds it
+// back until it is classified.
+func (g *SQLGuard) startStmt(i int) {
+	if g.inStmt {
+		return
+	}
+	g.inStmt, g.classified, g.stmtLine = true, false, g.line
+	g.words = g.words[:0]
+	if g.held < 0 {
+		g.held = i
+	}
+}
+
+func (g *SQLGuard) step(i int, c byte) error {
+	switch g.state {
+	case stLineComment:
+		if c == '\n' {
+			g.state, g.lineStart = stCode, true
+		}
+		return nil
+	case stCommentOpen:
+		switch {
+		case g.dialect == DialectMySQL && c == '!':
+			g.startStmt(i)
+			g.state = stVersion
+		case g.dialect == DialectMySQL && c == 'M':
+			g.state = stCommentM
+		default:
+			g.state, g.prev = stBlockComment, c
+		}
+		return nil
+	case stCommentM:
+		if c == '!' {
+			g.startStmt(i)
+			g.state = stVersion
+			return nil
+		}
+		g.state, g.prev = stBlockComment, c
+		return nil
+	case stBlockComment:
+		if c == '/' && g.prev == '*' {
+			g.state, g.prev = stCode, ' '
+			return nil
+		}
+		g.prev = c
+		return nil
+	case stVersion:
+		if c >= '0' && c <= '9' {
+			return nil
+		}
+		g.versioned++
+		g.state, g.prev = stCode, ' '
+		if c == '\\' {
+			// MariaDB's "/*M!999999\- enable the sandbox mode */": a
+			// client command inside the comment.
+			break
+		}
+		return g.step(i, c)
+	case stString:
+		switch {
+		case g.backslash:
+			g.backslash = false
+		case c == '\\' && g.escapes:
+			g.backslash = true
+		case c == g.quote:
+			g.state, g.prev = stCode, 'x'
+			g.addToken(token{s: "'…'", str: true})
+			return g.maybeClassify()
+		}
+		return nil
+	case stQuotedIdent:
+		if c == g.quote {
+			g.state, g.prev = stCode, 'x'
+			g.addToken(token{s: string(g.word), quoted: true})
+			g.word = g.word[:0]
+			return g.maybeClassify()
+		}
+		if len(g.word) < 256 {
+			g.word = append(g.word, c)
+		}
+		return nil
+	case stDollarTag:
+		g.dollar = append(g.dollar, c)
+		switch {
+		case c == '$':
+			g.state = stDollar
+			g.word = g.word[:0]
+			return nil
+		case isWordByte(c, g.dialect) && !(len(g.dollar) == 2 && c >= '0' && c <= '9') && len(g.dollar) < 64:
+			return nil
+		}
+		// Not a dollar quote ($1): read on as code.
+		g.state = stCode
+		g.dollar = g.dollar[:0]
+		return g.step(i, c)
+	case stDollar:
+		g.word = append(g.word, c)
+		if len(g.word) > len(g.dollar) {
+			g.word = g.word[len(g.word)-len(g.dollar):]
+		}
+		if c == '$' && bytes.Equal(g.word, g.dollar) {
+			g.state, g.prev = stCode, 'x'
+			g.word, g.dollar = g.word[:0], g.dollar[:0]
+		}
+		return nil
+	case stMeta:
+		if g.metaKind == '\\' && g.dialect == DialectMySQL {
+			// The mysql client's commands are one letter: \u DB is use,
+			// \r connect; what follows is read as code.
+			g.meta = append(g.meta, c)
+			return g.endMeta()
+		}
+		if c == '\n' {
+			g.lineStart = true
+			return g.endMeta()
+		}
+		if len(g.meta) < 1024 {
+			g.meta = append(g.meta, c)
+		}
+		return nil
+	case stCopyStart:
+		if c == '\n' {
+			g.state = stCopy
+			g.copyLine = g.copyLine[:0]
+		}
+		return nil
+	case stCopy:
+		if len(g.copyLine) < 3 {
+			g.copyLine = append(g.copyLine, c)
+		}
+		if c == '\n' {
+			if l := string(g.copyLine); l == "\\.\n" || l == "\\.\r" {
+				g.state, g.lineStart, g.copyTable = stCode, true, ""
+			} else {
+				g.CopyRows[g.copyTable]++
+			}
+			g.copyLine = g.copyLine[:0]
+		}
+		return nil
+	}
+
+	// Code.
+	atLineStart := g.lineStart
+	if c == '\n' {
+		g.lineStart = true
+	} else if !isBlank(c) {
+		g.lineStart = false
+	}
+	if !isWordByte(c, g.dialect) {
+		if err := g.endWord(); err != nil {
+			return err
+		}
+	}
+	prev := g.prev
+	g.prev = c
+
+	// The statement terminator (";", or mysql's DELIMITER).
+	if c == g.delim[g.delimPos] {
+		g.delimPos++
+		if g.delimPos == len(g.delim) {
+			g.delimPos = 0
+			return g.endStmt()
+		}
+		return nil
+	}
+	g.delimPos = 0
+	if c == g.delim[0] {
+		g.delimPos = 1
+		return nil
+	}
+
+	switch {
+	case isBlank(c):
+		return nil
+	case c == '-' && prev == '-' && (g.dialect != DialectMySQL || g.lastPunct('-')):
+		g.dropLastPunct('-')
+		g.state = stLineComment
+		return nil
+	case c == '#' && g.dialect == DialectMySQL:
+		g.state = stLineComment
+		return nil
+	case c == '*' && prev == '/':
+		g.dropLastPunct('/')
+		g.state = stCommentOpen
+		return nil
+	case c == '/' && prev == '*' && g.versioned > 0:
+		g.versioned--
+		g.dropLastPunct('*')
+		g.prev = ' '
+		return nil
+	case c == '\'' || (c == '"' && g.dialect == DialectMySQL):
+		g.startStmt(i)
+		g.escapes = g.dialect == DialectMySQL || (g.dialect == DialectPostgres && (prev == 'E' || prev == 'e') && g.lastWordIs("E"))
+		g.state, g.quote, g.backslash = stString, c, false
+		return nil
+	case c == '"' || c == '`' || (c == '[' && g.dialect == DialectSQLite):
+		g.startStmt(i)
+		g.quote = c
+		if c == '[' {
+			g.quote = ']'
+		}
+		g.state = stQuotedIdent
+		g.word = g.word[:0]
+		return nil
+	case c == '$' && g.dialect == DialectPostgres && !isWordByte(prev, g.dialect):
+		g.startStmt(i)
+		g.state = stDollarTag
+		g.dollar = append(g.dollar[:0], c)
+		return nil
+	case c == '\\' && g.dialect != DialectSQLite:
+		// A psql or mysql client command, anywhere outside quotes: held
+		// back until its name is read.
+		if g.held < 0 {
+			g.held = i
+		}
+		g.metaInStmt = g.inStmt
+		g.state, g.metaKind, g.meta, g.metaLine = stMeta, '\\', g.meta[:0], g.line
+		return nil
+	case c == '.' && g.dialect == DialectSQLite && !g.inStmt && atLineStart:
+		g.startStmt(i)
+		g.metaInStmt = false
+		g.state, g.metaKind, g.meta, g.metaLine = stMeta, '.', g.meta[:0], g.line
+		return nil
+	}
+	g.startStmt(i)
+	if isWordByte(c, g.dialect) {
+		if len(g.word) < 256 {
+			g.word = append(g.word, c)
+		}
+		return nil
+	}
+	g.addToken(token{s: string(c), punct: true})
+	return nil
+}
+
+func (g *SQLGuard) addToken(t token) {
+	if len(g.words) < 24 {
+		g.words = append(g.words, t)
+	}
+}
+
+func (g *SQLGuard) lastPunct(c byte) bool {
+	n := len(g.words)
+	return n > 0 && g.words[n-1].punct && g.words[n-1].s == string(c)
+}
+
+func (g *SQLGuard) dropLastPunct(c byte) {
+	if g.lastPunct(c) {
+		g.words = g.words[:len(g.words)-1]
+	}
+	if len(g.words) == 0 && g.inStmt && !g.classified {
+		// Only a comment so far: no statement yet.
+		g.inStmt = false
+		if g.versioned == 0 {
+			g.held = -1
+		}
+	}
+}
+
+func (g *SQLGuard) lastWordIs(s string) bool {
+	n := len(g.words)
+	return n > 0 && !g.words[n-1].quoted && !g.words[n-1].punct && strings.EqualFold(g.words[n-1].s, s)
+}
+
+// endWord completes the word being read.
+func (g *SQLGuard) endWord() error {
+	if len(g.word) == 0 || g.state != stCode {
+		return nil
+	}
+	w := string(g.word)
+	g.word = g.word[:0]
+	g.addToken(token{s: w})
+	if g.dialect == DialectMySQL && len(g.words) == 1 && strings.EqualFold(w, "delimiter") {
+		g.state, g.metaKind, g.meta, g.metaLine = stMeta, 'D', g.meta[:0], g.line
+		return nil
+	}
+	return g.maybeClassify()
+}
+
+// kw is the statement's n-th word, upper case, punctuation skipped; ""
+// for a quoted identifier or past the end.
+func (g *SQLGuard) kw(n int) string {
+	var k int
+	for _, t := range g.words {
+		if t.punct {
+			continue
+		}
+		if k == n {
+			if t.quoted || t.str {
+				return ""
+			}
+			return strings.ToUpper(t.s)
+		}
+		k++
+	}
+	return ""
+}
+
+func (g *SQLGuard) nwords() int {
+	var k int
+	for _, t := range g.words {
+		if !t.punct {
+			k++
+		}
+	}
+	return k
+}
+
+func (g *SQLGuard) maybeClassify() error {
+	if g.inStmt && !g.classified && g.nwords() >= 4 {
+		return g.classify(false)
+	}
+	return nil
+}
+
+// classify decides on a statement from its first words; final says the
+// statement has ended.
+func (g *SQLGuard) classify(final bool) error {
+	w0, w1 := g.kw(0), g.kw(1)
+	var bad bool
+	switch w0 {
+	case "USE", "CONNECT", "ATTACH", "DETACH":
+		bad = true
+	case "CREATE", "DROP", "ALTER":
+		obj := w1
+		if w0 == "CREATE" && w1 == "OR" && g.kw(2) == "REPLACE" {
+			obj = g.kw(3)
+		}
+		switch obj {
+		case "DATABASE", "ROLE", "USER", "TABLESPACE":
+			bad = true
+		case "SCHEMA":
+			bad = g.dialect == DialectMySQL // a database in MySQL, a namespace in PostgreSQL
+		}
+	}
+	g.classified = true
+	if g.state != stMeta {
+		g.held = -1
+	}
+	if bad {
+		e := SwitchError{Statement: g.describe(), Line: g.stmtLine}
+		if !g.allow {
+			return &e
+		}
+		g.Switches = append(g.Switches, e)
+	}
+	return nil
+}
+
+// describe shows the statement's first words, for the error.
+func (g *SQLGuard) describe() string {
+	var b strings.Builder
+	for i, t := range g.words {
+		if i >= 8 {
+			b.WriteString(" …")
+			break
+		}
+		if i > 0 && !t.punct {
+			b.WriteByte(' ')
+		}
+		switch {
+		case t.str:
+			b.WriteString(t.s)
+		case t.quoted && g.dialect == DialectMySQL:
+			b.WriteString("`" + t.s + "`")
+		case t.quoted:
+			b.WriteString(`"` + t.s + `"`)
+		default:
+			b.WriteString(t.s)
+		}
+	}
+	return b.String()
+}
+
+// endMeta completes a client command: psql's \connect, mysql's \u or
+// DELIMITER, sqlite3's .open.
+func (g *SQLGuard) endMeta() error {
+	g.state = stCode
+	arg := strings.TrimSpace(string(g.meta))
+	kind := g.metaKind
+	g.meta = g.meta[:0]
+	name, _, _ := strings.Cut(arg, " ")
+	var bad bool
+	var stmt string
+	switch kind {
+	case 'D':
+		if d := strings.Fields(arg); len(d) > 0 {
+			g.delim, g.delimPos = []byte(d[0]), 0
+		}
+		g.inStmt, g.classified, g.held = false, true, -1
+		g.words = g.words[:0]
+		return nil
+	case '\\':
+		stmt = `\` + arg
+		switch g.dialect {
+		case DialectPostgres:
+			bad = name == "c" || name == "connect"
+		case DialectMySQL:
+			// \u DB (use), \r DB HOST (connect); the name is one letter.
+			bad = strings.HasPrefix(name, "u") || strings.HasPrefix(name, "r")
+		}
+	case '.':
+		stmt = "." + arg
+		switch name {
+		case "open", "restore", "connection", "read", "shell", "system", "load", "cd":
+			bad = true
+		}
+		g.inStmt, g.classified = false, true
+		g.words = g.words[:0]
+	}
+	if len(stmt) > 80 {
+		stmt = stmt[:80] + " …"
+	}
+	if bad {
+		e := SwitchError{Statement: stmt, Line: g.metaLine}
+		if !g.allow {
+			return &e
+		}
+		g.Switches = append(g.Switches, e)
+	}
+	if !g.metaInStmt && kind == '\\' {
+		// The command was a line of its own, not part of a statement.
+		g.inStmt, g.classified = false, true
+	}
+	if !g.inStmt || g.classified {
+		g.held = -1
+	}
+	return nil
+}
+
+// endStmt is reached at the statement terminator.
+func (g *SQLGuard) endStmt() error {
+	if err := g.endWord(); err != nil {
+		return err
+	}
+	if g.inStmt && !g.classified {
+		if err := g.classify(true); err != nil {
+			return err
+		}
+	}
+	if g.inStmt {
+		g.noteStmt()
+	}
+	g.inStmt, g.classified, g.held = false, true, -1
+	g.words = g.words[:0]
+	return nil
+}
+
+// noteStmt records the tables a statement creates or drops, and a COPY
+// whose data follows.
+func (g *SQLGuard) noteStmt() {
+	var ws []token
+	for _, t := range g.words {
+		ws = append(ws, t)
+	}
+	at := func(n int) string {
+		if n < len(ws) && !ws[n].quoted && !ws[n].punct {
+			return strings.ToUpper(ws[n].s)
+		}
+		return ""
+	}
+	// name reads a possibly qualified name from ws[n].
+	name := func(n int) string {
+		var parts []string
+		for n < len(ws) {
+			t := ws[n]
+			if t.punct {
+				break
+			}
+			s := t.s
+			if !t.quoted && g.dialect == DialectPostgres {
+				s = strings.ToLower(s)
+			}
+			parts = append(parts, s)
+			if n+1 < len(ws) && ws[n+1].punct && ws[n+1].s == "." {
+				n += 2
+				continue
+			}
+			break
+		}
+		return strings.Join(parts, ".")
+	}
+	switch at(0) {
+	case "CREATE":
+		n := 1
+		for ; n < len(ws); n++ {
+			switch at(n) {
+			case "OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL":
+				continue
+			}
+			break
+		}
+		if at(n) != "TABLE" {
+			return
+		}
+		n++
+		if at(n) == "IF" && at(n+1) == "NOT" && at(n+2) == "EXISTS" {
+			n += 3
+		}
+		if t := name(n); t != "" {
+			g.Tables = append(g.Tables, t)
+		}
+	case "DROP":
+		if at(1) != "TABLE" {
+			return
+		}
+		n := 2
+		if at(n) == "IF" && at(n+1) == "EXISTS" {
+			n += 2
+		}
+		if t := name(n); t != "" {
+			for i, x := range g.Tables {
+				if x == t {
+					g.Tables = append(g.Tables[:i], g.Tables[i+1:]...)
+					break
+				}
+			}
+		}
+	case "COPY":
+		// COPY name (cols) FROM stdin;
+		for n := 1; n+1 < len(ws); n++ {
+			if at(n) == "FROM" && at(n+1) == "STDIN" {
+				g.state, g.copyTable = stCopyStart, name(1)
+				g.CopyRows[g.copyTable] += 0
+				return
+			}
+		}
+	}
+}
