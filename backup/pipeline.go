@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/putonly/putonly/internal/dumpinfo"
 	"github.com/putonly/putonly/internal/layout"
 )
 
@@ -29,10 +30,13 @@ type Job struct {
 	// EndMarker, if set, is how a complete dump ends; a dump that exits 0
 	// without it failed (sqlite3 .dump on a corrupt database).
 	EndMarker string
-	Bucket    string
-	Prefix    string
-	Client    ClientOptions
-	Recipient *Recipients
+	// SourceType and SourceDatabase say what is dumped (the database, or
+	// the SQLite file); they go into the manifest.
+	SourceType, SourceDatabase string
+	Bucket                     string
+	Prefix                     string
+	Client                     ClientOptions
+	Recipient                  *Recipients
 
 	Compression            string
 	CompressionConcurrency int
@@ -84,12 +88,14 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 	}
 	pathStyle := jc.PathStyle != nil && *jc.PathStyle
 	return &Job{
-		Name:      jc.Name,
-		Argv:      argv,
-		Ext:       jc.Source.ext(),
-		EndMarker: jc.Source.endMarker(),
-		Bucket:    jc.Bucket,
-		Prefix:    jc.Prefix,
+		Name:           jc.Name,
+		Argv:           argv,
+		Ext:            jc.Source.ext(),
+		EndMarker:      jc.Source.endMarker(),
+		SourceType:     jc.Source.Type,
+		SourceDatabase: jc.Source.database(),
+		Bucket:         jc.Bucket,
+		Prefix:         jc.Prefix,
 		Client: ClientOptions{
 			Region: jc.Region, Endpoint: jc.Endpoint, PathStyle: pathStyle,
 			Profile: jc.Profile, MaxAttempts: jc.MaxAttempts,
@@ -188,12 +194,13 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 	pr, pw := io.Pipe()
 	produced := make(chan error, 1)
 	plainHash := sha256.New()
+	head := &dumpinfo.Recorder{} // the dump's first bytes tell its format and server version
 	go func() {
 		var dump io.Reader = src
 		if job.EndMarker != "" {
 			dump = &tailCheck{r: src, want: []byte(job.EndMarker), what: job.Argv[0]}
 		}
-		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, plainHash)
+		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, io.MultiWriter(plainHash, head))
 		err := produce(in, &countingWriter{w: pw, n: &prog.Out}, job, &prog.Compressed)
 		pw.CloseWithError(err) // nil: the uploader sees io.EOF and completes
 		produced <- err
@@ -234,7 +241,14 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		Encryption: "age", RecipientTypes: job.Recipient.Types(),
 		CiphertextSize: res.Size, Parts: res.Parts,
 		ChecksumAlgorithm: job.Checksum, ChecksumType: checksumType(job.Checksum, res.Parts), Checksum: res.Checksum,
-		SSE: job.SSE,
+		SSE:        job.SSE,
+		SourceType: job.SourceType, SourceDatabase: job.SourceDatabase,
+	}
+	if info := head.Info(); info.Format != "" {
+		m.DumpFormat, m.ServerVersion = info.Format, info.ServerVersion
+		if m.SourceDatabase == "" && info.Database != "" {
+			m.SourceDatabase = info.Database
+		}
 	}
 	r := Result{
 		Job: job.Name, Bucket: job.Bucket, Key: key,

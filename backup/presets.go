@@ -61,7 +61,11 @@ func (s SourceConfig) argv() ([]string, error) {
 		case s.All:
 			argv = append(argv, "--all-databases")
 		case s.Database != "":
-			argv = append(argv, "--databases", s.Database)
+			// The database as the last argument, not --databases: the
+			// dump then names no database (no CREATE DATABASE, no USE), so
+			// it restores into whichever database its client is given
+			// and cannot write over the source on another server.
+			argv = append(argv, s.Database)
 		default:
 			return nil, bad(".database", "", "no database", "set database: NAME, or all: true")
 		}
@@ -131,4 +135,13 @@ func (s SourceConfig) endMarker() string {
 		return "COMMIT;"
 	}
 	return ""
+}
+
+// database is what the source dumps, for the manifest: the database name,
+// or the SQLite file.
+func (s SourceConfig) database() string {
+	if s.Type == SourceSQLite {
+		return s.Path
+	}
+	return s.Database
 }

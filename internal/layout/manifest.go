@@ -41,6 +41,14 @@ type Manifest struct {
 	ChecksumType      string `json:"checksum_type"`      // FULL_OBJECT or COMPOSITE
 	Checksum          string `json:"checksum"`           // base64, as S3 reports it
 	SSE               string `json:"sse"`
+
+	// What was dumped, so that a restore picks a target of the right kind
+	// and refuses one named like the source. Absent from manifests written
+	// before putonly recorded them.
+	SourceType     string `json:"source_type,omitempty"`     // postgres, mysql, mongodb, sqlite, command
+	SourceDatabase string `json:"source_database,omitempty"` // the database dumped, or the SQLite file's path
+	DumpFormat     string `json:"dump_format,omitempty"`     // as told by the dump's head (internal/dumpinfo)
+	ServerVersion  string `json:"server_version,omitempty"`  // of the server dumped, as the dump records it
 }
 
 // ManifestFormat and ManifestTool identify a putonly manifest; every
