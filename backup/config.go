@@ -101,6 +101,9 @@ type SourceConfig struct {
 	Args []string `yaml:"args"`
 	// Command is the argv of a command source (no shell).
 	Command []string `yaml:"command"`
+	// Mode (postgres): dump (pg_dump, the default) or base (pg_basebackup
+	// for point-in-time recovery with wal-push; see wal_base.go).
+	Mode string `yaml:"mode"`
 	// Ext is the object name's extension for the dump layer (default by type).
 	Ext string `yaml:"ext"`
 }

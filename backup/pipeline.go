@@ -33,10 +33,13 @@ type Job struct {
 	// SourceType and SourceDatabase say what is dumped (the database, or
 	// the SQLite file); they go into the manifest.
 	SourceType, SourceDatabase string
-	Bucket                     string
-	Prefix                     string
-	Client                     ClientOptions
-	Recipient                  *Recipients
+	// Mode is the source's mode; ModeBase reads the base backup's tar
+	// as it streams and records its WAL positions in the manifest.
+	Mode      string
+	Bucket    string
+	Prefix    string
+	Client    ClientOptions
+	Recipient *Recipients
 
 	Compression            string
 	CompressionConcurrency int
@@ -94,6 +97,7 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 		EndMarker:      jc.Source.endMarker(),
 		SourceType:     jc.Source.Type,
 		SourceDatabase: jc.Source.database(),
+		Mode:           jc.Source.Mode,
 		Bucket:         jc.Bucket,
 		Prefix:         jc.Prefix,
 		Client: ClientOptions{
@@ -191,6 +195,11 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 	}
 	defer src.Close()
 
+	var base *baseInspector
+	if job.Mode == ModeBase {
+		base = newBaseInspector()
+		defer base.finish()
+	}
 	pr, pw := io.Pipe()
 	produced := make(chan error, 1)
 	plainHash := sha256.New()
@@ -199,6 +208,9 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		var dump io.Reader = src
 		if job.EndMarker != "" {
 			dump = &tailCheck{r: src, want: []byte(job.EndMarker), what: job.Argv[0]}
+		}
+		if base != nil {
+			dump = base.reader(dump)
 		}
 		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, io.MultiWriter(plainHash, head))
 		err := produce(in, &countingWriter{w: pw, n: &prog.Out}, job, &prog.Compressed)
@@ -249,6 +261,11 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		if m.SourceDatabase == "" && info.Database != "" {
 			m.SourceDatabase = info.Database
 		}
+	}
+	if base != nil {
+		// Read whole at the dump's EOF (baseCheck), or the upload
+		// would not have completed.
+		m.Postgres, _ = base.finish()
 	}
 	r := Result{
 		Job: job.Name, Bucket: job.Bucket, Key: key,

@@ -31,7 +31,18 @@ func (s SourceConfig) argv() ([]string, error) {
 	var argv []string
 	switch s.Type {
 	case SourcePostgres:
-		if s.All {
+		switch s.Mode {
+		case "", "dump":
+		case ModeBase:
+			if s.All || s.Database != "" {
+				return nil, bad(".mode", s.Mode, "a base backup copies the whole cluster, not one database", "remove database and all (pg_basebackup connects with PGHOST, PGPORT, PGUSER, or args: [-d, 'host=... user=...'])")
+			}
+		default:
+			return nil, bad(".mode", s.Mode, "unknown postgres mode", "use dump (pg_dump, the default) or base (pg_basebackup, for point-in-time recovery with wal-push)")
+		}
+		if s.Mode == ModeBase {
+			argv = baseBackupArgv(bin("pg_basebackup"))
+		} else if s.All {
 			if s.Database != "" {
 				return nil, bad(".database", s.Database, "set together with all: true", "pg_dumpall dumps every database; remove one of them")
 			}
@@ -101,6 +112,9 @@ func (s SourceConfig) argv() ([]string, error) {
 	default:
 		return nil, bad(".type", s.Type, "unknown source type", "use postgres, mysql, mongodb, sqlite or command")
 	}
+	if s.Mode != "" && s.Type != SourcePostgres {
+		return nil, bad(".mode", s.Mode, "mode is only for type: postgres", "remove it")
+	}
 	if len(s.Command) > 0 {
 		return nil, bad(".command", redactString(strings.Join(s.Command, " ")), "command is only for type: command", "use args to add arguments to a preset")
 	}
@@ -114,6 +128,9 @@ func (s SourceConfig) ext() string {
 	}
 	switch s.Type {
 	case SourcePostgres:
+		if s.Mode == ModeBase {
+			return "tar"
+		}
 		if s.All {
 			return "sql"
 		}

@@ -49,6 +49,32 @@ type Manifest struct {
 	SourceDatabase string `json:"source_database,omitempty"` // the database dumped, or the SQLite file's path
 	DumpFormat     string `json:"dump_format,omitempty"`     // as told by the dump's head (internal/dumpinfo)
 	ServerVersion  string `json:"server_version,omitempty"`  // of the server dumped, as the dump records it
+
+	// Postgres describes a PostgreSQL base backup (source mode base), the
+	// start of a point-in-time recovery; nil for dumps.
+	Postgres *PostgresBase `json:"postgres,omitempty"`
+}
+
+// PostgresBase is where a base backup starts and stops in the WAL, read
+// from the backup_label and backup_manifest pg_basebackup put in its tar.
+// Recovery from it needs every WAL segment from StartWALFile on, and
+// replays at least to StopLSN before the cluster is consistent.
+type PostgresBase struct {
+	StartLSN      string `json:"start_lsn"` // X/Y, as PostgreSQL writes it
+	StartWALFile  string `json:"start_wal_file"`
+	CheckpointLSN string `json:"checkpoint_lsn,omitempty"`
+	Timeline      uint32 `json:"timeline"`
+	// StopLSN and StopTimeline come from the backup_manifest's WAL-Ranges
+	// (empty when the backup has no manifest, --no-manifest).
+	StopLSN      string `json:"stop_lsn,omitempty"`
+	StopWALFile  string `json:"stop_wal_file,omitempty"` // for 16 MiB segments
+	StopTimeline uint32 `json:"stop_timeline,omitempty"`
+	StartTime    string `json:"start_time,omitempty"` // backup_label's START TIME
+	Label        string `json:"label,omitempty"`
+	// Tablespaces is set when the tar carried a non-empty tablespace_map.
+	Tablespaces bool `json:"tablespaces,omitempty"`
+	// BackupLabel is the backup_label file as PostgreSQL wrote it.
+	BackupLabel string `json:"backup_label"`
 }
 
 // ManifestFormat and ManifestTool identify a putonly manifest; every
