@@ -235,9 +235,18 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		perr := <-produced
 		// A failed dump is the root cause when it ended the stream.
 		if perr != nil && errors.Is(perr, ErrDumpFailed) {
-			return Result{}, fmt.Errorf("job %s: %w (upload aborted, no object written)", job.Name, perr)
+			// Keep what the uploader cleaned up (or could not).
+			var ue *UploadError
+			if errors.As(uerr, &ue) {
+				return Result{}, fmt.Errorf("job %s: %w", job.Name, &UploadError{Err: perr, Cleanup: ue.Cleanup, UploadID: ue.UploadID, AbortErr: ue.AbortErr})
+			}
+			return Result{}, fmt.Errorf("job %s: %w (no object written)", job.Name, perr)
 		}
 		return Result{}, fmt.Errorf("job %s: %w", job.Name, uerr)
+	}
+	if res.LostAnswer != "" {
+		log.Warn("the first attempt's answer was lost; its retry found the object stored (412 on the random name only this run knows): the backup is complete",
+			"object", "s3://"+job.Bucket+"/"+key, "first_attempt", res.LostAnswer)
 	}
 	if perr := <-produced; perr != nil {
 		// Cannot happen: the upload completes only on a clean EOF.
@@ -274,7 +283,12 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 	}
 	// The backup is complete and safe; without its manifest a restore
 	// cannot verify the plaintext, so the job still reports failure.
-	if err := putManifest(ctx, api, job, m); err != nil {
+	lost, err := putManifest(ctx, api, job, m)
+	if lost != "" {
+		log.Warn("the first attempt's answer was lost; its retry found the manifest stored (412 on the random name only this run knows)",
+			"object", "s3://"+job.Bucket+"/"+layout.ManifestKey(key), "first_attempt", lost)
+	}
+	if err != nil {
 		return r, fmt.Errorf("job %s: backup s3://%s/%s is stored, but its %w", job.Name, job.Bucket, key, err)
 	}
 	return r, nil

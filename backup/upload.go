@@ -79,6 +79,39 @@ type uploadResult struct {
 	Checksum  string
 	ETag      string
 	VersionID string
+	// LostAnswer, when set, says how the first attempt of the final
+	// request (PutObject or CompleteMultipartUpload) ended without an
+	// answer: its retry got 412 because that attempt had stored the object.
+	LostAnswer string
+}
+
+// ErrAbortFailed is wrapped by an UploadError whose multipart upload could
+// not be aborted: its parts stay in the bucket.
+var ErrAbortFailed = errors.New("abort multipart upload failed")
+
+// UploadError is a failed upload together with what was cleaned up.
+type UploadError struct {
+	Err error // why the upload failed
+	// Cleanup says what was cleaned up and what is left, for the user:
+	// "no object written", "multipart upload … aborted", or the upload
+	// that could not be aborted with its parts.
+	Cleanup  string
+	UploadID string // the multipart upload, "" if none was created
+	AbortErr error  // wraps ErrAbortFailed when the abort failed
+}
+
+func (e *UploadError) Error() string {
+	if e.AbortErr != nil {
+		return fmt.Sprintf("%v (%s: %v)", e.Err, e.Cleanup, e.AbortErr)
+	}
+	return fmt.Sprintf("%v (%s)", e.Err, e.Cleanup)
+}
+
+func (e *UploadError) Unwrap() []error {
+	if e.AbortErr != nil {
+		return []error{e.Err, e.AbortErr}
+	}
+	return []error{e.Err}
 }
 
 // partSize returns the size of part n (1-based). It doubles every 900
@@ -117,10 +150,11 @@ type uploader struct {
 	o    uploadOptions
 	sent *atomic.Int64
 
-	uploadID string
-	mu       sync.Mutex
-	parts    []types.CompletedPart
-	err      error
+	uploadID  string
+	mu        sync.Mutex
+	parts     []types.CompletedPart
+	partBytes int64 // in parts S3 accepted
+	err       error
 
 	free [][]byte // reusable buffers of the current part size
 }
@@ -136,13 +170,13 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 		// The whole stream fits one part and ended cleanly: one PutObject.
 		return u.putSingle(ctx, first[:n])
 	case err != nil:
-		return uploadResult{}, fmt.Errorf("read stream: %w", err)
+		return uploadResult{}, &UploadError{Err: fmt.Errorf("read stream: %w", err), Cleanup: "nothing was sent to S3"}
 	}
 	full.Write(first)
 	total += int64(n)
 
 	if err := u.create(ctx); err != nil {
-		return uploadResult{}, err
+		return uploadResult{}, &UploadError{Err: err, Cleanup: "no object written"}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -204,13 +238,11 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 	}
 	wg.Wait()
 	if u.err != nil {
-		u.abort(ctx)
-		return uploadResult{}, u.err
+		return uploadResult{}, u.abort(ctx, u.err)
 	}
 	res, err := u.complete(ctx, total, full.Sum64())
 	if err != nil {
-		u.abort(ctx)
-		return uploadResult{}, err
+		return uploadResult{}, u.abort(ctx, err)
 	}
 	return res, nil
 }
@@ -272,9 +304,15 @@ func (u *uploader) putSingle(ctx context.Context, body []byte) (uploadResult, er
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
 		in.ChecksumCRC64NVME = aws.String(sum)
 	}
-	out, err := u.api.PutObject(ctx, in)
+	var attempts attemptLog
+	out, err := u.api.PutObject(ctx, in, attempts.option())
+	if lost := attempts.lostAnswer(err); lost != "" {
+		// Stored by the attempt whose answer was lost: see attemptLog.
+		u.sent.Add(int64(len(body)))
+		return uploadResult{Size: int64(len(body)), Checksum: sum, LostAnswer: lost}, nil
+	}
 	if err != nil {
-		return uploadResult{}, u.wrap("put", err)
+		return uploadResult{}, &UploadError{Err: u.wrap("put", err), Cleanup: "no object written"}
 	}
 	u.sent.Add(int64(len(body)))
 	return uploadResult{Size: int64(len(body)), Checksum: sum, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
@@ -334,6 +372,7 @@ func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
 	u.sent.Add(int64(len(body)))
 	u.mu.Lock()
 	u.parts = append(u.parts, part)
+	u.partBytes += int64(len(body))
 	u.mu.Unlock()
 	return nil
 }
@@ -357,7 +396,15 @@ func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploa
 	} else {
 		in.ChecksumType = types.ChecksumTypeComposite
 	}
-	out, err := u.api.CompleteMultipartUpload(ctx, in)
+	var attempts attemptLog
+	out, err := u.api.CompleteMultipartUpload(ctx, in, attempts.option())
+	if lost := attempts.lostAnswer(err); lost != "" {
+		// Completed by the attempt whose answer was lost: see attemptLog.
+		if sum == "" {
+			sum = compositeSHA256(u.parts)
+		}
+		return uploadResult{Size: total, Parts: len(u.parts), Checksum: sum, LostAnswer: lost}, nil
+	}
 	if err != nil {
 		return uploadResult{}, u.wrap("complete multipart upload", err)
 	}
@@ -367,13 +414,12 @@ func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploa
 	return uploadResult{Size: total, Parts: len(u.parts), Checksum: sum, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
 }
 
-// abort removes the parts of a failed upload. It runs on a fresh context so
-// a cancelled or timed-out job still cleans up; if it fails, the bucket's
-// lifecycle rule for incomplete multipart uploads removes the parts later.
-func (u *uploader) abort(ctx context.Context) {
-	if u.uploadID == "" {
-		return
-	}
+// abort removes the parts of the upload that failed with cause, and returns
+// cause as an UploadError saying whether it did. It runs on a fresh context
+// so a cancelled or timed-out job still cleans up; if S3 does not accept the
+// abort, the error names the upload and its parts, which stay until the
+// bucket's lifecycle rule for incomplete multipart uploads removes them.
+func (u *uploader) abort(ctx context.Context, cause error) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.o.abortTimeout)
 	defer cancel()
 	_, err := u.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
@@ -381,11 +427,34 @@ func (u *uploader) abort(ctx context.Context) {
 		Key:      aws.String(u.o.Key),
 		UploadId: aws.String(u.uploadID),
 	})
-	if err != nil {
-		u.mu.Lock()
-		u.err = errors.Join(u.err, fmt.Errorf("abort multipart upload (an incomplete-upload lifecycle rule will remove the parts): %w", err))
-		u.mu.Unlock()
+	if err == nil {
+		return &UploadError{Err: cause, UploadID: u.uploadID,
+			Cleanup: "multipart upload aborted, its parts deleted: no object written"}
 	}
+	u.mu.Lock()
+	parts, size := len(u.parts), u.partBytes
+	u.mu.Unlock()
+	return &UploadError{
+		Err: cause, UploadID: u.uploadID,
+		Cleanup: fmt.Sprintf("no object written, but multipart upload %s of s3://%s/%s is NOT aborted: "+
+			"its %d parts (%d bytes, encrypted) stay in the bucket until its incomplete-upload lifecycle rule "+
+			"removes them, or `aws s3api abort-multipart-upload --bucket %s --key %s --upload-id %s` with a key allowed to",
+			u.uploadID, u.o.Bucket, u.o.Key, parts, size, u.o.Bucket, u.o.Key, u.uploadID),
+		AbortErr: fmt.Errorf("%w: %w", ErrAbortFailed, err),
+	}
+}
+
+// compositeSHA256 is the checksum S3 gives a COMPOSITE SHA-256 multipart
+// object: the SHA-256 of the parts' SHA-256 digests, then "-" and the part
+// count ("Checking object integrity", Amazon S3 User Guide,
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+func compositeSHA256(parts []types.CompletedPart) string {
+	h := sha256.New()
+	for _, p := range parts {
+		d, _ := base64.StdEncoding.DecodeString(aws.ToString(p.ChecksumSHA256))
+		h.Write(d)
+	}
+	return fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(parts))
 }
 
 // wrap names the step and the object and classifies 412 and 403.

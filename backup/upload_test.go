@@ -210,7 +210,9 @@ type faultProxy struct {
 	target   *url.URL
 	rp       *httputil.ReverseProxy
 	requests atomic.Int64
-	// fault decides for the n-th request (1-based): "" pass, "503", "cut".
+	// fault decides for the n-th request (1-based): "" pass, "503", "500", "412",
+	// "cut" (the request never reaches the server), "lose" (the server
+	// handles it, its answer never reaches the client).
 	fault    func(n int64, r *http.Request) string
 	injected atomic.Int64
 }
@@ -246,6 +248,33 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`)
+		return
+	case "412":
+		// What AWS answers a retried CompleteMultipartUpload with
+		// If-None-Match: * once the first attempt completed the object
+		// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html,
+		// If-None-Match). versitygw answers such a retry 200 instead, so
+		// this answer is a fake of AWS.
+		p.injected.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusPreconditionFailed)
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`)
+		return
+	case "lose":
+		// Let the server handle the request, then drop the connection
+		// before its answer reaches the client: the write is done, the
+		// client cannot know it.
+		p.injected.Add(1)
+		rec := httptest.NewRecorder()
+		p.rp.ServeHTTP(rec, r)
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic("no hijacker")
+		}
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+		}
 		return
 	case "cut":
 		p.injected.Add(1)
@@ -447,7 +476,7 @@ func TestServerVerifiesFullObjectChecksum(t *testing.T) {
 				if err == nil {
 					t.Fatal("the server accepted a wrong full-object checksum")
 				}
-				u.abort(ctx)
+				u.abort(ctx, err)
 			}
 		})
 	}
