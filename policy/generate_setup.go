@@ -28,11 +28,19 @@ func (o GenerateOptions) fleetPath() string {
 	return "/" + strings.TrimSuffix(rest, "*")
 }
 
+// genBlockSSEC blocks uploads with customer-provided keys (SSE-C): such an
+// upload stores a backup only the key's holder can decrypt. Same shape in
+// the S3 API and CloudFormation ("BlockedEncryptionTypes", Amazon S3 API
+// Reference, https://docs.aws.amazon.com/AmazonS3/latest/API/API_BlockedEncryptionTypes.html;
+// AWS::S3::Bucket BlockedEncryptionTypes,
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-blockedencryptiontypes.html).
+var genBlockSSEC = map[string]any{"EncryptionType": []any{"SSE-C"}}
+
 // genEncryptionConfig is the bucket's default encryption, which is what
 // requires encryption (see genWriteConditionStatements).
 func (o GenerateOptions) genEncryptionConfig() map[string]any {
 	def := map[string]any{"SSEAlgorithm": "AES256"}
-	rule := map[string]any{"ApplyServerSideEncryptionByDefault": def}
+	rule := map[string]any{"ApplyServerSideEncryptionByDefault": def, "BlockedEncryptionTypes": genBlockSSEC}
 	if o.KMSKeyARN != "" {
 		def["SSEAlgorithm"] = "aws:kms"
 		def["KMSMasterKeyID"] = o.KMSKeyARN
@@ -283,7 +291,7 @@ func genWriteKey(w func(string, ...any), indent, v string) {
 
 func (o GenerateOptions) genCFNEncryption() map[string]any {
 	def := map[string]any{"SSEAlgorithm": "AES256"}
-	rule := map[string]any{"ServerSideEncryptionByDefault": def}
+	rule := map[string]any{"ServerSideEncryptionByDefault": def, "BlockedEncryptionTypes": genBlockSSEC}
 	if o.KMSKeyARN != "" {
 		def["SSEAlgorithm"] = "aws:kms"
 		def["KMSMasterKeyID"] = o.KMSKeyARN

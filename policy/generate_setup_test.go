@@ -113,7 +113,7 @@ func TestSetupScriptRuns(t *testing.T) {
 		"s3api create-bucket --bucket acme-db-backups --region eu-west-1 --create-bucket-configuration LocationConstraint=eu-west-1 --object-lock-enabled-for-bucket",
 		"s3api put-public-access-block",
 		"s3api put-bucket-ownership-controls",
-		`s3api put-bucket-encryption --bucket acme-db-backups --server-side-encryption-configuration {"Rules":[{"ApplyServerSideEncryptionByDefault":{"KMSMasterKeyID":"` + goldKMS + `","SSEAlgorithm":"aws:kms"},"BucketKeyEnabled":true}]}`,
+		`s3api put-bucket-encryption --bucket acme-db-backups --server-side-encryption-configuration {"Rules":[{"ApplyServerSideEncryptionByDefault":{"KMSMasterKeyID":"` + goldKMS + `","SSEAlgorithm":"aws:kms"},"BlockedEncryptionTypes":{"EncryptionType":["SSE-C"]},"BucketKeyEnabled":true}]}`,
 		`s3api put-object-lock-configuration --bucket acme-db-backups --object-lock-configuration {"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Days":35,"Mode":"GOVERNANCE"}}}`,
 		"s3api put-bucket-lifecycle-configuration --bucket acme-db-backups --lifecycle-configuration file://putonly-lifecycle.json",
 		"iam create-policy --policy-name putonly-acme-db-backups-putonly-db1 --policy-document file://putonly-user-policy.json",

@@ -30,6 +30,12 @@ type VerifyInput struct {
 	// may hold without a violation, each on its own resource.
 	SNSTopics []string
 	KMSKey    string
+	// Settings is the bucket's configuration; nil when not supplied, and
+	// then the checks that need it are not made (see the assumptions).
+	Settings *BucketSettings
+	// RetentionDays is how long the admin wants backups kept: a lifecycle
+	// rule expiring them sooner is a violation. 0 checks no expiry.
+	RetentionDays int
 }
 
 // Severities of a finding. A violation fails verification; a warning fails
@@ -146,6 +152,7 @@ func Verify(in VerifyInput) (*VerifyResult, error) {
 	res.Findings = append(res.Findings, v.unknownS3()...)
 	res.Findings = append(res.Findings, v.beyondFindings()...)
 	res.Findings = append(res.Findings, v.hardening(needed)...)
+	res.Findings = append(res.Findings, v.settingsFindings()...)
 	res.Assumptions = v.assumptions(owner, caller.Account)
 
 	res.Verdict = VerdictPass
@@ -169,6 +176,7 @@ type verifier struct {
 	in        VerifyInput
 	e         *iam.Evaluator
 	partition string
+	overwrite bool // an upload without If-None-Match is allowed
 }
 
 // decide evaluates the action on each resource type it applies to and
@@ -283,8 +291,22 @@ func (v *verifier) hardening(needed []string) []VerifyFinding {
 	// conditional writes on Amazon S3 buckets").
 	overwrite := iam.Context{}.With("s3:ObjectCreationOperation", iam.Present("true")).With("s3:if-none-match", iam.Absent)
 	if d, ok := allows(overwrite); ok {
-		out = append(out, VerifyFinding{Action: put.Name, Effect: verEffect(d.Access), Statement: verGrantLabels(d),
-			Severity: SeverityWarning, Reason: "overwrite not prevented: an upload without If-None-Match: * is allowed, so the key can replace an existing backup (unless versioning or object lock keeps the old one)"})
+		v.overwrite = true
+		f := VerifyFinding{Action: put.Name, Effect: verEffect(d.Access), Statement: verGrantLabels(d),
+			Severity: SeverityWarning, Reason: "overwrite not prevented: an upload without If-None-Match: * is allowed, so the key can replace an existing backup (unless versioning or object lock keeps the old one)"}
+		switch st := v.in.Settings; {
+		case st != nil && !st.keepsOldVersions():
+			// Without versioning an overwrite replaces the object: "If you
+			// don't enable versioning, ... the new object overwrites the
+			// existing one" ("Retaining multiple versions of objects with S3
+			// Versioning", S3 User Guide,
+			// https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html).
+			f.Severity = SeverityViolation
+			f.Reason = "destroy: overwrite not prevented and the bucket has neither versioning nor object lock (versioning " + verVersioningText(st.Versioning) + "): an upload without If-None-Match: * replaces a backup, and the old one is gone"
+		case st != nil:
+			f.Reason = "overwrite not prevented: an upload without If-None-Match: * is allowed; versioning keeps the replaced backup as a noncurrent version, for as long as the lifecycle keeps noncurrent versions"
+		}
+		out = append(out, f)
 	}
 
 	// Encryption: required when an upload without the SSE header is denied,
@@ -341,6 +363,19 @@ func (v *verifier) assumptions(owner, callerAccount string) []string {
 		}
 		as = append(as, "identity policies supplied: "+strings.Join(names, ", ")+"; they are assumed to be every policy attached to the principal and its groups")
 	}
+	if v.in.Settings == nil {
+		as = append(as, "no bucket settings were supplied (--bucket-settings): versioning, object lock, default encryption, blocked SSE-C, ACLs (assumed disabled), Block Public Access and lifecycle were not checked")
+	} else {
+		var files []string
+		for _, d := range v.in.Settings.Documents {
+			if d.SHA256 == "" {
+				files = append(files, d.Name+" (absent: not configured)")
+			} else {
+				files = append(files, d.Name)
+			}
+		}
+		as = append(as, "bucket settings supplied: "+strings.Join(files, ", "))
+	}
 	if owner == callerAccount {
 		as = append(as, "same account ("+owner+"): an Allow in the bucket policy naming the principal, or in an identity policy, suffices")
 	} else {
@@ -349,7 +384,8 @@ func (v *verifier) assumptions(owner, callerAccount string) []string {
 	as = append(as,
 		"condition keys the request carries (headers, source address, time, tags) are assumed chosen by whoever holds the key; aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType and aws:username are taken from --principal, s3:ResourceAccount from the bucket account",
 		"unsigned (anonymous) requests are evaluated too: a grant to \"*\" needs no identity policy",
-		"not evaluated: ACLs (assumed disabled by Object Ownership: bucket owner enforced), access point and Multi-Region Access Point policies, permissions boundaries, SCPs, RCPs and session policies (all of which can only remove access), KMS key policies, and versioning or object lock settings",
+		"not evaluated: access point and Multi-Region Access Point policies, permissions boundaries, SCPs, RCPs and session policies (all of which can only remove access: not needed for a fail, not read for this pass), and KMS key policies",
+		"actions outside S3: every action an identity policy can grant (wildcards, NotAction, unknown services included) is checked; only sns:Publish on the --sns-topic topics and kms:GenerateDataKey/kms:Decrypt on the --kms-key key pass",
 		"catalogue: "+CatalogueSource(),
 	)
 	return as

@@ -23,7 +23,8 @@ import (
 const verifyUsage = `Usage:
   putonly-policy verify --bucket-policy FILE --principal ARN --bucket NAME \
       [--prefix P] [--identity-policy FILE ...] [--bucket-account ID] \
-      [--sns-topic ARN ...] [--kms-key ARN] [--format text|json|markdown] [--strict]
+      [--sns-topic ARN ...] [--kms-key ARN] [--bucket-settings DIR [--retention-days N]] \
+      [--format text|json|markdown] [--strict]
 
 Proves offline, from the policy documents alone, that the backup key cannot
 read, delete or re-permission the backups: for every S3 action of the
@@ -56,6 +57,18 @@ Options:
                            sns:Publish on it is allowed, on anything else a violation
   --kms-key ARN            the SSE-KMS key: kms:GenerateDataKey and kms:Decrypt on it
                            are allowed, on any other key a violation
+  --bucket-settings DIR    the bucket's own configuration, one file per AWS CLI command
+                           (a file absent or empty: not configured):
+                             for c in versioning encryption lifecycle-configuration ownership-controls; do
+                               aws s3api get-bucket-$c --bucket B > DIR/$c.json; done
+                             aws s3api get-object-lock-configuration --bucket B > DIR/object-lock-configuration.json
+                             aws s3api get-public-access-block --bucket B > DIR/public-access-block.json
+                           Checked: without versioning or object lock a policy that lets
+                           uploads overwrite is a violation; SSE-C must be blocked, default
+                           encryption set, ACLs disabled, public access blocked; lifecycle
+                           rules must not expire backups sooner than --retention-days and
+                           should abort incomplete multipart uploads
+  --retention-days N       how long backups must be kept (with --bucket-settings)
   --format F               text (default), json, or markdown (a dated report with
                            the SHA-256 of each input, to file as audit evidence)
   --strict                 exit 1 on warnings too
@@ -98,7 +111,8 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var (
 		bucketPolicy, principal, bucket, prefix, bucketAccount string
 		identity, topics                                       stringsFlag
-		kmsKey                                                 string
+		kmsKey, settingsDir                                    string
+		retention                                              int
 		format                                                 = "text"
 		strict                                                 bool
 	)
@@ -110,6 +124,8 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&bucketAccount, "bucket-account", "", "")
 	fs.Var(&topics, "sns-topic", "")
 	fs.StringVar(&kmsKey, "kms-key", "", "")
+	fs.StringVar(&settingsDir, "bucket-settings", "", "")
+	fs.IntVar(&retention, "retention-days", 0, "")
 	fs.StringVar(&format, "format", format, "")
 	fs.BoolVar(&strict, "strict", false, "")
 	if err := fs.Parse(verifyExpandIdentity(args)); err != nil {
@@ -134,6 +150,10 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return verifyUsageError("--prefix %q: S3 keys do not begin with /", prefix)
 	case kmsKey != "" && !strings.HasPrefix(kmsKey, "arn:"):
 		return verifyUsageError("--kms-key %q: give the key's ARN (aws kms describe-key --key-id KEY --query KeyMetadata.Arn)", kmsKey)
+	case retention < 0 || retention > 36500:
+		return verifyUsageError("--retention-days %d: want 1 to 36500 days", retention)
+	case retention > 0 && settingsDir == "":
+		return verifyUsageError("--retention-days needs --bucket-settings: it is checked against the bucket's lifecycle rules")
 	case format != "text" && format != "json" && format != "markdown":
 		return verifyUsageError("--format %q: want text, json or markdown", format)
 	}
@@ -191,6 +211,13 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		d.policy.Name = name
 		docs = append(docs, d)
 		in.IdentityPolicies = append(in.IdentityPolicies, d.policy)
+	}
+	if settingsDir != "" {
+		st, err := policy.ReadBucketSettings(settingsDir)
+		if err != nil {
+			return &exitError{Code: 2, Err: err}
+		}
+		in.Settings, in.RetentionDays = st, retention
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -356,6 +383,15 @@ func verifyMarkdown(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult
 	b.WriteString("## Input documents\n\n| Role | File | Label | SHA-256 |\n|---|---|---|---|\n")
 	for _, d := range docs {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` |\n", d.role, cell(verifyFileName(d.file)), cell(d.policy.Name), d.sha256)
+	}
+	if in.Settings != nil {
+		for _, d := range in.Settings.Documents {
+			sum := "`" + d.SHA256 + "`"
+			if d.SHA256 == "" {
+				sum = "absent (not configured)"
+			}
+			fmt.Fprintf(&b, "| bucket settings | `%s` | bucket-settings | %s |\n", cell(d.Name), sum)
+		}
 	}
 	b.WriteString("\n## Findings\n\n")
 	if len(res.Findings) == 0 {
