@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/putonly/putonly/internal/crc64nvme"
+	"github.com/putonly/putonly/internal/s3write"
 )
 
 // Why service/s3 and not feature/s3/manager: the manager's Uploader uploads
@@ -125,11 +125,6 @@ func partSize(base int64, n int) int64 {
 		return maxPartSize
 	}
 	return s
-}
-
-func sha256Base64(p []byte) string {
-	s := sha256.Sum256(p)
-	return base64.StdEncoding.EncodeToString(s[:])
 }
 
 // upload streams r to S3 under o.Key and completes the object only when r
@@ -269,41 +264,14 @@ func (u *uploader) release(b []byte) {
 	}
 }
 
-func (u *uploader) sse() (types.ServerSideEncryption, *string) {
-	if u.o.SSE == "aws:kms" {
-		var id *string
-		if u.o.KMSKeyID != "" {
-			id = aws.String(u.o.KMSKeyID)
-		}
-		return types.ServerSideEncryptionAwsKms, id
-	}
-	return types.ServerSideEncryptionAes256, nil
+// object is how every request of this upload names and writes the object.
+func (u *uploader) object() s3write.Object {
+	return s3write.Object{Bucket: u.o.Bucket, Key: u.o.Key, SSE: u.o.SSE, KMSKeyID: u.o.KMSKeyID,
+		Checksum: u.o.Checksum, Metadata: u.o.Metadata}
 }
 
 func (u *uploader) putSingle(ctx context.Context, body []byte) (uploadResult, error) {
-	sse, kms := u.sse()
-	in := &s3.PutObjectInput{
-		Bucket:               aws.String(u.o.Bucket),
-		Key:                  aws.String(u.o.Key),
-		Body:                 bytes.NewReader(body),
-		ContentLength:        aws.Int64(int64(len(body))),
-		ContentType:          aws.String("application/octet-stream"),
-		Metadata:             u.o.Metadata,
-		ServerSideEncryption: sse,
-		SSEKMSKeyId:          kms,
-		// Never overwrite: S3 answers 412 if the key exists.
-		IfNoneMatch: aws.String("*"),
-	}
-	var sum string
-	if u.o.Checksum == "SHA256" {
-		sum = sha256Base64(body)
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
-		in.ChecksumSHA256 = aws.String(sum)
-	} else {
-		sum = crc64nvme.Base64(crc64nvme.Checksum(body))
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
-		in.ChecksumCRC64NVME = aws.String(sum)
-	}
+	in, sum := u.object().PutObject(body)
 	var attempts attemptLog
 	out, err := u.api.PutObject(ctx, in, attempts.option())
 	if lost := attempts.lostAnswer(err); lost != "" {
@@ -319,24 +287,7 @@ func (u *uploader) putSingle(ctx context.Context, body []byte) (uploadResult, er
 }
 
 func (u *uploader) create(ctx context.Context) error {
-	sse, kms := u.sse()
-	in := &s3.CreateMultipartUploadInput{
-		Bucket:               aws.String(u.o.Bucket),
-		Key:                  aws.String(u.o.Key),
-		ContentType:          aws.String("application/octet-stream"),
-		Metadata:             u.o.Metadata,
-		ServerSideEncryption: sse,
-		SSEKMSKeyId:          kms,
-	}
-	if u.o.Checksum == "SHA256" {
-		// SHA-256 exists only as a composite (checksum of part checksums)
-		// for multipart uploads; S3 still verifies each part's SHA-256.
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
-		in.ChecksumType = types.ChecksumTypeComposite
-	} else {
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
-		in.ChecksumType = types.ChecksumTypeFullObject
-	}
+	in := u.object().CreateMultipartUpload()
 	out, err := u.api.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return u.wrap("create multipart upload", err)
@@ -346,24 +297,7 @@ func (u *uploader) create(ctx context.Context) error {
 }
 
 func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
-	in := &s3.UploadPartInput{
-		Bucket:        aws.String(u.o.Bucket),
-		Key:           aws.String(u.o.Key),
-		UploadId:      aws.String(u.uploadID),
-		PartNumber:    aws.Int32(int32(num)),
-		Body:          bytes.NewReader(body), // seekable: the SDK rewinds it on retry
-		ContentLength: aws.Int64(int64(len(body))),
-	}
-	part := types.CompletedPart{PartNumber: aws.Int32(int32(num))}
-	if u.o.Checksum == "SHA256" {
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
-		in.ChecksumSHA256 = aws.String(sha256Base64(body))
-		part.ChecksumSHA256 = in.ChecksumSHA256
-	} else {
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
-		in.ChecksumCRC64NVME = aws.String(crc64nvme.Base64(crc64nvme.Checksum(body)))
-		part.ChecksumCRC64NVME = in.ChecksumCRC64NVME
-	}
+	in, part := u.object().UploadPart(u.uploadID, num, body)
 	out, err := u.api.UploadPart(ctx, in)
 	if err != nil {
 		return u.wrap(fmt.Sprintf("upload part %d", num), err)
@@ -379,23 +313,7 @@ func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
 
 func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploadResult, error) {
 	sort.Slice(u.parts, func(i, j int) bool { return *u.parts[i].PartNumber < *u.parts[j].PartNumber })
-	in := &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(u.o.Bucket),
-		Key:             aws.String(u.o.Key),
-		UploadId:        aws.String(u.uploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: u.parts},
-		MpuObjectSize:   aws.Int64(total),
-		// Never overwrite: S3 answers 412 if the key exists.
-		IfNoneMatch: aws.String("*"),
-	}
-	var sum string
-	if u.o.Checksum != "SHA256" {
-		sum = crc64nvme.Base64(crc)
-		in.ChecksumType = types.ChecksumTypeFullObject
-		in.ChecksumCRC64NVME = aws.String(sum)
-	} else {
-		in.ChecksumType = types.ChecksumTypeComposite
-	}
+	in, sum := u.object().CompleteMultipartUpload(u.uploadID, u.parts, total, crc)
 	var attempts attemptLog
 	out, err := u.api.CompleteMultipartUpload(ctx, in, attempts.option())
 	if lost := attempts.lostAnswer(err); lost != "" {
@@ -422,11 +340,7 @@ func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploa
 func (u *uploader) abort(ctx context.Context, cause error) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.o.abortTimeout)
 	defer cancel()
-	_, err := u.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(u.o.Bucket),
-		Key:      aws.String(u.o.Key),
-		UploadId: aws.String(u.uploadID),
-	})
+	_, err := u.api.AbortMultipartUpload(actx, u.object().AbortMultipartUpload(u.uploadID))
 	if err == nil {
 		return &UploadError{Err: cause, UploadID: u.uploadID,
 			Cleanup: "multipart upload aborted, its parts deleted: no object written"}

@@ -52,6 +52,9 @@ type ProbeOptions struct {
 	// aws:kms with KMSKeyID, as the agent writes backups.
 	SSE      string
 	KMSKeyID string
+	// Checksum of the canaries: CRC64NVME (default) or SHA256, as the agent
+	// writes backups.
+	Checksum string
 	// PartSize of the multipart canary (default and minimum 5 MiB, S3's
 	// minimum for every part but the last); it has two parts, the second
 	// of 1 KiB.

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/putonly/putonly/internal/crc64nvme"
+	"github.com/putonly/putonly/internal/s3write"
 )
 
 // The requests the probes send: canaries written as the agent writes
@@ -38,48 +39,31 @@ func getObject(ctx context.Context, api ProbeAPI, in *s3.GetObjectInput) error {
 	return out.Body.Close()
 }
 
-func (p *prober) sse() (types.ServerSideEncryption, *string) {
-	if p.o.SSE == "aws:kms" {
-		var id *string
-		if p.o.KMSKeyID != "" {
-			id = aws.String(p.o.KMSKeyID)
-		}
-		return types.ServerSideEncryptionAwsKms, id
-	}
-	return types.ServerSideEncryptionAes256, nil
+// object is a canary written as the agent writes a backup: the requests
+// come from internal/s3write, which the uploader uses too.
+func (p *prober) object(key string) s3write.Object {
+	return s3write.Object{Bucket: p.o.Bucket, Key: key, SSE: p.o.SSE, KMSKeyID: p.o.KMSKeyID, Checksum: p.o.Checksum}
 }
 
-// putInput is a PutObject as the agent sends it, with or without SSE and
-// If-None-Match.
+func (p *prober) sse() (types.ServerSideEncryption, *string) {
+	return p.object("").ServerSideEncryption()
+}
+
+// putInput is a PutObject as the agent sends it, or with its SSE or its
+// If-None-Match taken away, to see S3 refuse that.
 func (p *prober) putInput(key string, body []byte, sse, ifNoneMatch bool) *s3.PutObjectInput {
-	in := &s3.PutObjectInput{
-		Bucket:            aws.String(p.o.Bucket),
-		Key:               aws.String(key),
-		Body:              bytes.NewReader(body),
-		ContentLength:     aws.Int64(int64(len(body))),
-		ContentType:       aws.String("text/plain"),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme,
-		ChecksumCRC64NVME: aws.String(crc64nvme.Base64(crc64nvme.Checksum(body))),
+	in, _ := p.object(key).PutObject(body)
+	if !sse {
+		in.ServerSideEncryption, in.SSEKMSKeyId = "", nil
 	}
-	if sse {
-		in.ServerSideEncryption, in.SSEKMSKeyId = p.sse()
-	}
-	if ifNoneMatch {
-		in.IfNoneMatch = aws.String("*")
+	if !ifNoneMatch {
+		in.IfNoneMatch = nil
 	}
 	return in
 }
 
 func (p *prober) createInput(key string) *s3.CreateMultipartUploadInput {
-	in := &s3.CreateMultipartUploadInput{
-		Bucket:            aws.String(p.o.Bucket),
-		Key:               aws.String(key),
-		ContentType:       aws.String("application/octet-stream"),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme,
-		ChecksumType:      types.ChecksumTypeFullObject,
-	}
-	in.ServerSideEncryption, in.SSEKMSKeyId = p.sse()
-	return in
+	return p.object(key).CreateMultipartUpload()
 }
 
 // multipartCanary writes a two-part object the way the agent does: SSE on
@@ -88,16 +72,17 @@ func (p *prober) createInput(key string) *s3.CreateMultipartUploadInput {
 // CRC64NVME per part and over the whole object, If-None-Match on Complete.
 // A failure aborts the upload.
 func (p *prober) multipartCanary(ctx context.Context, key string) (err error) {
-	out, err := p.api.CreateMultipartUpload(ctx, p.createInput(key))
+	obj := p.object(key)
+	out, err := p.api.CreateMultipartUpload(ctx, obj.CreateMultipartUpload())
 	if err != nil {
 		return fmt.Errorf("create multipart upload: %w", err)
 	}
-	id := out.UploadId
+	id := aws.ToString(out.UploadId)
 	defer func() {
 		if err != nil {
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			_, _ = p.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id})
+			_, _ = p.api.AbortMultipartUpload(actx, obj.AbortMultipartUpload(id))
 		}
 	}()
 	first := bytes.Repeat([]byte("putonly self-test multipart canary\n"), int(p.o.PartSize)/35+1)[:p.o.PartSize]
@@ -106,27 +91,16 @@ func (p *prober) multipartCanary(ctx context.Context, key string) (err error) {
 	var parts []types.CompletedPart
 	for i, body := range [][]byte{first, second} {
 		full.Write(body)
-		sum := aws.String(crc64nvme.Base64(crc64nvme.Checksum(body)))
-		n := aws.Int32(int32(i + 1))
-		up, err := p.api.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id, PartNumber: n,
-			Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
-			ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme, ChecksumCRC64NVME: sum,
-		})
+		in, part := obj.UploadPart(id, i+1, body)
+		up, err := p.api.UploadPart(ctx, in)
 		if err != nil {
 			return fmt.Errorf("upload part %d: %w", i+1, err)
 		}
-		parts = append(parts, types.CompletedPart{PartNumber: n, ETag: up.ETag, ChecksumCRC64NVME: sum})
+		part.ETag = up.ETag
+		parts = append(parts, part)
 	}
-	_, err = p.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: id,
-		MultipartUpload:   &types.CompletedMultipartUpload{Parts: parts},
-		MpuObjectSize:     aws.Int64(int64(len(first) + len(second))),
-		ChecksumType:      types.ChecksumTypeFullObject,
-		ChecksumCRC64NVME: aws.String(crc64nvme.Base64(full.Sum64())),
-		IfNoneMatch:       aws.String("*"),
-	})
-	if err != nil {
+	in, _ := obj.CompleteMultipartUpload(id, parts, int64(len(first)+len(second)), full.Sum64())
+	if _, err = p.api.CompleteMultipartUpload(ctx, in); err != nil {
 		return fmt.Errorf("complete multipart upload: %w", err)
 	}
 	return nil
@@ -144,7 +118,7 @@ func (p *prober) uploadPartCopy(ctx context.Context) error {
 	defer func() {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_, _ = p.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: out.UploadId})
+		_, _ = p.api.AbortMultipartUpload(actx, p.object(key).AbortMultipartUpload(aws.ToString(out.UploadId)))
 	}()
 	_, err = p.api.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
 		Bucket: aws.String(p.o.Bucket), Key: aws.String(key), UploadId: out.UploadId, PartNumber: aws.Int32(1),

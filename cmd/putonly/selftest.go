@@ -104,7 +104,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			seen[k] = true
 			j.Client = c
 			targets = append(targets, target{job: j.Name, client: c, rec: j,
-				opts: policy.ProbeOptions{Bucket: j.Bucket, Prefix: j.Prefix, SSE: j.SSE, KMSKeyID: j.KMSKeyID}})
+				opts: policy.ProbeOptions{Bucket: j.Bucket, Prefix: j.Prefix, SSE: j.SSE, KMSKeyID: j.KMSKeyID, Checksum: j.Checksum}})
 		}
 	case *job != "":
 		return &exitError{Code: 2, Err: errors.New("--job needs --config")}

@@ -126,7 +126,7 @@ func (g *keyGate) checkUncached(ctx context.Context, client *s3.Client, job *bac
 	log.Info("self-test of the backup key", "job", job.Name, "target", where)
 	pctx, cancel := context.WithTimeoutCause(ctx, selftestTimeout, fmt.Errorf("self-test took longer than %s", selftestTimeout))
 	defer cancel()
-	rep, err := policy.Probe(pctx, client, policy.ProbeOptions{Bucket: job.Bucket, Prefix: job.Prefix, SSE: job.SSE, KMSKeyID: job.KMSKeyID})
+	rep, err := policy.Probe(pctx, client, policy.ProbeOptions{Bucket: job.Bucket, Prefix: job.Prefix, SSE: job.SSE, KMSKeyID: job.KMSKeyID, Checksum: job.Checksum})
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
