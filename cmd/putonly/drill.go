@@ -103,7 +103,9 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "drill %s: FAILED s3://%s/%s: %s; %s\n", name, *bucket, key2, oneLine(derr), timings)
 	}
 	if *textfile != "" {
-		if err := writeTextfile(*textfile, drillMetrics(*bucket, *prefix, name, res, derr)); err != nil {
+		var m bytes.Buffer
+		_ = restore.WriteDrillPrometheus(&m, *bucket, *prefix, name, res, derr)
+		if err := writeTextfile(*textfile, m.Bytes()); err != nil {
 			return failure(err)
 		}
 	}
@@ -118,24 +120,4 @@ func round(d time.Duration) time.Duration {
 		return d.Round(time.Second)
 	}
 	return d.Round(time.Millisecond)
-}
-
-func drillMetrics(bucket, prefix, job string, res restore.DrillResult, err error) []byte {
-	var b bytes.Buffer
-	labels := fmt.Sprintf(`{bucket="%s",prefix="%s",job="%s"}`, promEscape(bucket), promEscape(prefix), promEscape(job))
-	ok := 1
-	if err != nil {
-		ok = 0
-	}
-	gauge := func(name, help string, v any) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s%s %v\n", name, help, name, name, labels, v)
-	}
-	gauge("putonly_drill_ok", "1 when the last restore drill passed.", ok)
-	gauge("putonly_drill_timestamp_seconds", "Time the last restore drill ended.", time.Now().Unix())
-	gauge("putonly_drill_duration_seconds", "Duration of the last restore drill.", res.Total.Seconds())
-	gauge("putonly_drill_restored_bytes", "Plaintext bytes the last drill fed its target.", res.Restore.PlaintextBytes)
-	if !res.Backup.Time.IsZero() {
-		gauge("putonly_drill_backup_timestamp_seconds", "Start time of the backup the last drill restored.", res.Backup.Time.Unix())
-	}
-	return b.Bytes()
 }
