@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/putonly/putonly/internal/s3name"
 )
 
 // GenerateOptions describes the bucket and the backup key the generated
@@ -73,7 +74,6 @@ var (
 	genPrincipalRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):user/((?:[\x21-\x7e]+/)*)([\w+=,.@-]{1,64})$`)
 	genFleetRE     = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):user/((?:[\w+=,.@-]+/)+)\*$`)
 	genKMSRE       = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):kms:([a-z]{2}(?:-[a-z]+)+-[0-9]):([0-9]{12}):key/((?:mrk-)?[0-9a-f-]{32,36})$`)
-	genBucketRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	genRegionRE    = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]$`)
 	genSNSRE       = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):sns:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
@@ -141,50 +141,19 @@ func (o GenerateOptions) Validate() error {
 }
 
 // genCheckBucket returns what is wrong with a general purpose bucket name,
-// or "". Rules: "General purpose bucket naming rules" in the S3 User Guide,
-// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+// or "": the agent checks its bucket with the same function (internal/s3name).
 func genCheckBucket(b string) string {
-	switch {
-	case b == "":
-		return "required"
-	case len(b) < 3 || len(b) > 63:
-		return "bucket names are 3 to 63 characters long"
-	case !genBucketRE.MatchString(b):
-		return "bucket names use only lowercase letters, digits, dots and hyphens, and begin and end with a letter or digit"
-	case strings.Contains(b, ".."):
-		return "bucket names must not contain two adjacent dots"
-	case strings.Contains(b, ".-") || strings.Contains(b, "-."):
-		return "bucket names must not have a dot next to a hyphen"
-	}
-	if _, err := netip.ParseAddr(b); err == nil {
-		return "bucket names must not look like an IP address"
-	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(b, p) {
-			return "bucket names must not begin with " + p
-		}
-	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(b, s) {
-			return "names ending in " + s + " are access point aliases or directory or table buckets, not general purpose buckets"
-		}
+	if err := s3name.CheckBucket(b); err != nil {
+		return err.Error()
 	}
 	return ""
 }
 
-// genCheckPrefix returns what is wrong with a key prefix, or "".
+// genCheckPrefix returns what is wrong with a key prefix, or "", as the
+// agent sees it (internal/s3name).
 func genCheckPrefix(p string) string {
-	switch {
-	case p == "":
-		return ""
-	case strings.HasPrefix(p, "/"):
-		return "S3 keys do not begin with /"
-	case !strings.HasSuffix(p, "/"):
-		return "must end in /, or the policy would also cover keys that merely begin with it (db1 also matches db10/)"
-	case strings.ContainsAny(p, "*?$\"\\") || strings.Contains(p, "//"):
-		return "must not contain *, ?, $, quotes, backslashes or //: they are wildcards or policy variables in a policy"
-	case strings.IndexFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		return "must not contain control characters"
+	if err := s3name.CheckPrefix(p); err != nil {
+		return err.Error()
 	}
 	return ""
 }
