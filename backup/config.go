@@ -81,6 +81,10 @@ type JobConfig struct {
 	Name     string       `yaml:"name"`
 	Source   SourceConfig `yaml:"source"`
 	Settings `yaml:",inline"`
+
+	// FromFlags: the job came from command-line flags, so errors name the
+	// flags rather than config fields.
+	FromFlags bool `yaml:"-"`
 }
 
 // SourceConfig says what produces the dump.
@@ -155,36 +159,22 @@ func ParseConfig(data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-// ConfigError names the field, the value and the fix.
-type ConfigError struct {
-	Field string
-	Value string
-	Msg   string
-	Fix   string
+// fieldError is a FieldError outside the settings table (notify, daemon,
+// selftest sections, and checks that span settings).
+func fieldError(field, value, msg, hint string) *FieldError {
+	return &FieldError{Field: field, Value: value, Err: errors.New(msg), Hint: hint}
 }
-
-func (e *ConfigError) Error() string {
-	s := fmt.Sprintf("%s: %s", e.Field, e.Msg)
-	if e.Value != "" {
-		s = fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Msg)
-	}
-	if e.Fix != "" {
-		s += "\n\thint: " + e.Fix
-	}
-	return s
-}
-
-var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 // Validate checks the whole file, including every job merged with the
 // defaults, and returns all problems joined.
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Jobs) == 0 {
-		errs = append(errs, &ConfigError{Field: "jobs", Msg: "no jobs", Fix: "add at least one job with a name and a source"})
+		errs = append(errs, fieldError("jobs", "", "no jobs", "add at least one job with a name and a source"))
 	}
-	if c.Selftest.Cache != nil && *c.Selftest.Cache < 0 {
-		errs = append(errs, &ConfigError{Field: "selftest.cache", Value: c.Selftest.Cache.String(), Msg: "must not be negative", Fix: "use 24h, or 0s to probe before every run"})
+	if c.Selftest.Cache != nil && (*c.Selftest.Cache < 0 || *c.Selftest.Cache > Duration(MaxSelftestCache)) {
+		errs = append(errs, &FieldError{Field: "selftest.cache", Value: c.Selftest.Cache.String(),
+			Err: &rangeError{"0s to " + shortDuration(MaxSelftestCache)}, Hint: "use 24h, or 0s to probe before every run"})
 	}
 	seen := map[string]bool{}
 	for i, j := range c.Jobs {
@@ -193,7 +183,7 @@ func (c *Config) Validate() error {
 			field = fmt.Sprintf("jobs[%d] (%s)", i, j.Name)
 		}
 		if seen[j.Name] {
-			errs = append(errs, &ConfigError{Field: field + ".name", Value: j.Name, Msg: "duplicate job name", Fix: "give every job its own name"})
+			errs = append(errs, fieldError(field+".name", j.Name, "duplicate job name", "give every job its own name"))
 		}
 		seen[j.Name] = true
 		job := c.merge(j)
@@ -205,137 +195,73 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// merge overlays a job's settings on the defaults.
+// MaxSelftestCache bounds selftest.cache: a verdict older than a month
+// says nothing about today's key.
+const MaxSelftestCache = 720 * time.Hour
+
+// merge overlays a job's settings on the defaults and applies the defaults
+// of what is still unset (the settings table).
 func (c *Config) merge(j JobConfig) JobConfig {
 	out := j
-	d := c.Defaults
-	s := &out.Settings
-	setStr(&s.Bucket, d.Bucket)
-	setStr(&s.Prefix, d.Prefix)
-	setStr(&s.Region, d.Region)
-	setStr(&s.Endpoint, d.Endpoint)
-	if s.PathStyle == nil {
-		s.PathStyle = d.PathStyle
-	}
-	setStr(&s.Profile, d.Profile)
-	if len(s.Recipients) == 0 && s.RecipientsFile == "" {
-		s.Recipients = d.Recipients
-		s.RecipientsFile = d.RecipientsFile
-	}
-	setStr(&s.Compression, d.Compression)
-	setInt(&s.CompressionConcurrency, d.CompressionConcurrency)
-	setStr(&s.SSE, d.SSE)
-	setStr(&s.KMSKeyID, d.KMSKeyID)
-	setStr(&s.Checksum, d.Checksum)
-	if s.PartSize == 0 {
-		s.PartSize = d.PartSize
-	}
-	setInt(&s.UploadConcurrency, d.UploadConcurrency)
-	setInt(&s.MaxAttempts, d.MaxAttempts)
-	if s.Timeout == 0 {
-		s.Timeout = d.Timeout
-	}
-	setStr(&s.Schedule, d.Schedule)
-	setStr(&s.TimeZone, d.TimeZone)
-	if s.Jitter == nil {
-		s.Jitter = d.Jitter
-	}
-	if s.Notify == nil {
-		s.Notify = d.Notify
-	}
-	s.applyDefaults()
+	mergeSettings(&out, c.Defaults)
+	applyDefaults(&out)
 	return out
 }
 
 func (s *Settings) applyDefaults() {
-	setStr(&s.Compression, DefaultCompression)
-	setStr(&s.SSE, DefaultSSE)
-	setStr(&s.Checksum, DefaultChecksum)
-	if s.PartSize == 0 {
-		s.PartSize = DefaultPartSize
-	}
-	setInt(&s.UploadConcurrency, DefaultUploadConcurrency)
-	setInt(&s.MaxAttempts, DefaultMaxAttempts)
-	if s.Timeout == 0 {
-		s.Timeout = Duration(DefaultTimeout)
-	}
+	j := JobConfig{Settings: *s}
+	applyDefaults(&j)
+	*s = j.Settings
 }
 
-func setStr(dst *string, v string) {
-	if *dst == "" {
-		*dst = v
-	}
-}
-
-func setInt(dst *int, v int) {
-	if *dst == 0 {
-		*dst = v
-	}
-}
-
-// validate checks one merged job.
+// validate checks one merged job: every setting against its range (the
+// table), then what spans settings. field names the job in the file
+// ("jobs[0] (shop)"); for a job from flags (FromFlags) errors name the
+// flags.
 func (j JobConfig) validate(field string) []error {
+	if j.FromFlags {
+		field = ""
+	}
 	var errs []error
-	add := func(f, v, msg, fix string) {
-		errs = append(errs, &ConfigError{Field: field + f, Value: v, Msg: msg, Fix: fix})
+	for i := range settings {
+		if err := settings[i].validate(field, &j); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if !jobNameRE.MatchString(j.Name) {
-		add(".name", j.Name, "invalid job name", "use 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit (it becomes part of the object key)")
-	}
-	if j.Bucket == "" {
-		add(".bucket", "", "no bucket", "set bucket under defaults or in the job")
+	add := func(yaml, value, msg, hint string) {
+		errs = append(errs, setting(yaml).fieldErr(field, value, errors.New(msg), hint))
 	}
 	if len(j.Recipients) == 0 && j.RecipientsFile == "" {
-		add(".recipients", "", "no age recipient: putonly never uploads plaintext", "set recipients (age1..., age1pq1..., ssh-ed25519 ...) or recipients_file")
+		add("recipients", "", "no age recipient: putonly never uploads plaintext", "set recipients (age1..., age1pq1..., ssh-ed25519 ...) or recipients_file")
 	}
 	for k, r := range j.Recipients {
 		if strings.HasPrefix(strings.ToUpper(r), "AGE-SECRET-KEY") {
-			add(fmt.Sprintf(".recipients[%d]", k), "AGE-SECRET-KEY-…", "this is a private key, not a recipient", "put the public key (age-keygen -y KEYFILE) here and keep the identity off the database host")
+			fe := setting("recipients").fieldErr(field, "AGE-SECRET-KEY-…", errors.New("this is a private key, not a recipient"),
+				"put the public key (age-keygen -y KEYFILE) here and keep the identity off the database host")
+			if fe.Field != "" {
+				fe.Field += fmt.Sprintf("[%d]", k)
+			}
+			errs = append(errs, fe)
 		}
 	}
-	if _, err := compressionLevel(j.Compression); err != nil {
-		add(".compression", j.Compression, "unknown compression", "use one of none, fastest, default, better, best")
-	}
-	if j.CompressionConcurrency < 0 {
-		add(".compression_concurrency", strconv.Itoa(j.CompressionConcurrency), "must not be negative", "use 0 for one per CPU")
-	}
-	switch j.SSE {
-	case "AES256":
-		if j.KMSKeyID != "" {
-			add(".kms_key_id", j.KMSKeyID, "set but sse is AES256", "set sse: aws:kms to use a KMS key")
-		}
-	case "aws:kms":
-	default:
-		add(".sse", j.SSE, "unknown server-side encryption", "use AES256 (SSE-S3) or aws:kms (SSE-KMS, with kms_key_id)")
-	}
-	switch j.Checksum {
-	case "CRC64NVME", "SHA256":
-	default:
-		add(".checksum", j.Checksum, "unknown checksum", "use CRC64NVME (full-object, the default) or SHA256")
-	}
-	if j.PartSize < minPartSize || j.PartSize > maxPartSize {
-		add(".part_size", j.PartSize.String(), "out of range", "S3 parts are 5MiB to 5GiB; 16MiB is a good start")
-	}
-	if j.UploadConcurrency < 1 || j.UploadConcurrency > 64 {
-		add(".upload_concurrency", strconv.Itoa(j.UploadConcurrency), "out of range", "use 1 to 64; memory is about part_size × (upload_concurrency + 1)")
-	}
-	if j.MaxAttempts < 1 {
-		add(".max_attempts", strconv.Itoa(j.MaxAttempts), "must be at least 1", "10 rides out a throttling storm")
-	}
-	if j.Timeout < 0 {
-		add(".timeout", j.Timeout.String(), "must not be negative", "use a duration such as 6h")
+	if j.SSE == "AES256" && j.KMSKeyID != "" {
+		add("kms_key_id", j.KMSKeyID, "set but sse is AES256", "set sse: aws:kms to use a KMS key")
 	}
 	errs = append(errs, j.validateSchedule(field)...)
-	if j.Endpoint != "" && !strings.HasPrefix(j.Endpoint, "https://") && !strings.HasPrefix(j.Endpoint, "http://") {
-		add(".endpoint", j.Endpoint, "not a URL", "write it as https://host[:port]")
-	}
 	if _, err := j.Source.argv(); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.Field = field + ".source" + ce.Field
-			errs = append(errs, ce)
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			switch {
+			case j.FromFlags && fe.Field == ".command":
+				fe.Field = "command"
+			case field == "":
+				fe.Field = "source" + fe.Field
+			default:
+				fe.Field = field + ".source" + fe.Field
+			}
+			errs = append(errs, fe)
 		} else {
-			add(".source", "", err.Error(), "")
+			errs = append(errs, fieldError(field+".source", "", err.Error(), ""))
 		}
 	}
 	return errs
@@ -464,7 +390,7 @@ func expandEnv(v reflect.Value, path string) error {
 	case reflect.String:
 		s, err := expandString(v.String())
 		if err != nil {
-			return &ConfigError{Field: path, Msg: err.Error(), Fix: "export it, or write $$ for a literal $"}
+			return fieldError(path, "", err.Error(), "export it, or write $$ for a literal $")
 		}
 		v.SetString(s)
 	case reflect.Struct:

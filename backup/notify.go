@@ -56,7 +56,12 @@ type Destination struct {
 	NotifyConfig
 }
 
-func (c *Config) validateNotify() []error {
+func (c *Config) validateNotify() []error { return c.validateNotifyAs(false) }
+
+// validateNotifyAs checks the destinations; with flags, they came from the
+// ad-hoc daemon's flags of the same name (--webhook, --ping, --sns), and the
+// errors name those.
+func (c *Config) validateNotifyAs(flags bool) []error {
 	var errs []error
 	names := make([]string, 0, len(c.Notify))
 	for n := range c.Notify {
@@ -67,7 +72,11 @@ func (c *Config) validateNotify() []error {
 		nc := c.Notify[name]
 		field := "notify." + name
 		add := func(f, v, msg, fix string) {
-			errs = append(errs, &ConfigError{Field: field + f, Value: v, Msg: msg, Fix: fix})
+			fe := fieldError(field+f, v, msg, fix)
+			if flags {
+				fe.Field, fe.Flag = "", "--"+name
+			}
+			errs = append(errs, fe)
 		}
 		if !jobNameRE.MatchString(name) {
 			add("", "", "invalid destination name", "use 1-63 characters of a-z, 0-9, '.', '_' and '-'")
@@ -132,7 +141,7 @@ func (c *Config) validateNotifyRefs(field string, j JobConfig) []error {
 			if len(known) > 0 {
 				fix += " (defined: " + strings.Join(known, ", ") + ")"
 			}
-			errs = append(errs, &ConfigError{Field: fmt.Sprintf("%s.notify[%d]", field, k), Value: name, Msg: "no such destination", Fix: fix})
+			errs = append(errs, fieldError(fmt.Sprintf("%s.notify[%d]", field, k), name, "no such destination", fix))
 		}
 	}
 	return errs
@@ -418,7 +427,13 @@ func (c *Config) Destinations() map[string][]Destination {
 	return out
 }
 
-// ValidateNotify checks destinations on their own (the ad-hoc daemon's).
+// ValidateNotify checks destinations on their own.
 func ValidateNotify(dests map[string]NotifyConfig) error {
 	return errors.Join((&Config{Notify: dests}).validateNotify()...)
+}
+
+// ValidateNotifyFlags checks the ad-hoc daemon's destinations, each named
+// after its flag (webhook, ping, sns), naming the flags in errors.
+func ValidateNotifyFlags(dests map[string]NotifyConfig) error {
+	return errors.Join((&Config{Notify: dests}).validateNotifyAs(true)...)
 }

@@ -86,7 +86,7 @@ func TestSNSPublish(t *testing.T) {
 
 func TestSNSConfig(t *testing.T) {
 	base := `
-defaults: {bucket: b, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
+defaults: {bucket: bkt, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
 jobs: [{name: j, source: {type: postgres, database: d}, notify: [t]}]
 `
 	if _, err := ParseConfig([]byte("notify: {t: {sns: 'arn:aws:sns:eu-west-1:111122223333:putonly-prod', profile: alerts}}" + base)); err != nil {

@@ -283,7 +283,7 @@ func TestNotifyConfigEnvAndSecretFile(t *testing.T) {
 	cfg, err := ParseConfig([]byte(`
 notify:
   a: {webhook: "https://hooks.example.net/a", secret: "${HOOK_SECRET}"}
-defaults: {bucket: b, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
+defaults: {bucket: bkt, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
 jobs: [{name: j, source: {type: postgres, database: d}, notify: [a]}]
 `))
 	if err != nil {
@@ -298,7 +298,7 @@ jobs: [{name: j, source: {type: postgres, database: d}, notify: [a]}]
 	if _, err := ParseConfig([]byte(`
 notify:
   a: {webhook: "https://hooks.example.net/a", secret: "${UNSET_HOOK_SECRET_X}"}
-defaults: {bucket: b, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
+defaults: {bucket: bkt, recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]}
 jobs: [{name: j, source: {type: postgres, database: d}}]
 `)); err == nil || !strings.Contains(err.Error(), "notify.a.secret") {
 		t.Errorf("unset variable: err = %v", err)

@@ -26,7 +26,7 @@ func (s SourceConfig) argv() ([]string, error) {
 		return def
 	}
 	bad := func(field, value, msg, fix string) error {
-		return &ConfigError{Field: field, Value: value, Msg: msg, Fix: fix}
+		return fieldError(field, value, msg, fix)
 	}
 	var argv []string
 	switch s.Type {

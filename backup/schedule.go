@@ -43,12 +43,11 @@ func (d DaemonConfig) validate() []error {
 	var errs []error
 	if d.MetricsListen != "" {
 		if err := checkLoopback(d.MetricsListen); err != nil {
-			errs = append(errs, &ConfigError{Field: "daemon.metrics_listen", Value: d.MetricsListen, Msg: err.Error(),
-				Fix: "write it as 127.0.0.1:9465 (metrics name jobs and hosts: keep them off the network, scrape through a proxy or node_exporter)"})
+			errs = append(errs, fieldError("daemon.metrics_listen", d.MetricsListen, err.Error(), "write it as 127.0.0.1:9465 (metrics name jobs and hosts: keep them off the network, scrape through a proxy or node_exporter)"))
 		}
 	}
 	if d.ShutdownGrace < 0 {
-		errs = append(errs, &ConfigError{Field: "daemon.shutdown_grace", Value: d.ShutdownGrace.String(), Msg: "must not be negative", Fix: "use a duration such as 10m"})
+		errs = append(errs, fieldError("daemon.shutdown_grace", d.ShutdownGrace.String(), "must not be negative", "use a duration such as 10m"))
 	}
 	return errs
 }
@@ -105,18 +104,13 @@ func (j JobConfig) validateSchedule(field string) []error {
 	var errs []error
 	if j.TimeZone != "" {
 		if _, err := time.LoadLocation(j.TimeZone); err != nil {
-			errs = append(errs, &ConfigError{Field: field + ".time_zone", Value: j.TimeZone, Msg: "unknown time zone",
-				Fix: "use an IANA name such as UTC or Europe/Berlin (the host needs tzdata)"})
+			errs = append(errs, setting("time_zone").fieldErr(field, j.TimeZone, errors.New("unknown time zone"), "use an IANA name such as UTC or Europe/Berlin (the host needs tzdata)"))
 		}
 	}
 	if j.Schedule != "" && len(errs) == 0 {
 		if _, err := ParseSchedule(j.Schedule, j.TimeZone); err != nil {
-			errs = append(errs, &ConfigError{Field: field + ".schedule", Value: j.Schedule, Msg: err.Error(),
-				Fix: `use five fields (minute hour day-of-month month day-of-week) such as "15 2 * * *", or @daily, @hourly, @every 6h`})
+			errs = append(errs, setting("schedule").fieldErr(field, j.Schedule, err, `use five fields (minute hour day-of-month month day-of-week) such as "15 2 * * *", or @daily, @hourly, @every 6h`))
 		}
-	}
-	if j.Jitter != nil && *j.Jitter < 0 {
-		errs = append(errs, &ConfigError{Field: field + ".jitter", Value: j.Jitter.String(), Msg: "must not be negative", Fix: "use a duration such as 30m, or 0 for none"})
 	}
 	return errs
 }
@@ -158,8 +152,7 @@ func (c *Config) ResolveSchedules() ([]*ScheduledJob, error) {
 	for i, jc := range c.Jobs {
 		m := c.merge(jc)
 		if m.Schedule == "" {
-			return nil, &ConfigError{Field: fmt.Sprintf("jobs[%d] (%s).schedule", i, jc.Name), Msg: "no schedule: the daemon would never run it",
-				Fix: `set schedule under defaults or in the job, such as "15 2 * * *" or @daily`}
+			return nil, fieldError(fmt.Sprintf("jobs[%d] (%s).schedule", i, jc.Name), "", "no schedule: the daemon would never run it", `set schedule under defaults or in the job, such as "15 2 * * *" or @daily`)
 		}
 		sj, err := ResolveScheduledJob(m, c.Notify)
 		if err != nil {
@@ -179,7 +172,11 @@ func ResolveScheduledJob(jc JobConfig, dests map[string]NotifyConfig) (*Schedule
 	}
 	sched, err := ParseSchedule(jc.Schedule, jc.TimeZone)
 	if err != nil {
-		return nil, &ConfigError{Field: "schedule", Value: jc.Schedule, Msg: err.Error()}
+		field := "job"
+		if jc.FromFlags {
+			field = ""
+		}
+		return nil, setting("schedule").fieldErr(field, jc.Schedule, err, "")
 	}
 	sj := &ScheduledJob{Job: job, Spec: jc.Schedule, TimeZone: jc.TimeZone, Schedule: sched}
 	if jc.Jitter != nil {
@@ -188,7 +185,7 @@ func ResolveScheduledJob(jc JobConfig, dests map[string]NotifyConfig) (*Schedule
 	for _, name := range jc.Notify {
 		nc, ok := dests[name]
 		if !ok {
-			return nil, &ConfigError{Field: "notify", Value: name, Msg: "no such destination"}
+			return nil, fieldError("notify", name, "no such destination", "")
 		}
 		sj.Notify = append(sj.Notify, Destination{Name: name, NotifyConfig: nc})
 	}

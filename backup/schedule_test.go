@@ -269,7 +269,7 @@ daemon:
   metrics_listen: 127.0.0.1:9465
   state_file: /tmp/state.json
 defaults:
-  bucket: b
+  bucket: bkt
   recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]
   schedule: "15 2 * * *"
   time_zone: Europe/Berlin
@@ -317,13 +317,13 @@ jobs:
 func TestConfigScheduleErrors(t *testing.T) {
 	base := `
 defaults:
-  bucket: b
+  bucket: bkt
   recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]
 `
 	for _, tc := range []struct{ yaml, want string }{
 		{"jobs: [{name: a, source: {type: postgres, database: a}, schedule: '61 * * * *'}]", `jobs[0] (a).schedule "61 * * * *"`},
 		{"jobs: [{name: a, source: {type: postgres, database: a}, schedule: '@daily', time_zone: Mars/Base}]", `jobs[0] (a).time_zone "Mars/Base": unknown time zone`},
-		{"jobs: [{name: a, source: {type: postgres, database: a}, jitter: -1m}]", `jobs[0] (a).jitter "-1m0s": must not be negative`},
+		{"jobs: [{name: a, source: {type: postgres, database: a}, jitter: -1m}]", `jobs[0] (a).jitter "-1m0s": out of range: 0s to 24h`},
 		{"jobs: [{name: a, source: {type: postgres, database: a}, notify: [pager]}]", `jobs[0] (a).notify[0] "pager": no such destination`},
 		{"notify: {x: {}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x: no webhook, ping or sns`},
 		{"notify: {x: {webhook: 'http://hooks.example.net/'}}\njobs: [{name: a, source: {type: postgres, database: a}}]", `notify.x.webhook "http://hooks.example.net/…": plain http to a remote host`},
@@ -344,7 +344,7 @@ defaults:
 		t.Fatal(err)
 	}
 	_, err = cfg.ResolveSchedules()
-	var ce *ConfigError
+	var ce *FieldError
 	if !errors.As(err, &ce) || ce.Field != "jobs[0] (a).schedule" {
 		t.Errorf("err = %v", err)
 	}

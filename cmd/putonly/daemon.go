@@ -58,11 +58,10 @@ Exit status: 0 after a clean stop; 1 when running jobs had to be cancelled;
 Flags:
 `
 
-// daemonFlags are run's flags plus the daemon's.
+// daemonFlags are run's flags plus the daemon's (the ad-hoc job's
+// schedule, time zone and jitter are job settings: runFlags.adhoc).
 type daemonFlags struct {
 	runFlags
-	schedule, timeZone string
-	jitter             time.Duration
 	webhook, ping, sns string
 	metricsListen      string
 	grace              time.Duration
@@ -70,10 +69,7 @@ type daemonFlags struct {
 }
 
 func (f *daemonFlags) register(fs *flag.FlagSet) {
-	f.runFlags.register(fs)
-	fs.StringVar(&f.schedule, "schedule", "", "ad-hoc job: cron `spec` (\"15 2 * * *\", @daily, @every 6h)")
-	fs.StringVar(&f.timeZone, "time-zone", "", "ad-hoc job: time `zone` of the schedule (default: the host's), e.g. Europe/Berlin")
-	fs.DurationVar(&f.jitter, "jitter", 0, "ad-hoc job: delay each start by a fixed per-host amount below this `duration`")
+	f.runFlags.register(fs, true)
 	fs.StringVar(&f.webhook, "webhook", "", "ad-hoc job: POST each result as JSON to this `URL` (signed with $PUTONLY_WEBHOOK_SECRET when set)")
 	fs.StringVar(&f.ping, "ping", "", "ad-hoc job: healthchecks.io-style ping `URL` (URL/start, URL, URL/fail)")
 	fs.StringVar(&f.sns, "sns", "", "ad-hoc job: publish each result to this SNS topic `ARN` (the key needs sns:Publish on it)")
@@ -209,7 +205,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 		if err := f.checkConfigFlags(d.argv, d.set); err != nil {
 			return nil, opts, err
 		}
-		for _, name := range []string{"schedule", "time-zone", "jitter", "webhook", "ping", "sns"} {
+		for _, name := range []string{"webhook", "ping", "sns"} {
 			if d.set[name] {
 				return nil, opts, fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file", name)
 			}
@@ -226,7 +222,7 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 		for _, sj := range all {
 			names = append(names, sj.Name)
 			if f.job == "" || sj.Name == f.job {
-				f.conn.override(&sj.Job.Client, d.set)
+				f.conn().override(&sj.Job.Client, d.set)
 				jobs = append(jobs, sj)
 			}
 		}
@@ -240,11 +236,9 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 		if err != nil {
 			return nil, opts, err
 		}
-		if f.schedule == "" {
+		if jc.Schedule == "" {
 			return nil, opts, errors.New("no --schedule\n\thint: putonly daemon --schedule '15 2 * * *' --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
 		}
-		jitter := backup.Duration(f.jitter)
-		jc.Schedule, jc.TimeZone, jc.Jitter = f.schedule, f.timeZone, &jitter
 		dests := map[string]backup.NotifyConfig{}
 		if f.webhook != "" {
 			dests["webhook"] = backup.NotifyConfig{Webhook: f.webhook, Secret: os.Getenv("PUTONLY_WEBHOOK_SECRET")}
@@ -255,15 +249,15 @@ func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
 			jc.Notify = append(jc.Notify, "ping")
 		}
 		if f.sns != "" {
-			dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: f.conn.profile}
+			dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: jc.Profile}
 			jc.Notify = append(jc.Notify, "sns")
 		}
 		sj, err := backup.ResolveScheduledJob(jc, dests)
 		if err != nil {
-			return nil, opts, flagNames(err)
+			return nil, opts, err
 		}
-		if err := backup.ValidateNotify(dests); err != nil {
-			return nil, opts, errors.New(strings.NewReplacer("notify.webhook.webhook", "--webhook", "notify.ping.ping", "--ping", "notify.sns.sns", "--sns").Replace(err.Error()))
+		if err := backup.ValidateNotifyFlags(dests); err != nil {
+			return nil, opts, err
 		}
 		jobs = []*backup.ScheduledJob{sj}
 	}

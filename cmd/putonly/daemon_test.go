@@ -258,7 +258,7 @@ func TestDaemonSIGHUP(t *testing.T) {
 	config := func(jobs string) string {
 		return fmt.Sprintf(`daemon: {state_file: %s}
 defaults:
-  bucket: b
+  bucket: bkt
   recipients: [age1lkejd7g288e75atyvaal0f5saqdu8kqa96wfpd0k8yz289422qxshfvynf]
 jobs:
 %s`, state, jobs)
@@ -314,14 +314,14 @@ func TestDaemonFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--bucket", "b", "--recipient", rcpt, "--", "true"}, "no --schedule"},
-		{[]string{"--schedule", "5 * *", "--bucket", "b", "--recipient", rcpt, "--", "true"}, `--schedule "5 * *"`},
-		{[]string{"--schedule", "@daily", "--time-zone", "Nowhere/Land", "--bucket", "b", "--recipient", rcpt, "--", "true"}, `--time-zone "Nowhere/Land": unknown time zone`},
-		{[]string{"--schedule", "@daily", "--bucket", "b", "--recipient", rcpt, "--webhook", "http://hooks.example.net/x", "--", "true"}, "--webhook"},
+		{[]string{"--bucket", "bkt", "--recipient", rcpt, "--", "true"}, "no --schedule"},
+		{[]string{"--schedule", "5 * *", "--bucket", "bkt", "--recipient", rcpt, "--", "true"}, `--schedule "5 * *"`},
+		{[]string{"--schedule", "@daily", "--time-zone", "Nowhere/Land", "--bucket", "bkt", "--recipient", rcpt, "--", "true"}, `--time-zone "Nowhere/Land": unknown time zone`},
+		{[]string{"--schedule", "@daily", "--bucket", "bkt", "--recipient", rcpt, "--webhook", "http://hooks.example.net/x", "--", "true"}, "--webhook"},
 		{[]string{"--schedule", "@daily", "--recipient", rcpt, "--", "true"}, "--bucket: no bucket"},
-		{[]string{"--schedule", "@daily", "--bucket", "b", "--recipient", rcpt, "--metrics-listen", "0.0.0.0:9465", "--", "true"}, "not a loopback address"},
+		{[]string{"--schedule", "@daily", "--bucket", "bkt", "--recipient", rcpt, "--metrics-listen", "0.0.0.0:9465", "--", "true"}, "not a loopback address"},
 		{[]string{"--config", "/nonexistent.yaml", "--schedule", "@daily"}, "--schedule cannot be combined with --config"},
-		{[]string{"--schedule", "@daily", "--bucket", "b", "--recipient", rcpt, "--sns", "arn:aws:sqs:eu-west-1:111122223333:q", "--", "true"}, `--sns "arn:aws:sqs:eu-west-1:111122223333:q": not an SNS topic ARN`},
+		{[]string{"--schedule", "@daily", "--bucket", "bkt", "--recipient", rcpt, "--sns", "arn:aws:sqs:eu-west-1:111122223333:q", "--", "true"}, `--sns "arn:aws:sqs:eu-west-1:111122223333:q": not an SNS topic ARN`},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(t.Context(), append([]string{"daemon"}, tc.args...), &stdout, &stderr)

@@ -51,17 +51,9 @@ Flags:
 type runFlags struct {
 	config, job string
 
-	name, ext, bucket, prefix     string
-	recipients                    stringList
-	recipientsFile                string
-	compression                   string
-	compressionConcurrency        int
-	sse, kmsKeyID, checksum       string
-	partSize                      backup.ByteSize
-	uploadConcurrency, maxAttempt int
-	timeout                       time.Duration
-
-	conn connFlags // --endpoint, --region, --profile, --path-style
+	// adhoc holds the job settings' flags (backup.RegisterFlags): the
+	// ad-hoc job, or with --config the connection overrides.
+	adhoc backup.JobConfig
 
 	logFormat string
 	progress  string
@@ -76,35 +68,31 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func (f *runFlags) register(fs *flag.FlagSet) {
+// register adds run's flags to fs; daemon adds the daemon-only job settings
+// (schedule, time zone, jitter).
+func (f *runFlags) register(fs *flag.FlagSet, daemon bool) {
 	fs.StringVar(&f.config, "config", "", "read jobs from this YAML `file` (see examples/putonly.yaml)")
 	fs.StringVar(&f.job, "job", "", "with --config: run only the job with this `name`")
-	fs.StringVar(&f.name, "name", "", "job `name` for an ad-hoc command (default: the command's name); part of the object key")
-	fs.StringVar(&f.ext, "ext", "dump", "extension of the dump layer in the object key (`ext`: dump, sql, archive, tar)")
-	fs.StringVar(&f.bucket, "bucket", "", "S3 `bucket` to write to")
-	fs.StringVar(&f.prefix, "prefix", "", "key `prefix`, e.g. db1/ (the policy grants PutObject on BUCKET/PREFIX*)")
-	fs.Var(&f.recipients, "recipient", "age `recipient` (age1..., age1pq1..., \"ssh-ed25519 AAAA...\"); repeat for several")
-	fs.StringVar(&f.recipientsFile, "recipients-file", "", "`file` of recipients, one per line (# comments allowed)")
-	fs.StringVar(&f.compression, "compression", "", "zstd `level`: fastest, default, better, best, or none for dumps already compressed (default \"default\")")
-	fs.IntVar(&f.compressionConcurrency, "compression-concurrency", 0, "zstd worker `count` (default: one per CPU)")
-	fs.StringVar(&f.sse, "sse", "", "server-side encryption: AES256 (SSE-S3) or aws:kms (default \"AES256\")")
-	fs.StringVar(&f.kmsKeyID, "kms-key-id", "", "KMS key `id` or ARN for --sse aws:kms")
-	fs.StringVar(&f.checksum, "checksum", "", "checksum S3 verifies on upload: CRC64NVME (full object) or SHA256 (default \"CRC64NVME\")")
-	fs.Var(&f.partSize, "part-size", "multipart part `size` (5MiB-5GiB; default 16MiB); memory is about part-size × (upload-concurrency + 1)")
-	fs.IntVar(&f.uploadConcurrency, "upload-concurrency", 0, "parts uploaded at once (default 4)")
-	fs.IntVar(&f.maxAttempt, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
-	fs.DurationVar(&f.timeout, "timeout", 0, "kill the dump and abort the upload after this `duration` (default 12h)")
-	f.conn.registerEndpoint(fs)
+	backup.RegisterFlags(fs, &f.adhoc, daemon)
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, JSON otherwise), text, json")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line: auto (on a terminal), always, never")
 	fs.BoolVar(&f.allowReadableKey, "allow-readable-key", false, "upload even if the self-test finds that the key can read or delete backups (a warning on every run)")
 	f.registerFeedback(fs)
 }
 
+// conn is the connection the flags name, for overriding a config's.
+func (f *runFlags) conn() *connFlags {
+	c := &connFlags{endpoint: f.adhoc.Endpoint, region: f.adhoc.Region, profile: f.adhoc.Profile, maxAttempts: f.adhoc.MaxAttempts}
+	if f.adhoc.PathStyle != nil {
+		c.pathStyle = *f.adhoc.PathStyle
+	}
+	return c
+}
+
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly run", flag.ContinueOnError)
 	var f runFlags
-	f.register(fs)
+	f.register(fs, false)
 	if done, err := parseCommandFlags(fs, runUsage, args, stdout, stderr); done {
 		return err
 	}
@@ -196,7 +184,7 @@ func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, erro
 			return nil, err
 		}
 		for _, j := range jobs {
-			f.conn.override(&j.Client, set)
+			f.conn().override(&j.Client, set)
 		}
 		return jobs, nil
 	}
@@ -206,23 +194,21 @@ func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, erro
 	}
 	job, err := backup.ResolveJob(jc)
 	if err != nil {
-		return nil, flagNames(err)
+		return nil, err
 	}
 	return []*backup.Job{job}, nil
 }
 
-// checkConfigFlags refuses job flags and a command next to --config.
+// checkConfigFlags refuses job flags and a command next to --config, and
+// checks the connection flags that override the config's.
 func (f *runFlags) checkConfigFlags(argv []string, set map[string]bool) error {
-	for _, name := range []string{"name", "ext", "bucket", "prefix", "recipient", "recipients-file", "compression",
-		"compression-concurrency", "sse", "kms-key-id", "checksum", "part-size", "upload-concurrency", "max-attempts", "timeout"} {
-		if set[name] {
-			return fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file (only --job, --endpoint, --path-style, --region and --profile apply to a config)", name)
-		}
+	if err := backup.ConfigFlagsError(set); err != nil {
+		return err
 	}
 	if len(argv) > 0 {
 		return fmt.Errorf("a command (%q) cannot be combined with --config\n\thint: put it in the config as a job with source type: command", argv[0])
 	}
-	return nil
+	return backup.ValidateFlags(&f.adhoc, set)
 }
 
 // adhocJob is the job of the ad-hoc form, from the flags and the command.
@@ -233,47 +219,14 @@ func (f *runFlags) adhocJob(argv []string, set map[string]bool) (backup.JobConfi
 	if len(argv) == 0 {
 		return backup.JobConfig{}, errors.New("no dump command\n\thint: putonly run --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
 	}
-	name := f.name
-	if name == "" {
-		name = jobNameFrom(argv[0])
+	jc := f.adhoc
+	jc.FromFlags = true
+	if jc.Name == "" {
+		jc.Name = jobNameFrom(argv[0])
 	}
-	jc := backup.JobConfig{
-		Name:   name,
-		Source: backup.SourceConfig{Type: backup.SourceCommand, Command: argv, Ext: f.ext},
-		Settings: backup.Settings{
-			Bucket: f.bucket, Prefix: f.prefix, Region: f.conn.region, Endpoint: f.conn.endpoint, Profile: f.conn.profile,
-			Recipients: f.recipients, RecipientsFile: f.recipientsFile,
-			Compression: f.compression, CompressionConcurrency: f.compressionConcurrency,
-			SSE: f.sse, KMSKeyID: f.kmsKeyID, Checksum: f.checksum,
-			PartSize: f.partSize, UploadConcurrency: f.uploadConcurrency, MaxAttempts: f.maxAttempt,
-			Timeout: backup.Duration(f.timeout),
-		},
-	}
-	if set["path-style"] {
-		jc.PathStyle = &f.conn.pathStyle
-	}
+	jc.Source.Type = backup.SourceCommand
+	jc.Source.Command = argv
 	return jc, nil
-}
-
-// flagNames rewrites config field names in validation errors to the flags
-// the user typed.
-func flagNames(err error) error {
-	s := err.Error()
-	s = strings.ReplaceAll(s, "job.source.command", "command")
-	r := regexp.MustCompile(`job\.([a-z_]+)`)
-	s = r.ReplaceAllStringFunc(s, func(m string) string {
-		name := strings.TrimPrefix(m, "job.")
-		switch name {
-		case "name":
-			return "--name"
-		case "recipients":
-			return "--recipient"
-		case "part_size":
-			return "--part-size"
-		}
-		return "--" + strings.ReplaceAll(name, "_", "-")
-	})
-	return errors.New(s)
 }
 
 var nonName = regexp.MustCompile(`[^a-z0-9._-]+`)

@@ -50,10 +50,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("putonly selftest", flag.ContinueOnError)
 	config := fs.String("config", "", "read bucket, prefix, SSE and connection of every job from this YAML `file`")
 	job := fs.String("job", "", "with --config: test only the job with this `name`")
-	bucket := fs.String("bucket", "", "S3 `bucket` the key writes to")
-	prefix := fs.String("prefix", "", "key `prefix` the policy grants (the canaries go under PREFIX_putonly-selftest/)")
-	sse := fs.String("sse", "AES256", "server-side encryption of the canaries: AES256 or aws:kms")
-	kms := fs.String("kms-key-id", "", "KMS key `id` or ARN for --sse aws:kms")
+	// The ad-hoc target's settings, as run takes them (the canaries go
+	// under PREFIX_putonly-selftest/).
+	var adhoc backup.JobConfig
+	backup.RegisterFlagsOf(fs, &adhoc, "bucket", "prefix", "sse", "kms_key_id")
 	var conn connFlags
 	conn.registerEndpoint(fs)
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
@@ -79,10 +79,8 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var cfg *backup.Config
 	switch {
 	case *config != "":
-		for _, name := range []string{"bucket", "prefix", "sse", "kms-key-id"} {
-			if set[name] {
-				return &exitError{Code: 2, Err: fmt.Errorf("--%s cannot be combined with --config\n\thint: the config names bucket, prefix and SSE of each job", name)}
-			}
+		if err := backup.ConfigFlagsError(set); err != nil {
+			return &exitError{Code: 2, Err: err}
 		}
 		var err error
 		if cfg, err = backup.LoadConfig(*config); err != nil {
@@ -108,15 +106,18 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	case *job != "":
 		return &exitError{Code: 2, Err: errors.New("--job needs --config")}
-	case *bucket == "":
+	case adhoc.Bucket == "":
 		return &exitError{Code: 2, Err: errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")}
 	default:
-		if *sse != "AES256" && *sse != "aws:kms" {
-			return &exitError{Code: 2, Err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
+		if err := backup.ValidateFlags(&adhoc, set); err != nil {
+			return &exitError{Code: 2, Err: err}
+		}
+		if adhoc.SSE == "" {
+			adhoc.SSE = backup.DefaultSSE
 		}
 		targets = append(targets, target{
 			client: conn.options(),
-			opts:   policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms},
+			opts:   policy.ProbeOptions{Bucket: adhoc.Bucket, Prefix: adhoc.Prefix, SSE: adhoc.SSE, KMSKeyID: adhoc.KMSKeyID},
 		})
 	}
 
