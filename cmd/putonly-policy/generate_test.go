@@ -3,41 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// TestGenerateScripts runs testdata/generate/*.txt (see cliScript); a
-// script may also name a golden file of policy/testdata/generate that stdout
-// must equal (stdout-golden) and lines stdout must have (stdout-contains).
-func TestGenerateScripts(t *testing.T) {
-	runScripts(t, "generate", func(t *testing.T, s *cliScript) (int, string, string) {
-		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"generate"}, s.args...), strings.NewReader(""), &stdout, &stderr)
-		code := exitCode(err, &stderr)
-		return code, stdout.String(), stderr.String()
-	}, func(t *testing.T, s *cliScript, code int, stdout, stderr string) {
-		if s.golden != "" {
-			want, err := os.ReadFile(filepath.Join("..", "..", "policy", "testdata", "generate", s.golden))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != string(want) {
-				t.Errorf("stdout differs from policy/testdata/generate/%s:\n%s", s.golden, stdout)
-			}
-		}
-		for _, c := range s.contains {
-			if !strings.Contains(stdout, c) {
-				t.Errorf("stdout lacks %q", c)
-			}
-		}
-		if code == 0 && s.sections["stderr"] == "" && stderr != "" {
-			t.Errorf("unexpected stderr:\n%s", stderr)
-		}
-	})
-}
 
 // TestGenerateHelpDocumentsEveryFlag: each flag the command defines is in
 // --help, with an example line.

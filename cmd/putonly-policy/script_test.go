@@ -2,130 +2,57 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+	"time"
+
+	"github.com/putonly/putonly/internal/clitest"
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
-var update = flag.Bool("update", false, "rewrite the stdout/stderr sections of testdata/{generate,verify}/*.txt")
+var update = flag.Bool("update", false, "rewrite the files that the scripts of testdata/{generate,verify} cmp stdout and stderr against")
 
-// cliScript is one CLI golden script of testdata/generate or
-// testdata/verify: header lines, then sections.
-//
-//	# what it checks
-//	args: --bucket acme-db-backups --principal arn:...
-//	stdin: testdata/verify/policies/seed.json   (optional)
-//	exit: 2
-//	stdout-golden: bucket-policy.json            (a file of policy/testdata/generate)
-//	stdout-contains: a line stdout must have     (repeatable)
-//	-- stdout --
-//	exact stdout
-//	-- stderr --
-//	exact stderr
-//
-// Arguments are split on spaces. A missing section is not checked; -update
-// rewrites the sections present.
-type cliScript struct {
-	args     []string
-	stdin    string
-	exit     int
-	golden   string
-	contains []string
-	header   []string          // the lines before the first section, as read
-	sections map[string]string // "stdout", "stderr"
-	order    []string
+// TestMain installs the command for the scripts: the test binary, run as
+// putonly-policy, is the command itself, with the markdown report's date
+// and tool version fixed so its output does not change with the clock.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"putonly-policy": func() {
+			verifyNow = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+			verifyVersion = func() string { return "v0.0.0-test" }
+			main()
+		},
+	})
 }
 
-func parseCLIScript(t *testing.T, data string) *cliScript {
-	t.Helper()
-	s := &cliScript{sections: map[string]string{}}
-	cur := ""
-	for _, line := range strings.SplitAfter(data, "\n") {
-		trimmed := strings.TrimRight(line, "\n")
-		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") {
-			cur = strings.TrimSuffix(strings.TrimPrefix(trimmed, "-- "), " --")
-			s.order = append(s.order, cur)
-			s.sections[cur] = ""
-			continue
-		}
-		if cur != "" {
-			s.sections[cur] += line
-			continue
-		}
-		if trimmed == "" {
-			continue
-		}
-		s.header = append(s.header, trimmed)
-		key, val, _ := strings.Cut(trimmed, ":")
-		val = strings.TrimSpace(val)
-		switch key {
-		case "args":
-			s.args = strings.Fields(val)
-		case "stdin":
-			s.stdin = val
-		case "exit":
-			n, err := strconv.Atoi(val)
-			if err != nil {
-				t.Fatalf("exit: %v", err)
-			}
-			s.exit = n
-		case "stdout-golden":
-			s.golden = val
-		case "stdout-contains":
-			s.contains = append(s.contains, val)
-		default:
-			if !strings.HasPrefix(trimmed, "#") {
-				t.Fatalf("unknown line %q", trimmed)
-			}
-		}
+// TestScripts runs the CLI scripts of testdata/generate and testdata/verify
+// (testscript; the commands exits and s3 come from internal/clitest). A
+// script sees the package's testdata as ./testdata, and the golden policies
+// of policy/testdata/generate as $GOLDEN. -update rewrites the want-stdout
+// and want-stderr sections from what the command printed.
+func TestScripts(t *testing.T) {
+	golden, err := filepath.Abs(filepath.Join("..", "..", "policy", "testdata", "generate"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return s
-}
-
-// runScripts runs every script of testdata/DIR through exec and checks its
-// exit status and sections; with -update it rewrites the sections instead.
-// check, if set, adds the checks of one kind of script.
-func runScripts(t *testing.T, dir string, exec func(t *testing.T, s *cliScript) (code int, stdout, stderr string), check func(t *testing.T, s *cliScript, code int, stdout, stderr string)) {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
+	testdata, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := parseCLIScript(t, string(data))
-			code, stdout, stderr := exec(t, s)
-			got := map[string]string{"stdout": stdout, "stderr": stderr}
-			if *update {
-				var b strings.Builder
-				for _, h := range s.header {
-					b.WriteString(h + "\n")
-				}
-				for _, sec := range s.order {
-					fmt.Fprintf(&b, "-- %s --\n%s", sec, got[sec])
-				}
-				if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if code != s.exit {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, s.exit, stderr)
-			}
-			for _, sec := range s.order {
-				if !*update && got[sec] != s.sections[sec] {
-					t.Errorf("%s differs (go test ./cmd/putonly-policy -run Scripts -update rewrites it):\ngot:\n%s\nwant:\n%s", sec, got[sec], s.sections[sec])
-				}
-			}
-			if check != nil {
-				check(t, s, code, stdout, stderr)
-			}
+	for _, dir := range []string{"generate", "verify"} {
+		t.Run(dir, func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Dir:                 filepath.Join("testdata", dir),
+				UpdateScripts:       *update,
+				RequireExplicitExec: true,
+				Cmds:                clitest.Commands(),
+				Condition:           clitest.Condition,
+				Setup: clitest.Setup(func(env *testscript.Env) error {
+					env.Setenv("GOLDEN", golden)
+					return os.Symlink(testdata, filepath.Join(env.WorkDir, "testdata"))
+				}),
+			})
 		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // verifyFixedClock fixes the markdown report's date and version.
@@ -26,27 +28,6 @@ func runVerifyCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout,
 	err := run(context.Background(), append([]string{"verify"}, args...), bytes.NewReader(stdin), &out, &errb)
 	code = exitCode(err, &errb)
 	return code, out.String(), errb.String()
-}
-
-// TestVerifyScripts runs testdata/verify/*.txt (see cliScript); a script
-// may feed a file to stdin (stdin:). The markdown report's date and tool
-// version are fixed while the scripts run.
-func TestVerifyScripts(t *testing.T) {
-	verifyFixedClock(t)
-	runScripts(t, "verify", func(t *testing.T, s *cliScript) (int, string, string) {
-		var stdin []byte
-		if s.stdin != "" {
-			var err error
-			if stdin, err = os.ReadFile(s.stdin); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return runVerifyCmd(t, stdin, s.args...)
-	}, func(t *testing.T, s *cliScript, code int, stdout, stderr string) {
-		if code != 2 && s.sections["stderr"] == "" && stderr != "" {
-			t.Errorf("unexpected stderr:\n%s", stderr)
-		}
-	})
 }
 
 const (
@@ -169,11 +150,16 @@ func TestVerifyDocsExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script, err := os.ReadFile(filepath.Join("testdata", "verify", "readme-bad.txt"))
+	script, err := txtar.ParseFile(filepath.Join("testdata", "verify", "readme-bad.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := parseCLIScript(t, string(script)).sections["stdout"]
+	var want string
+	for _, f := range script.Files {
+		if f.Name == "want-stdout" {
+			want = string(f.Data)
+		}
+	}
 	if want == "" || !strings.Contains(string(doc), "\n"+want+"$ echo $?\n1\n") {
 		t.Errorf("README.md does not show the output of readme-bad.txt:\n%s", want)
 	}
