@@ -32,6 +32,9 @@ type Options struct {
 	// plaintext is the one the dump produced (age still authenticates
 	// every chunk of what was uploaded).
 	NoVerify bool
+	// Manifest, when already fetched (FetchManifest), is verified against
+	// instead of fetching it again.
+	Manifest *Manifest
 	// Compression overrides what the key's extension says.
 	Compression Compression
 }
@@ -58,7 +61,9 @@ func Restore(ctx context.Context, api Getter, o Options, dst io.Writer) (Result,
 	start := time.Now()
 	res := Result{Bucket: o.Bucket, Key: o.Key}
 	url := "s3://" + o.Bucket + "/" + o.Key
-	if !o.NoVerify {
+	if o.Manifest != nil && !o.NoVerify {
+		res.Manifest = o.Manifest
+	} else if !o.NoVerify {
 		m, err := FetchManifest(ctx, api, o.Bucket, o.Key, o.Identities)
 		if err != nil {
 			return res, err

@@ -1,0 +1,309 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"filippo.io/age"
+	"github.com/putonly/putonly/internal/dumpinfo"
+)
+
+// LoadOptions say which backup to restore into which target: a database
+// by name (Database) or a shell command reading the dump on stdin (Into).
+type LoadOptions struct {
+	Bucket, Key string
+	Identities  []age.Identity
+	NoVerify    bool
+	Manifest    *Manifest // already fetched; nil fetches it (unless NoVerify)
+
+	Database *Database // a scratch database, created by Load
+	Into     string    // or a command, run with sh -c
+
+	// AllowSwitch lets an SQL dump change database (USE, \connect, ...)
+	// and a custom-format dump be restored with pg_restore --create.
+	AllowSwitch bool
+	// AllowSourceName lets Database be named like the source database
+	// (a restore onto a new server; never a drill).
+	AllowSourceName bool
+
+	Env            []string // of the target's tools; nil inherits
+	Stdout, Stderr io.Writer
+	Progress       *atomic.Int64 // plaintext bytes fed so far, for a progress line
+}
+
+// LoadResult describes a load as far as it got.
+type LoadResult struct {
+	Restore Result
+	Dump    dumpinfo.Info // what the dump's head says
+	Source  string        // the source database, from the manifest or the dump
+	// Tables the dump itself creates (an SQL dump's CREATE TABLE, a
+	// custom-format dump's table of contents), and the rows of the COPY
+	// blocks of a plain PostgreSQL dump.
+	DumpTables []string
+	DumpRows   map[string]int64
+	Switches   []SwitchError // allowed switches (AllowSwitch)
+	Created    bool          // Database was created by this load
+	Stream     time.Duration // download, decrypt, verify and feed the target
+	Finish     time.Duration // the target's work after the end of its input
+}
+
+// Load streams a backup into a target and waits for it. The dump's head is
+// read first (its format, its database); then the target is created
+// (Database) or started (Into), and the dump flows through the SQL guard
+// for SQL formats, so a dump that would switch database stops with a
+// *SwitchError before the target reads the statement. On any failure the
+// target is killed before its input ends. Load does not drop a database
+// it created: the caller does (Database.Drop), drill or not.
+func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err error) {
+	if (o.Database == nil) == (o.Into == "") {
+		return res, errors.New("load: exactly one of a database and a command")
+	}
+	url := "s3://" + o.Bucket + "/" + o.Key
+	m := o.Manifest
+	if m == nil && !o.NoVerify {
+		if m, err = FetchManifest(ctx, api, o.Bucket, o.Key, o.Identities); err != nil {
+			return res, err
+		}
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var target, lister *process
+	var guard *SQLGuard
+	var fed *recordingWriter // the target's stdin, recording its failure
+	var tocOut bytes.Buffer
+	open := func(head []byte) (io.Writer, error) {
+		info := dumpinfo.Sniff(head)
+		res.Dump = info
+		if m != nil {
+			res.Source = m.SourceDatabase
+		}
+		if res.Source == "" {
+			res.Source = info.Database
+		}
+		var argv []string
+		if d := o.Database; d != nil {
+			if d.Type == "" && m != nil && m.SourceType != "command" {
+				d.Type = m.SourceType
+			}
+			if d.Type == "" {
+				d.Type = info.SourceType()
+			}
+			if d.Type == "" {
+				return nil, fmt.Errorf("%s: cannot tell which database the dump is for: name it with --type postgres|mysql|sqlite", url)
+			}
+			if !o.AllowSourceName && d.SameAsSource(res.Source) {
+				return nil, fmt.Errorf("%w: %s is where the backup came from (%s)\n\thint: restore into a new name; a restore onto a new server may pass --allow-source-name", ErrTargetIsSource, d, res.Source)
+			}
+			var err error
+			if argv, err = d.LoadArgv(info); err != nil {
+				return nil, err
+			}
+			if err := d.Prepare(tctx); err != nil {
+				return nil, err
+			}
+			res.Created = d.Created()
+		} else {
+			if info.Format == dumpinfo.PGCustom && !o.AllowSwitch && createsDatabase(o.Into) {
+				return nil, &SwitchError{Statement: "pg_restore --create (the archive's DATABASE entry, " + info.Database + ")", Line: 0}
+			}
+			argv = []string{"sh", "-c", o.Into}
+		}
+		var err error
+		if target, err = startProcess(tctx, argv, o.Env, o.Stdout, o.Stderr); err != nil {
+			return nil, err
+		}
+		fed = &recordingWriter{w: target.stdin}
+		var w io.Writer = fed
+		if info.Format == dumpinfo.PGCustom {
+			// pg_restore -l lists the archive's table of contents as it
+			// streams past; it reads what it needs and may stop early.
+			if lister, err = startProcess(tctx, []string{"pg_restore", "-l"}, o.Env, &tocOut, io.Discard); err == nil {
+				w = io.MultiWriter(fed, &bestEffort{w: lister.stdin})
+			}
+		}
+		if info.SQL() {
+			guard = NewSQLGuard(w, dialectOf(info), o.AllowSwitch)
+			w = guard
+		}
+		return w, nil
+	}
+	gate := &headGate{open: open}
+	var dst io.Writer = gate
+	if o.Progress != nil {
+		dst = &countWriter{w: gate, n: o.Progress}
+	}
+
+	streamStart := time.Now()
+	r, rerr := Restore(ctx, api, Options{Bucket: o.Bucket, Key: o.Key, Identities: o.Identities, NoVerify: o.NoVerify, Manifest: m}, dst)
+	res.Restore = r
+	if rerr == nil {
+		// A dump shorter than the head is fed only now, verified whole.
+		if rerr = gate.finish(); rerr == nil && guard != nil {
+			rerr = guard.Close()
+		}
+		if rerr != nil {
+			rerr = fmt.Errorf("restore %s: %w", url, rerr)
+		}
+	}
+	res.Stream = time.Since(streamStart)
+	if guard != nil {
+		res.DumpTables, res.DumpRows, res.Switches = guard.Tables, guard.CopyRows, guard.Switches
+	}
+	if target == nil {
+		return res, rerr
+	}
+	if rerr != nil && fed.err == nil {
+		// The dump is bad, or switches database: the target must not
+		// finish with part of it.
+		target.kill()
+		if lister != nil {
+			lister.kill()
+		}
+		cancel()
+	}
+	finishStart := time.Now()
+	werr := target.wait()
+	res.Finish = time.Since(finishStart)
+	if lister != nil {
+		if lerr := lister.wait(); lerr == nil && rerr == nil {
+			res.DumpTables = tocTables(tocOut.String())
+		}
+	}
+	name := target.name
+	switch {
+	case (rerr != nil || werr != nil) && ctx.Err() != nil:
+		return res, fmt.Errorf("stopped: %w", context.Cause(ctx))
+	case rerr != nil && fed.err != nil:
+		// The target stopped reading: its failure is the cause.
+		if werr != nil {
+			return res, fmt.Errorf("%w: %q: %v (it stopped reading about %d bytes in)", ErrTarget, name, werr, r.PlaintextBytes)
+		}
+		return res, fmt.Errorf("%w: %q exited 0 without reading the whole dump", ErrTarget, name)
+	case rerr != nil:
+		return res, rerr
+	case werr != nil:
+		return res, fmt.Errorf("%w: %q: %v", ErrTarget, name, werr)
+	}
+	return res, nil
+}
+
+// createsDatabase says a target command would run pg_restore --create
+// (-C), which acts on the archive's DATABASE entry: it restores into the
+// source's database name, not the one given with -d.
+func createsDatabase(cmd string) bool {
+	for _, w := range strings.Fields(cmd) {
+		w = strings.Trim(w, `'"`)
+		if w == "--create" || (strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w[1:], "C") && !strings.ContainsAny(w[1:], "=")) {
+			return true
+		}
+	}
+	return false
+}
+
+func dialectOf(info dumpinfo.Info) Dialect {
+	switch info.Format {
+	case dumpinfo.MySQLSQL:
+		return DialectMySQL
+	case dumpinfo.SQLiteSQL:
+		return DialectSQLite
+	}
+	return DialectPostgres
+}
+
+// tocTables reads the TABLE entries of pg_restore -l's listing:
+// "215; 1259 16488 TABLE public orders owner".
+func tocTables(list string) []string {
+	var out []string
+	for _, l := range strings.Split(list, "\n") {
+		if strings.HasPrefix(l, ";") {
+			continue
+		}
+		_, rest, ok := strings.Cut(l, "; ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) >= 6 && f[2] == "TABLE" && f[3] != "DATA" {
+			out = append(out, f[3]+"."+strings.Join(f[4:len(f)-1], " "))
+		}
+	}
+	return out
+}
+
+// headGate holds the first dumpinfo.HeadSize bytes, then opens the real
+// destination with them (which may refuse), and passes everything on.
+type headGate struct {
+	buf  []byte
+	open func(head []byte) (io.Writer, error)
+	w    io.Writer
+	err  error
+}
+
+func (g *headGate) Write(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.w != nil {
+		return g.w.Write(p)
+	}
+	g.buf = append(g.buf, p...)
+	if len(g.buf) >= dumpinfo.HeadSize {
+		if err := g.finish(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// finish opens the destination with what was held, if not yet done.
+func (g *headGate) finish() error {
+	if g.err != nil || g.w != nil {
+		return g.err
+	}
+	w, err := g.open(g.buf)
+	if err != nil {
+		g.err = err
+		return err
+	}
+	g.w = w
+	if _, err := w.Write(g.buf); err != nil {
+		g.err = err
+		return err
+	}
+	g.buf = nil
+	return nil
+}
+
+// bestEffort writes until its writer fails, then drops the rest: for a
+// reader that may stop early (pg_restore -l).
+type bestEffort struct {
+	w      io.Writer
+	failed bool
+}
+
+func (b *bestEffort) Write(p []byte) (int, error) {
+	if !b.failed {
+		if _, err := b.w.Write(p); err != nil {
+			b.failed = true
+		}
+	}
+	return len(p), nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,374 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/putonly/putonly/internal/dumpinfo"
+)
+
+// Target types: the database servers a dump can be restored into by name.
+const (
+	TypePostgres = "postgres"
+	TypeMySQL    = "mysql"
+	TypeSQLite   = "sqlite"
+	TypeMongoDB  = "mongodb"
+)
+
+// ErrTargetExists: the scratch database exists and holds tables.
+var ErrTargetExists = errors.New("the target database exists and is not empty")
+
+// ErrTargetIsSource: the target is named like the database the backup was
+// taken from.
+var ErrTargetIsSource = errors.New("the target is named like the source database")
+
+// dbNameRE is what a scratch database may be called: no quoting needed in
+// any dialect, so no name can smuggle SQL into the commands below.
+var dbNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// CheckTargetName says whether name is a valid --into-database for typ.
+func CheckTargetName(typ, name string) error {
+	switch typ {
+	case TypeSQLite:
+		if name == "" {
+			return errors.New("no file name")
+		}
+		return nil
+	case TypePostgres, TypeMySQL, TypeMongoDB, "":
+		if !dbNameRE.MatchString(name) {
+			return fmt.Errorf("database name %q: use letters, digits and _ (at most 63, not starting with a digit)", name)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown database type %q: use postgres, mysql or sqlite", typ)
+}
+
+// Database is a scratch database a dump is restored into by name, with the
+// server's own client tools (psql, createdb, pg_restore; mariadb or mysql;
+// sqlite3), which take the connection from their environment (PGHOST,
+// PGUSER, ~/.pgpass; ~/.my.cnf, MYSQL_HOST; nothing for sqlite).
+type Database struct {
+	Type string // postgres, mysql, sqlite (mongodb: not supported yet)
+	Name string // database name, or the SQLite file
+	Env  []string
+	// created: Prepare made it, so Drop may remove it.
+	created bool
+}
+
+func (d *Database) String() string {
+	if d.Type == TypeSQLite {
+		return "sqlite file " + d.Name
+	}
+	return d.Type + " database " + d.Name
+}
+
+// tool runs a client tool to completion and returns its stdout.
+func (d *Database) tool(ctx context.Context, stdin string, argv ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = d.Env
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if len(msg) > 400 {
+			msg = msg[:400] + " …"
+		}
+		return out.String(), fmt.Errorf("%s: %w: %s", argv[0], err, msg)
+	}
+	return out.String(), nil
+}
+
+func mysqlClient() string {
+	if _, err := exec.LookPath("mariadb"); err == nil {
+		return "mariadb"
+	}
+	return "mysql"
+}
+
+func psqlArgs(db string) []string {
+	return []string{"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-F", "\t", "-d", db}
+}
+
+func mysqlArgs(db string) []string {
+	a := []string{mysqlClient(), "--batch", "--skip-column-names"}
+	if db != "" {
+		a = append(a, "--database="+db)
+	}
+	return a
+}
+
+// Prepare creates the scratch database. One that exists is used only when
+// it holds no table (and is then not dropped afterwards).
+func (d *Database) Prepare(ctx context.Context) error {
+	if err := CheckTargetName(d.Type, d.Name); err != nil {
+		return err
+	}
+	switch d.Type {
+	case TypePostgres:
+		out, err := d.tool(ctx, "select count(*) from pg_database where datname = '"+d.Name+"';\n", psqlArgs("postgres")...)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", d, err)
+		}
+		if strings.TrimSpace(out) == "0" {
+			if _, err := d.tool(ctx, "", "createdb", "--", d.Name); err != nil {
+				return fmt.Errorf("create %s: %w", d, err)
+			}
+			d.created = true
+			return nil
+		}
+	case TypeMySQL:
+		out, err := d.tool(ctx, "select count(*) from information_schema.schemata where schema_name = '"+d.Name+"';\n", mysqlArgs("")...)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", d, err)
+		}
+		if strings.TrimSpace(out) == "0" {
+			if _, err := d.tool(ctx, "create database `"+d.Name+"`;\n", mysqlArgs("")...); err != nil {
+				return fmt.Errorf("create %s: %w", d, err)
+			}
+			d.created = true
+			return nil
+		}
+	case TypeSQLite:
+		st, err := os.Stat(d.Name)
+		if errors.Is(err, os.ErrNotExist) {
+			f, err := os.OpenFile(d.Name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return fmt.Errorf("create %s: %w", d, err)
+			}
+			f.Close()
+			d.created = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.Size() == 0 {
+			return nil
+		}
+	case TypeMongoDB:
+		return fmt.Errorf("--into-database for mongodb is not supported yet: use --into 'mongorestore --archive --nsFrom=\"SRC.*\" --nsTo=\"SCRATCH.*\"'")
+	default:
+		return fmt.Errorf("unknown database type %q", d.Type)
+	}
+	c, err := d.Inspect(ctx)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", d, err)
+	}
+	if len(c.Tables) > 0 {
+		return fmt.Errorf("%s: %w (%d tables)\n\thint: name a new scratch database, or drop this one first", d, ErrTargetExists, len(c.Tables))
+	}
+	return nil
+}
+
+// Created says Prepare made the database (and Drop will remove it).
+func (d *Database) Created() bool { return d.created }
+
+// LoadArgv is the command that reads a dump of the given format on its
+// stdin into the database.
+func (d *Database) LoadArgv(info dumpinfo.Info) ([]string, error) {
+	switch {
+	case d.Type == TypePostgres && info.Format == dumpinfo.PGCustom:
+		// No --create: pg_restore then ignores the archive's DATABASE
+		// entry and restores into -d. --no-owner: the roles of the source
+		// need not exist here.
+		return []string{"pg_restore", "--exit-on-error", "--no-owner", "--no-acl", "-d", d.Name}, nil
+	case d.Type == TypePostgres && info.Format == dumpinfo.PGCluster:
+		return nil, errors.New("a pg_dumpall dump restores a whole cluster, not one database: restore it into a scratch cluster with --into 'psql -h SCRATCH -d postgres' --allow-database-switch")
+	case d.Type == TypePostgres && info.Format == dumpinfo.PGSQL:
+		return psqlArgs(d.Name), nil
+	case d.Type == TypeMySQL && info.Format == dumpinfo.MySQLSQL:
+		return mysqlArgs(d.Name), nil
+	case d.Type == TypeSQLite && info.Format == dumpinfo.SQLiteSQL:
+		return []string{"sqlite3", "-bail", d.Name}, nil
+	}
+	f := info.Format
+	if f == "" {
+		f = "not one putonly knows"
+	}
+	return nil, fmt.Errorf("the dump's format is %s: it cannot be restored into a %s", f, d)
+}
+
+// Drop removes the scratch database, if Prepare created it.
+func (d *Database) Drop(ctx context.Context) error {
+	if !d.created {
+		return nil
+	}
+	var err error
+	switch d.Type {
+	case TypePostgres:
+		_, err = d.tool(ctx, "", "dropdb", "--if-exists", "--", d.Name)
+	case TypeMySQL:
+		_, err = d.tool(ctx, "drop database if exists `"+d.Name+"`;\n", mysqlArgs("")...)
+	case TypeSQLite:
+		for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+			if e := os.Remove(d.Name + suffix); e != nil && !errors.Is(e, os.ErrNotExist) {
+				err = e
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("drop %s: %w", d, err)
+	}
+	d.created = false
+	return nil
+}
+
+// SameAsSource says whether the target is named like the source database
+// the manifest or the dump names.
+func (d *Database) SameAsSource(source string) bool {
+	if source == "" {
+		return false
+	}
+	if d.Type == TypeSQLite {
+		a, _ := filepath.Abs(d.Name)
+		b, _ := filepath.Abs(source)
+		return a == b || filepath.Base(a) == filepath.Base(b)
+	}
+	return strings.EqualFold(d.Name, source)
+}
+
+// TableCount is one table of a restored database.
+type TableCount struct {
+	Name  string `json:"name"` // schema.table for postgres
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes,omitempty"` // with its indexes; 0 where unknown
+}
+
+// Contents is what a restored database holds.
+type Contents struct {
+	Tables []TableCount `json:"tables"`
+	Rows   int64        `json:"rows"`
+	Bytes  int64        `json:"bytes"` // the whole database (file, for sqlite)
+}
+
+// Inspect asks the database what it holds: every table with its exact row
+// count and size, and the database's size.
+func (d *Database) Inspect(ctx context.Context) (Contents, error) {
+	var c Contents
+	var out string
+	var err error
+	switch d.Type {
+	case TypePostgres:
+		// One row per table, counted exactly with \gexec.
+		q := `select format('select %L, count(*), pg_total_relation_size(%L) from %I.%I', n.nspname || '.' || c.relname, c.oid, n.nspname, c.relname)
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
+order by 1 \gexec
+select '', -1, pg_database_size(current_database());
+`
+		out, err = d.tool(ctx, q, psqlArgs(d.Name)...)
+	case TypeMySQL:
+		var names string
+		names, err = d.tool(ctx, "select table_name, data_length + index_length from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' order by 1;\n", mysqlArgs(d.Name)...)
+		if err != nil {
+			break
+		}
+		var q strings.Builder
+		for _, l := range strings.Split(strings.TrimSpace(names), "\n") {
+			f := strings.Split(l, "\t")
+			if len(f) != 2 {
+				continue
+			}
+			t := strings.ReplaceAll(f[0], "`", "``")
+			fmt.Fprintf(&q, "select '%s', count(*), %s from `%s`;\n", strings.ReplaceAll(strings.ReplaceAll(f[0], `\`, `\\`), "'", `\'`), digitsOr0(f[1]), t)
+		}
+		q.WriteString("select '', -1, coalesce(sum(data_length + index_length), 0) from information_schema.tables where table_schema = database();\n")
+		out, err = d.tool(ctx, q.String(), mysqlArgs(d.Name)...)
+	case TypeSQLite:
+		var names string
+		names, err = d.tool(ctx, "", "sqlite3", "-batch", "-readonly", d.Name, "select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by 1;")
+		if err != nil {
+			break
+		}
+		var q strings.Builder
+		for _, n := range strings.Split(strings.TrimSpace(names), "\n") {
+			if n == "" {
+				continue
+			}
+			fmt.Fprintf(&q, "select '%s', count(*), 0 from \"%s\";\n", strings.ReplaceAll(n, "'", "''"), strings.ReplaceAll(n, `"`, `""`))
+		}
+		out, err = d.tool(ctx, q.String(), "sqlite3", "-batch", "-readonly", "-separator", "\t", d.Name)
+		if st, serr := os.Stat(d.Name); serr == nil {
+			c.Bytes = st.Size()
+		}
+	default:
+		return c, fmt.Errorf("cannot inspect a %s", d)
+	}
+	if err != nil {
+		return c, fmt.Errorf("inspect %s: %w", d, err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 {
+			continue
+		}
+		rows, err1 := strconv.ParseInt(f[1], 10, 64)
+		size, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			return c, fmt.Errorf("inspect %s: unexpected line %q", d, l)
+		}
+		if rows < 0 {
+			c.Bytes = size
+			continue
+		}
+		c.Tables = append(c.Tables, TableCount{Name: f[0], Rows: rows, Bytes: size})
+		c.Rows += rows
+	}
+	return c, nil
+}
+
+func digitsOr0(s string) string {
+	if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+		return "0"
+	}
+	return s
+}
+
+// process is a target command fed on its stdin: killed with its process
+// group when the restore fails, so it never acts on a partial dump.
+type process struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	name  string
+}
+
+func startProcess(ctx context.Context, argv []string, env []string, stdout, stderr io.Writer) (*process, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%w: start %s: %v", ErrTarget, argv[0], err)
+	}
+	return &process{cmd: cmd, stdin: stdin, name: strings.Join(argv, " ")}, nil
+}
+
+// kill stops the process group now, before its stdin is closed, so the
+// target cannot first see the end of its input.
+func (p *process) kill() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }
+
+func (p *process) wait() error {
+	p.stdin.Close()
+	return p.cmd.Wait()
+}
