@@ -25,6 +25,13 @@ func WriteDrillPrometheus(w io.Writer, bucket, prefix, job string, res DrillResu
 	gauge("putonly_drill_timestamp_seconds", "Time the last restore drill ended.", time.Now().Unix())
 	gauge("putonly_drill_duration_seconds", "Duration of the last restore drill.", res.Total.Seconds())
 	gauge("putonly_drill_restored_bytes", "Plaintext bytes the last drill fed its target.", res.Restore.PlaintextBytes)
+	if res.Contents != nil {
+		gauge("putonly_drill_restored_rows", "Rows the scratch database held after the last drill.", res.Contents.Rows)
+		gauge("putonly_drill_restored_tables", "Tables the scratch database held after the last drill.", len(res.Contents.Tables))
+	}
+	if err == nil {
+		gauge("putonly_drill_last_success_timestamp_seconds", "Time the last successful restore drill ended.", time.Now().Unix())
+	}
 	if !res.Backup.Time.IsZero() {
 		gauge("putonly_drill_backup_timestamp_seconds", "Start time of the backup the last drill restored.", res.Backup.Time.Unix())
 	}

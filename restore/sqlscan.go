@@ -552,6 +552,9 @@ func (g *SQLGuard) classify(final bool) error {
 			bad = g.dialect == DialectMySQL // a database in MySQL, a namespace in PostgreSQL
 		}
 	}
+	if bad && !final && g.nwords() < 7 {
+		return nil // read a few more words, to name the database in the error
+	}
 	g.classified = true
 	if g.state != stMeta {
 		g.held = -1

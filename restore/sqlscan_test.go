@@ -117,7 +117,7 @@ func TestSQLGuardStatements(t *testing.T) {
 	}{
 		{DialectMySQL, "USE `other`;", "USE `other`"},
 		{DialectMySQL, "use other", "use other"},
-		{DialectMySQL, "/*!40000 DROP DATABASE IF EXISTS `x`*/;", "DROP DATABASE IF EXISTS"},
+		{DialectMySQL, "/*!40000 DROP DATABASE IF EXISTS `x`*/;", "DROP DATABASE IF EXISTS `x`"},
 		{DialectMySQL, "/*M!100100 CREATE SCHEMA x */;", "CREATE SCHEMA x"},
 		{DialectMySQL, "SELECT 1;\n\\u other\n", `\u`},
 		{DialectMySQL, "SELECT 1; \\r other localhost\n", `\r`},
@@ -133,7 +133,7 @@ func TestSQLGuardStatements(t *testing.T) {
 		{DialectPostgres, "SELECT 1;\n\\c other\n", `\c other`},
 		{DialectPostgres, "\\restrict abc\nSELECT 1;\n\\unrestrict abc\n", ""},
 		{DialectPostgres, "CREATE DATABASE x;", "CREATE DATABASE x"},
-		{DialectPostgres, "ALTER DATABASE x OWNER TO y;", "ALTER DATABASE x OWNER"},
+		{DialectPostgres, "ALTER DATABASE x OWNER TO y;", "ALTER DATABASE x OWNER TO y"},
 		{DialectPostgres, "CREATE ROLE r;", "CREATE ROLE r"},
 		{DialectPostgres, "CREATE SCHEMA s;", ""},
 		{DialectPostgres, "SELECT 'a\\';\\connect x';", `\connect x';`}, // standard strings: 'a\' ends there
@@ -145,7 +145,7 @@ func TestSQLGuardStatements(t *testing.T) {
 		{DialectPostgres, "COPY t (a) FROM stdin;\nrow\n\\.\n\\connect y\n", `\connect y`},
 		{DialectPostgres, "-- \\connect x\n/* \\connect y */ SELECT 1;", ""},
 		{DialectPostgres, "SELECT 1 \\c other\n", `\c other`},
-		{DialectSQLite, "ATTACH DATABASE 'x.db' AS x;", "ATTACH DATABASE '…' AS"},
+		{DialectSQLite, "ATTACH DATABASE 'x.db' AS x;", "ATTACH DATABASE '…' AS x"},
 		{DialectSQLite, "SELECT 1;\n.open other.db\n", ".open other.db"},
 		{DialectSQLite, "INSERT INTO t VALUES('x\n.open y\n');", ""},
 		{DialectSQLite, "CREATE TABLE [a;ATTACH x](i);", ""},

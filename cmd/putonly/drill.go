@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/putonly/putonly/restore"
@@ -17,24 +19,52 @@ func init() {
 }
 
 const drillUsage = `Usage:
-  putonly drill --bucket B [--prefix P] --job J --identity FILE --into COMMAND [--textfile FILE] [connection flags]
+  putonly drill --bucket B [--prefix P] --job J --identity FILE --into-database NAME [--keep] [--format json]
+  putonly drill --bucket B [--prefix P] --job J --identity FILE --into COMMAND
 
 A restore that was never tried is not a backup. drill restores the newest
-backup of the job (or --key) into the stdin of COMMAND, a scratch target run
-with sh -c, and reports OK or FAILED with timings. It passes only when the
-download, the decryption, the check against the manifest and COMMAND all
-succeed. When the backup turns out bad, COMMAND is killed before it sees the
-end of its input. COMMAND's output goes to stderr.
+backup of the job (or --key) into a scratch target and reports what it
+holds, with timings.
+
+With --into-database NAME, drill creates the scratch database (postgres:
+createdb, then pg_restore --exit-on-error --no-owner for a custom-format
+dump or psql for plain SQL; mysql/mariadb: CREATE DATABASE, then the
+client; sqlite: NAME is a new file, loaded by sqlite3), restores into it,
+asks it what it holds (every table, its exact row count and size), and
+drops it afterwards unless --keep. The database type comes from the
+backup's manifest or the dump itself (--type overrides). It refuses a
+database that exists and holds tables, and one named like the backup's
+source database. The tools take the connection from their environment
+(PGHOST, PGUSER, ~/.pgpass; ~/.my.cnf, MYSQL_HOST).
+
+With --into COMMAND the dump is fed to the stdin of COMMAND (run with
+sh -c); only the dump's own table list is reported.
+
+Before any SQL dump reaches its target, drill checks, statement by
+statement, that it stays in the database it is given: a USE, \connect,
+CREATE/DROP/ALTER DATABASE, CREATE ROLE, ATTACH or a client command that
+switches database fails the drill before the target reads it, and the
+target is killed (--allow-database-switch lets it through, for a scratch
+server that may be written anywhere).
+
+The drill passes only when the download, the decryption, the check against
+the manifest and the target all succeed, and the scratch database holds
+every table the dump lists (and the rows of a plain PostgreSQL dump's
+COPY blocks) and at least one row. When the backup turns out bad, the
+target is killed before it sees the end of its input. The target's output
+goes to stderr.
 
 Examples:
-  putonly drill --bucket acme-backups --prefix db1/ --job shop --identity key.txt \
-      --into 'dropdb --if-exists shop_drill && createdb shop_drill && pg_restore --exit-on-error -d shop_drill'
-  putonly drill --bucket acme-backups --prefix db1/ --job wiki --identity key.txt --into 'mariadb -h scratch'
+  putonly drill --bucket acme-backups --prefix db1/ --job shop --identity key.txt --into-database shop_drill
+  putonly drill --bucket acme-backups --prefix db1/ --job wiki --identity key.txt --into-database wiki_drill --format json
+  putonly drill --bucket acme-backups --prefix db1/ --job app --identity key.txt --into-database /tmp/app-drill.db
   putonly drill ... --into 'cat > /dev/null'     # download, decrypt and verify only
 
-A drill that outlives --timeout (12h) fails, and its target is killed.
-With --textfile, the result is also written for node_exporter's textfile
-collector (putonly_drill_ok, putonly_drill_timestamp_seconds, ...).
+A drill that outlives --timeout (12h) fails, and its target is killed; the
+scratch database is still dropped. With --textfile, the result is also
+written for node_exporter's textfile collector (putonly_drill_ok,
+putonly_drill_last_success_timestamp_seconds, putonly_drill_restored_rows,
+...). On a terminal, a progress line shows bytes, rate and elapsed time.
 
 Exit status: 0 OK; 1 FAILED; 2 bad flags.
 
@@ -52,6 +82,12 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	key := fs.String("key", "", "drill this backup `key` instead of the newest")
 	fs.Var(&ids, "identity", "age identity `file`; repeat for several")
 	into := fs.String("into", "", "scratch target `command` (sh -c) that reads the dump on stdin")
+	intoDB := fs.String("into-database", "", "scratch database `name` (a file for sqlite) to create, restore into, inspect and drop")
+	typ := fs.String("type", "", "database `type` for --into-database: postgres, mysql, sqlite (default: from the manifest or the dump)")
+	keep := fs.Bool("keep", false, "keep the scratch database after the drill")
+	allowSwitch := fs.Bool("allow-database-switch", false, "let the dump switch database (USE, \\connect, CREATE DATABASE): only for a scratch server")
+	format := fs.String("format", "text", "report `format`: text or json")
+	progress := fs.String("progress", "auto", "progress line on stderr: auto (on a terminal), always, never")
 	noVerify := fs.Bool("no-verify", false, "do not require the manifest")
 	textfile := fs.String("textfile", "", "also write the result as Prometheus metrics to this `file` (atomically)")
 	timeout := fs.Duration("timeout", 12*time.Hour, "fail the drill (and kill the target) after this `duration`")
@@ -64,12 +100,30 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case *bucket == "":
 		return usageError(fmt.Errorf("drill needs --bucket"), "")
-	case *into == "":
-		return usageError(fmt.Errorf("drill needs --into COMMAND"), "for example --into 'pg_restore --exit-on-error -d scratch', or --into 'cat > /dev/null' to verify only")
+	case *into == "" && *intoDB == "":
+		return usageError(fmt.Errorf("drill needs --into-database NAME or --into COMMAND"), "for example --into-database shop_drill, or --into 'cat > /dev/null' to verify only")
+	case *into != "" && *intoDB != "":
+		return usageError(fmt.Errorf("--into and --into-database exclude each other"), "")
 	case (*job == "") == (*key == ""):
 		return usageError(fmt.Errorf("drill needs exactly one of --job and --key"), "")
 	case *timeout <= 0:
 		return usageError(fmt.Errorf("--timeout %s: must be positive", *timeout), "")
+	case *format != "text" && *format != "json":
+		return usageError(fmt.Errorf("--format %q: use text or json", *format), "")
+	case *keep && *intoDB == "":
+		return usageError(fmt.Errorf("--keep goes with --into-database"), "")
+	case *typ != "" && *intoDB == "":
+		return usageError(fmt.Errorf("--type goes with --into-database"), "")
+	}
+	var db *restore.Database
+	if *intoDB != "" {
+		if err := restore.CheckTargetName(*typ, *intoDB); err != nil && !(*typ == "" && strings.ContainsAny(*intoDB, "/.")) {
+			return usageError(fmt.Errorf("--into-database: %w", err), "")
+		}
+		db = &restore.Database{Type: *typ, Name: *intoDB}
+		if *typ == "" && strings.ContainsAny(*intoDB, "/.") {
+			db.Type = restore.TypeSQLite // a path: an SQLite file
+		}
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("drill timeout of %s reached", *timeout))
 	defer cancel()
@@ -87,20 +141,26 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			name = b.Job
 		}
 	}
+	var fed atomic.Int64
+	stop := startRestoreProgress("drill "+name, &fed, *progress, stderr)
 	res, derr := restore.Drill(ctx, client, restore.DrillOptions{
 		Bucket: *bucket, Prefix: *prefix, Job: *job, Key: *key, Identities: identities, NoVerify: *noVerify,
-		Into: *into, Stdout: stderr, Stderr: stderr,
+		Into: *into, Database: db, Keep: *keep, AllowSwitch: *allowSwitch,
+		Stdout: stderr, Stderr: stderr, Progress: &fed,
 	})
-	key2 := res.Restore.Key
-	if key2 == "" {
-		key2 = res.Backup.Key
-	}
-	timings := fmt.Sprintf("find %s, stream %s, finish %s, total %s",
-		round(res.Find), round(res.Stream), round(res.Finish), round(res.Total))
-	if derr == nil {
-		fmt.Fprintf(stdout, "drill %s: OK s3://%s/%s: %s; %s\n", name, *bucket, key2, verdict(res.Restore), timings)
+	stop()
+	rep := res.Report(name, *bucket, derr)
+	if *format == "json" {
+		if err := rep.WriteJSON(stdout); err != nil {
+			return failure(err)
+		}
 	} else {
-		fmt.Fprintf(stdout, "drill %s: FAILED s3://%s/%s: %s; %s\n", name, *bucket, key2, oneLine(derr), timings)
+		if derr == nil {
+			fmt.Fprintf(stdout, "drill %s: OK s3://%s/%s: %s; %s\n", name, *bucket, rep.Key, verdict(res.Restore), res.Timings())
+		} else {
+			fmt.Fprintf(stdout, "drill %s: FAILED s3://%s/%s: %s; %s\n", name, *bucket, rep.Key, oneLine(derr), res.Timings())
+		}
+		rep.WriteText(stdout)
 	}
 	if *textfile != "" {
 		var m bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"log/slog"
 	"os"
@@ -263,13 +264,11 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, nil)), nil
 }
 
+// isTerminal says w is a terminal: /dev/null and other character devices
+// are not (a mode check would say they are).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // startProgress prints a progress line every second on a terminal and
