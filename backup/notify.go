@@ -188,33 +188,6 @@ const (
 // when it starts); [state.Event] owns its format.
 type Event = state.Event
 
-// FailureReason sorts a job error into a few reasons, for metric labels and
-// events: dump, timeout, cancelled, access_denied, object_exists, manifest,
-// config, upload (and selftest, set by a Reporter's Selftest hook).
-func FailureReason(err error) string {
-	if err == nil {
-		return ""
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "job timeout of"), errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled), strings.Contains(msg, "context canceled"), strings.Contains(msg, "shutdown grace period over"):
-		return "cancelled"
-	case errors.Is(err, ErrDumpFailed):
-		return "dump"
-	case errors.Is(err, ErrAccessDenied):
-		return "access_denied"
-	case errors.Is(err, ErrObjectExists):
-		return "object_exists"
-	case errors.Is(err, ErrNoRecipients):
-		return "config"
-	case strings.Contains(msg, "manifest"):
-		return "manifest"
-	}
-	return "upload"
-}
-
 // Notifier delivers events to destinations.
 type Notifier struct {
 	Client      *http.Client // default: 10 s timeout per attempt

@@ -214,11 +214,13 @@ func TestFailureReason(t *testing.T) {
 	}{
 		{nil, ""},
 		{fmt.Errorf("job a: %w: exit status 3", ErrDumpFailed), "dump"},
-		{fmt.Errorf("job a: %w: killed (job timeout of 2s reached)", ErrDumpFailed), "timeout"},
+		{fmt.Errorf("job a: %w: killed (%w)", ErrDumpFailed, &TimeoutError{Timeout: 2 * time.Second}), "timeout"},
 		{fmt.Errorf("job a: upload: %w", context.Canceled), "cancelled"},
 		{fmt.Errorf("job a: %w", ErrAccessDenied), "access_denied"},
 		{fmt.Errorf("job a: %w", ErrObjectExists), "object_exists"},
-		{errors.New("job a: backup s3://b/k is stored, but its manifest: boom"), "manifest"},
+		{fmt.Errorf("job a: backup s3://b/k is stored, but its %w: boom", ErrManifest), "manifest"},
+		{fmt.Errorf("job a: upload part 3: %w", fmt.Errorf("%w: terminated received", ErrShutdown)), "cancelled"},
+		{fmt.Errorf("job a: %w: refusing", ErrReadableKey), "selftest"},
 		{errors.New("job a: upload part 3: connection reset"), "upload"},
 	} {
 		if got := FailureReason(tc.err); got != tc.want {

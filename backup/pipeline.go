@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"os"
@@ -153,34 +154,55 @@ type RunOptions struct {
 	Progress *Progress // optional
 	Now      func() time.Time
 	Env      []string // dump environment; nil inherits putonly's
+	// Keys is the key gate: asked before the dump starts, inside the job's
+	// timeout (nil: no gate).
+	Keys KeyChecker
 }
 
-// Run executes one job: dump | zstd | age | S3. No plaintext is written to
-// disk, and the object is completed only if the dump exited 0 and every
-// stage flushed; otherwise the multipart upload is aborted (or, for a dump
-// smaller than one part, nothing is sent).
+// Run executes one job: key gate, then dump | zstd | age | S3. No plaintext
+// is written to disk, and the object is completed only if the dump exited 0
+// and every stage flushed; otherwise the multipart upload is aborted (or,
+// for a dump smaller than one part, nothing is sent).
+//
+// The job's timeout bounds every phase: the gate, the dump, the upload and
+// the manifest; only the abort of a failed multipart upload gets
+// [AbortSlice] more. An error caused by the timeout or a shutdown wraps
+// the context's cause: errors.Is(err, [ErrTimeout]) or [ErrShutdown].
 func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, error) {
 	if job.Recipient == nil || job.Recipient.Len() == 0 {
 		return Result{}, ErrNoRecipients
 	}
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	prog := o.Progress
-	if prog == nil {
-		prog = &Progress{}
+	if o.Progress == nil {
+		o.Progress = &Progress{}
 	}
-	start := now()
 	if job.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, job.Timeout, fmt.Errorf("job timeout of %s reached", job.Timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, job.Timeout, &TimeoutError{Timeout: job.Timeout})
 		defer cancel()
 	}
+	res, err := run(ctx, api, job, o)
+	if err != nil && ctx.Err() != nil {
+		// The SDK and the dump report context.DeadlineExceeded or
+		// Canceled; the cause says which limit or signal it was.
+		err = withKind(err, context.Cause(ctx))
+	}
+	return res, err
+}
+
+func run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, error) {
+	if o.Keys != nil {
+		if err := o.Keys.CheckKey(ctx, job); err != nil {
+			return Result{}, fmt.Errorf("job %s: %w", job.Name, err)
+		}
+	}
+	log := o.Log
+	start := o.Now()
 	k, err := layout.NewKey(job.Prefix, job.Name, start, layout.Ext(job.Ext, job.Compression != "none"))
 	if err != nil {
 		return Result{}, err
@@ -194,25 +216,62 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		return Result{}, err
 	}
 	defer src.Close()
-
 	var base *baseInspector
 	if job.Mode == ModeBase {
 		base = newBaseInspector()
 		defer base.finish()
 	}
+	st := &stream{job: job, key: key, prog: o.Progress, base: base, plainHash: sha256.New(), head: &dumpinfo.Recorder{}}
+	res, err := st.run(ctx, api, src, log)
+	if err != nil {
+		return Result{}, err
+	}
+	end := o.Now()
+	m := st.manifest(start, end, res)
+	r := Result{
+		Job: job.Name, Bucket: job.Bucket, Key: key,
+		BytesIn: o.Progress.In.Load(), BytesOut: res.Size, Parts: res.Parts,
+		Checksum: res.Checksum, Duration: end.Sub(start), Manifest: m,
+	}
+	// The backup is complete and safe; without its manifest a restore
+	// cannot verify the plaintext, so the job still reports failure.
+	lost, err := putManifest(ctx, api, job, m)
+	if lost != "" {
+		log.Warn("the first attempt's answer was lost; its retry found the manifest stored (412 on the random name only this run knows)",
+			"object", "s3://"+job.Bucket+"/"+layout.ManifestKey(key), "first_attempt", lost)
+	}
+	if err != nil {
+		return r, withKind(fmt.Errorf("job %s: backup s3://%s/%s is stored, but its %w", job.Name, job.Bucket, key, err), ErrManifest)
+	}
+	return r, nil
+}
+
+// stream is one dump on its way to S3: what the pipeline learns of the
+// plaintext as it passes (size, SHA-256, the dump's format).
+type stream struct {
+	job       *Job
+	key       string
+	prog      *Progress
+	base      *baseInspector // mode base: pg_basebackup's tar
+	plainHash hash.Hash
+	head      *dumpinfo.Recorder // the dump's first bytes tell its format and server version
+}
+
+// run streams src through zstd and age into the object; the object is
+// completed only when src ended cleanly.
+func (st *stream) run(ctx context.Context, api s3Writer, src io.ReadCloser, log *slog.Logger) (uploadResult, error) {
+	job, prog := st.job, st.prog
 	pr, pw := io.Pipe()
 	produced := make(chan error, 1)
-	plainHash := sha256.New()
-	head := &dumpinfo.Recorder{} // the dump's first bytes tell its format and server version
 	go func() {
 		var dump io.Reader = src
 		if job.EndMarker != "" {
 			dump = &tailCheck{r: src, want: []byte(job.EndMarker), what: job.Argv[0]}
 		}
-		if base != nil {
-			dump = base.reader(dump)
+		if st.base != nil {
+			dump = st.base.reader(dump)
 		}
-		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, io.MultiWriter(plainHash, head))
+		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, io.MultiWriter(st.plainHash, st.head))
 		err := produce(in, &countingWriter{w: pw, n: &prog.Out}, job, &prog.Compressed)
 		pw.CloseWithError(err) // nil: the uploader sees io.EOF and completes
 		produced <- err
@@ -220,7 +279,7 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 
 	res, uerr := upload(ctx, api, pr, uploadOptions{
 		Bucket:      job.Bucket,
-		Key:         key,
+		Key:         st.key,
 		SSE:         job.SSE,
 		KMSKeyID:    job.KMSKeyID,
 		Checksum:    job.Checksum,
@@ -238,26 +297,31 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 			// Keep what the uploader cleaned up (or could not).
 			var ue *UploadError
 			if errors.As(uerr, &ue) {
-				return Result{}, fmt.Errorf("job %s: %w", job.Name, &UploadError{Err: perr, Cleanup: ue.Cleanup, UploadID: ue.UploadID, AbortErr: ue.AbortErr})
+				return res, fmt.Errorf("job %s: %w", job.Name, &UploadError{Err: perr, Cleanup: ue.Cleanup, UploadID: ue.UploadID, AbortErr: ue.AbortErr})
 			}
-			return Result{}, fmt.Errorf("job %s: %w (no object written)", job.Name, perr)
+			return res, fmt.Errorf("job %s: %w (no object written)", job.Name, perr)
 		}
-		return Result{}, fmt.Errorf("job %s: %w", job.Name, uerr)
+		return res, fmt.Errorf("job %s: %w", job.Name, uerr)
 	}
 	if res.LostAnswer != "" {
 		log.Warn("the first attempt's answer was lost; its retry found the object stored (412 on the random name only this run knows): the backup is complete",
-			"object", "s3://"+job.Bucket+"/"+key, "first_attempt", res.LostAnswer)
+			"object", "s3://"+job.Bucket+"/"+st.key, "first_attempt", res.LostAnswer)
 	}
 	if perr := <-produced; perr != nil {
 		// Cannot happen: the upload completes only on a clean EOF.
-		return Result{}, fmt.Errorf("job %s: %w", job.Name, perr)
+		return res, fmt.Errorf("job %s: %w", job.Name, perr)
 	}
-	end := now()
+	return res, nil
+}
+
+// manifest describes the stored object res.
+func (st *stream) manifest(start, end time.Time, res uploadResult) *layout.Manifest {
+	job, prog := st.job, st.prog
 	m := &layout.Manifest{
 		Format: layout.ManifestFormat, Tool: layout.ManifestTool, Version: Version, Job: job.Name, Host: hostname(),
-		Bucket: job.Bucket, Key: key, Source: RedactArgv(job.Argv), DumpExitStatus: 0,
+		Bucket: job.Bucket, Key: st.key, Source: RedactArgv(job.Argv), DumpExitStatus: 0,
 		Start: start.UTC(), End: end.UTC(),
-		PlaintextSize: prog.In.Load(), PlaintextSHA256: hex.EncodeToString(plainHash.Sum(nil)),
+		PlaintextSize: prog.In.Load(), PlaintextSHA256: hex.EncodeToString(st.plainHash.Sum(nil)),
 		Compression: compressionName(job.Compression), CompressedSize: prog.Compressed.Load(),
 		Encryption: "age", RecipientTypes: job.Recipient.Types(),
 		CiphertextSize: res.Size, Parts: res.Parts,
@@ -265,33 +329,18 @@ func Run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 		SSE:        job.SSE,
 		SourceType: job.SourceType, SourceDatabase: job.SourceDatabase,
 	}
-	if info := head.Info(); info.Format != "" {
+	if info := st.head.Info(); info.Format != "" {
 		m.DumpFormat, m.ServerVersion = info.Format, info.ServerVersion
 		if m.SourceDatabase == "" && info.Database != "" {
 			m.SourceDatabase = info.Database
 		}
 	}
-	if base != nil {
+	if st.base != nil {
 		// Read whole at the dump's EOF (baseCheck), or the upload
 		// would not have completed.
-		m.Postgres, _ = base.finish()
+		m.Postgres, _ = st.base.finish()
 	}
-	r := Result{
-		Job: job.Name, Bucket: job.Bucket, Key: key,
-		BytesIn: prog.In.Load(), BytesOut: res.Size, Parts: res.Parts,
-		Checksum: res.Checksum, Duration: end.Sub(start), Manifest: m,
-	}
-	// The backup is complete and safe; without its manifest a restore
-	// cannot verify the plaintext, so the job still reports failure.
-	lost, err := putManifest(ctx, api, job, m)
-	if lost != "" {
-		log.Warn("the first attempt's answer was lost; its retry found the manifest stored (412 on the random name only this run knows)",
-			"object", "s3://"+job.Bucket+"/"+layout.ManifestKey(key), "first_attempt", lost)
-	}
-	if err != nil {
-		return r, fmt.Errorf("job %s: backup s3://%s/%s is stored, but its %w", job.Name, job.Bucket, key, err)
-	}
-	return r, nil
+	return m
 }
 
 // produce copies the dump through zstd and age into dst. It closes the

@@ -358,13 +358,13 @@ func (s *Scheduler) Shutdown(grace time.Duration) bool {
 	case <-t.C:
 	}
 	s.o.Log.Warn("shutdown grace period over: cancelling running jobs and aborting their uploads", "grace", grace.String())
-	s.cancelJobs(errors.New("shutdown grace period over"))
+	s.cancelJobs(fmt.Errorf("%w grace period over", ErrShutdown))
 	<-done
 	return false
 }
 
 // Cancel cancels running jobs at once (a second signal).
-func (s *Scheduler) Cancel() { s.cancelJobs(errors.New("cancelled")) }
+func (s *Scheduler) Cancel() { s.cancelJobs(fmt.Errorf("%w: cancelled", ErrShutdown)) }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

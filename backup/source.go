@@ -262,7 +262,7 @@ func (r *commandReader) result() error {
 
 func (r *commandReader) fail(err error) error {
 	if r.ctx.Err() != nil {
-		return fmt.Errorf("%w: %s: %v (%v)", ErrDumpFailed, r.argv0, context.Cause(r.ctx), err)
+		return fmt.Errorf("%w: %s: %w (%v)", ErrDumpFailed, r.argv0, context.Cause(r.ctx), err)
 	}
 	return fmt.Errorf("%w: %s: %v", ErrDumpFailed, r.argv0, err)
 }

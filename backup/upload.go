@@ -134,7 +134,7 @@ func partSize(base int64, n int) int64 {
 // PartSize × (Concurrency + 1) while parts are at the base size.
 func upload(ctx context.Context, api s3Writer, r io.Reader, o uploadOptions, sent *atomic.Int64) (uploadResult, error) {
 	if o.abortTimeout == 0 {
-		o.abortTimeout = 2 * time.Minute
+		o.abortTimeout = AbortSlice
 	}
 	u := &uploader{api: api, o: o, sent: sent}
 	return u.run(ctx, r)
@@ -338,7 +338,14 @@ func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploa
 // abort, the error names the upload and its parts, which stay until the
 // bucket's lifecycle rule for incomplete multipart uploads removes them.
 func (u *uploader) abort(ctx context.Context, cause error) error {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.o.abortTimeout)
+	// AbortSlice from the failure, never past the job's deadline plus
+	// AbortSlice.
+	end := time.Now().Add(u.o.abortTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(u.o.abortTimeout).Before(end) {
+		end = dl.Add(u.o.abortTimeout)
+	}
+	actx, cancel := context.WithDeadlineCause(context.WithoutCancel(ctx), end,
+		fmt.Errorf("S3 did not answer within the %s abort slice", u.o.abortTimeout))
 	defer cancel()
 	_, err := u.api.AbortMultipartUpload(actx, u.object().AbortMultipartUpload(u.uploadID))
 	if err == nil {
@@ -354,8 +361,24 @@ func (u *uploader) abort(ctx context.Context, cause error) error {
 			"its %d parts (%d bytes, encrypted) stay in the bucket until its incomplete-upload lifecycle rule "+
 			"removes them, or `aws s3api abort-multipart-upload --bucket %s --key %s --upload-id %s` with a key allowed to",
 			u.uploadID, u.o.Bucket, u.o.Key, parts, size, u.o.Bucket, u.o.Key, u.uploadID),
-		AbortErr: fmt.Errorf("%w: %w", ErrAbortFailed, err),
+		AbortErr: fmt.Errorf("%w: %w", ErrAbortFailed, abortCause(actx, err)),
 	}
+}
+
+// AbortSlice is how long the AbortMultipartUpload of a failed upload may
+// take: from the failure, and never past the job's deadline plus
+// AbortSlice. So a job ends at most AbortSlice after its timeout even when
+// S3 stopped answering; the parts S3 could not be told to drop stay until
+// the bucket's incomplete-upload lifecycle rule removes them, and the error
+// says so.
+const AbortSlice = 15 * time.Second
+
+// abortCause puts the abort slice in front of err when it ran out.
+func abortCause(actx context.Context, err error) error {
+	if actx.Err() != nil {
+		return fmt.Errorf("%w: %w", context.Cause(actx), err)
+	}
+	return err
 }
 
 // compositeSHA256 is the checksum S3 gives a COMPOSITE SHA-256 multipart

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,15 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time_zone works on hosts without tzdata
 
 	"github.com/putonly/putonly/backup"
-	"github.com/putonly/putonly/internal/metrics"
+	"github.com/putonly/putonly/internal/agent"
 )
 
 func init() {
@@ -84,75 +83,6 @@ func (f *runFlags) registerFeedback(fs *flag.FlagSet) {
 	fs.StringVar(&f.textfile, "textfile", "", "after each job, write Prometheus metrics to this `file` for node_exporter's textfile collector, e.g. /var/lib/prometheus/node-exporter/putonly.prom")
 }
 
-// defaultStatePath is state.json in $PUTONLY_STATE_DIR, else in systemd's
-// StateDirectory= ($STATE_DIRECTORY), else /var/lib/putonly as root, else
-// $XDG_STATE_HOME/putonly (~/.local/state/putonly): where the self-test
-// keeps its cache.
-func defaultStatePath() string {
-	dir := os.Getenv("PUTONLY_STATE_DIR")
-	if dir == "" && os.Getenv("STATE_DIRECTORY") != "" {
-		dir = strings.Split(os.Getenv("STATE_DIRECTORY"), ":")[0]
-	}
-	if dir == "" && os.Geteuid() == 0 {
-		return backup.DefaultStateFile
-	}
-	if dir == "" {
-		dir = os.Getenv("XDG_STATE_HOME")
-		if dir == "" {
-			if home, err := os.UserHomeDir(); err == nil {
-				dir = filepath.Join(home, ".local", "state")
-			}
-		}
-		dir = filepath.Join(dir, "putonly")
-	}
-	return filepath.Join(dir, "state.json")
-}
-
-// feedback builds run's reporter: the state file and textfile (from the
-// flags, or the config's daemon section) and each job's destinations.
-func (f *runFlags) feedback(log *slog.Logger) (*backup.Reporter, map[string][]backup.Destination, error) {
-	state, textfile := f.state, f.textfile
-	dests := map[string][]backup.Destination{}
-	allowReadable := false
-	if f.config != "" {
-		cfg, err := backup.LoadConfig(f.config)
-		if err != nil {
-			return nil, nil, err
-		}
-		dests = cfg.Destinations()
-		allowReadable = cfg.Selftest.AllowReadableKey
-		if state == "" {
-			state = cfg.Daemon.StateFile
-		}
-		if textfile == "" {
-			textfile = cfg.Daemon.Textfile
-		}
-	}
-	if state == "" && textfile != "" {
-		state = defaultStatePath()
-	}
-	rep := &backup.Reporter{Log: log, Notifier: &backup.Notifier{Log: log}, Selftest: selftestVerdict(f.allowReadableKey || allowReadable)}
-	if state != "" {
-		rep.State = backup.NewStateFile(state)
-		rep.Recorded = textfileWriter(textfile, rep.State, log)
-	}
-	return rep, dests, nil
-}
-
-// textfileWriter rewrites the node_exporter textfile after each state
-// update; nil without a textfile.
-func textfileWriter(path string, sf *backup.StateFile, log *slog.Logger) func(*backup.State) {
-	if path == "" {
-		return nil
-	}
-	reg := metrics.NewRegistry(sf.Read, backup.Version)
-	return func(*backup.State) {
-		if err := metrics.WriteTextfile(path, reg); err != nil {
-			log.Error("metrics textfile not written", "err", err.Error())
-		}
-	}
-}
-
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly daemon", flag.ContinueOnError)
 	var f daemonFlags
@@ -160,310 +90,123 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if done, err := parseCommandFlags(fs, daemonUsage, args, stdout, stderr); done {
 		return err
 	}
-	set := flagsSet(fs)
 	log, err := newLogger(f.logFormat, stderr)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	// main cancels ctx on the first SIGTERM or SIGINT; the daemon also
-	// takes them here, so that a second one exits at once however close it
-	// follows the first, and SIGHUP.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
-	defer signal.Stop(sigs)
-	d := &daemon{f: &f, argv: fs.Args(), set: set, log: log, exitNow: func() {
-		fmt.Fprintln(stderr, "putonly: second signal, exiting now")
-		os.Exit(130)
-	}}
-	return d.run(ctx, sigs)
-}
-
-// daemon is one 'putonly daemon' process.
-type daemon struct {
-	f    *daemonFlags
-	argv []string
-	set  map[string]bool
-	log  *slog.Logger
-	// exitNow ends the process on a second SIGTERM or SIGINT.
-	exitNow func()
-	// allowReadable: the config's selftest.allow_readable_key at start.
-	allowReadable bool
-
-	opts     backup.DaemonConfig // as loaded at start; a reload keeps them
-	state    *backup.StateFile
-	sched    *backup.Scheduler
-	reporter *backup.Reporter
-	metrics  *metrics.Server
-}
-
-// load reads the jobs and the daemon options from the config or the flags.
-func (d *daemon) load() ([]*backup.ScheduledJob, backup.DaemonConfig, error) {
-	f := d.f
-	var jobs []*backup.ScheduledJob
-	var opts backup.DaemonConfig
-	if f.config != "" {
-		if err := f.checkConfigFlags(d.argv, d.set); err != nil {
-			return nil, opts, err
-		}
-		for _, name := range []string{"webhook", "ping", "sns"} {
-			if d.set[name] {
-				return nil, opts, fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file", name)
-			}
-		}
-		cfg, err := backup.LoadConfig(f.config)
-		if err != nil {
-			return nil, opts, err
-		}
-		all, err := cfg.ResolveSchedules()
-		if err != nil {
-			return nil, opts, fmt.Errorf("%s: %w", f.config, err)
-		}
-		var names []string
-		for _, sj := range all {
-			names = append(names, sj.Name)
-			if f.job == "" || sj.Name == f.job {
-				f.conn().override(&sj.Job.Client, d.set)
-				jobs = append(jobs, sj)
-			}
-		}
-		if len(jobs) == 0 {
-			return nil, opts, fmt.Errorf("no job named %q; the config has: %s", f.job, strings.Join(names, ", "))
-		}
-		opts = cfg.Daemon
-		d.allowReadable = cfg.Selftest.AllowReadableKey
-	} else {
-		jc, err := f.adhocJob(d.argv, d.set)
-		if err != nil {
-			return nil, opts, err
-		}
-		if jc.Schedule == "" {
-			return nil, opts, errors.New("no --schedule\n\thint: putonly daemon --schedule '15 2 * * *' --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
-		}
-		dests := map[string]backup.NotifyConfig{}
-		if f.webhook != "" {
-			dests["webhook"] = backup.NotifyConfig{Webhook: f.webhook, Secret: os.Getenv("PUTONLY_WEBHOOK_SECRET")}
-			jc.Notify = append(jc.Notify, "webhook")
-		}
-		if f.ping != "" {
-			dests["ping"] = backup.NotifyConfig{Ping: f.ping}
-			jc.Notify = append(jc.Notify, "ping")
-		}
-		if f.sns != "" {
-			dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: jc.Profile}
-			jc.Notify = append(jc.Notify, "sns")
-		}
-		sj, err := backup.ResolveScheduledJob(jc, dests)
-		if err != nil {
-			return nil, opts, err
-		}
-		if err := backup.ValidateNotifyFlags(dests); err != nil {
-			return nil, opts, err
-		}
-		jobs = []*backup.ScheduledJob{sj}
-	}
-	if d.set["state"] {
-		opts.StateFile = f.state
-	}
-	if d.set["textfile"] {
-		opts.Textfile = f.textfile
-	}
-	if d.set["metrics-listen"] {
-		opts.MetricsListen = f.metricsListen
-	}
-	if d.set["shutdown-grace"] {
-		opts.ShutdownGrace = backup.Duration(f.grace)
-	}
-	if opts.StateFile == "" {
-		opts.StateFile = defaultStatePath()
-	}
-	if opts.ShutdownGrace == 0 {
-		opts.ShutdownGrace = backup.Duration(backup.DefaultShutdownGrace)
-	}
-	if err := opts.Validate(); err != nil {
-		return nil, opts, err
-	}
-	return jobs, opts, nil
-}
-
-// run schedules the jobs until ctx ends or a SIGTERM or SIGINT arrives on
-// sigs; then it drains. A second SIGTERM or SIGINT calls exitNow; SIGHUP
-// reloads.
-func (d *daemon) run(ctx context.Context, sigs <-chan os.Signal) error {
-	jobs, opts, err := d.load()
+	argv, set := fs.Args(), flagsSet(fs)
+	load := func() (*agent.Plan, error) { return f.plan(argv, set, log) }
+	plan, err := load()
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	d.opts = opts
-	d.state = backup.NewStateFile(opts.StateFile)
-	d.reporter = &backup.Reporter{State: d.state, Notifier: &backup.Notifier{Log: d.log}, Log: d.log,
-		Recorded: textfileWriter(opts.Textfile, d.state, d.log), Selftest: selftestVerdict(d.f.allowReadableKey || d.allowReadable)}
-	if opts.MetricsListen != "" {
-		reg := metrics.NewRegistry(d.state.Read, backup.Version)
-		metrics.GoCollectors(reg)
-		if d.metrics, err = metrics.Listen(opts.MetricsListen, reg, d.log); err != nil {
-			return &exitError{Code: 2, Err: err}
-		}
-		go func() {
-			if err := d.metrics.Serve(); err != nil {
-				d.log.Error("metrics server stopped", "err", err.Error())
-			}
-		}()
-		defer d.metrics.Shutdown(context.Background())
-	}
-	setMemoryLimit(plainJobs(jobs))
-	d.sched = backup.NewScheduler(backup.SchedulerOptions{Log: d.log, Run: d.runOne})
-	d.sched.Load(jobs)
-	d.recordSchedule()
-	d.sched.Start()
-	d.log.Info("daemon started", "jobs", describe(jobs, d.sched.Host()), "state", opts.StateFile,
-		"metrics", opts.MetricsListen, "shutdown_grace", opts.ShutdownGrace.String())
-	if d.f.runNow {
-		for _, sj := range jobs {
-			go d.sched.Trigger(sj.Name)
-		}
-	}
-	terms := 0
-	var drained chan bool
-	stop := func() {
-		if drained != nil {
-			return
-		}
-		grace := time.Duration(d.opts.ShutdownGrace)
-		d.log.Info("stopping: no new runs; running jobs may finish", "grace", grace.String())
-		drained = make(chan bool, 1)
-		go func() { drained <- d.sched.Shutdown(grace) }()
-	}
-	done := ctx.Done()
-	for {
-		select {
-		case <-done:
-			done = nil
-			stop()
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				if drained == nil {
-					d.reload()
-				}
-				continue
-			}
-			if terms++; terms > 1 {
-				d.sched.Cancel()
-				d.exitNow()
-				return &exitError{Code: 130}
-			}
-			stop()
-		case ok := <-drained:
-			if !ok {
-				grace := time.Duration(d.opts.ShutdownGrace)
-				return &exitError{Code: 1, Err: fmt.Errorf("stopped: running jobs were cancelled after the %s grace period; their uploads were aborted", grace)}
-			}
-			d.log.Info("stopped")
-			return nil
-		}
-	}
-}
-
-// reload re-reads the config; an invalid one keeps the running jobs.
-func (d *daemon) reload() {
-	jobs, opts, err := d.load()
+	// main owns SIGTERM and SIGINT (they end ctx); SIGHUP reloads.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	d, err := agent.NewDaemon(plan, agent.DaemonOptions{Log: log, Load: load, Reload: hup, RunNow: f.runNow, Config: f.config})
 	if err != nil {
-		d.log.Error("reload failed: keeping the running config", "config", d.f.config, "err", oneLine(err))
-		return
+		return &exitError{Code: 2, Err: err}
 	}
-	if opts != d.opts {
-		d.log.Warn("daemon settings (state_file, textfile, metrics_listen, shutdown_grace) change only on restart")
+	if err := d.Run(ctx); err != nil {
+		return &exitError{Code: 1, Err: err}
 	}
-	d.sched.Load(jobs)
-	d.recordSchedule()
-	d.log.Info("config reloaded", "jobs", describe(jobs, d.sched.Host()))
+	return nil
 }
 
-// runOne is one scheduled run: the feedback loop around runJob.
-func (d *daemon) runOne(ctx context.Context, sj *backup.ScheduledJob) {
-	if gctx, err := withKeyGate(ctx, d.f.config, d.f.allowReadableKey); err == nil {
-		ctx = gctx
+// plan reads the jobs, the daemon's settings and the gate's from the
+// config (read once) or the flags.
+func (f *daemonFlags) plan(argv []string, set map[string]bool, log *slog.Logger) (*agent.Plan, error) {
+	var p *agent.Plan
+	var err error
+	if f.config != "" {
+		p, err = f.configPlan(argv, set, log)
 	} else {
-		// The config on disk is broken now (the running one is kept): a
-		// gate of this run alone, not the process-wide default, whose
-		// answers would never expire.
-		ctx = context.WithValue(ctx, keyGateCtxKey{}, &keyGate{cache: DefaultSelftestCache, allowReadable: d.f.allowReadableKey})
+		p, err = f.adhocPlan(argv, set, log)
 	}
-	// The verdict follows this run's gate: allow_readable_key may have
-	// changed in the file since the daemon started.
-	rep := *d.reporter
-	rep.Selftest = selftestVerdict(keyGateFrom(ctx).allowReadable)
-	res, err := rep.Run(ctx, sj.Job, sj.Notify, func(ctx context.Context) (backup.Result, error) {
-		return runJob(ctx, sj.Job, d.log, "never", io.Discard)
-	})
 	if err != nil {
-		d.log.Error("backup failed", "job", sj.Name, "reason", backup.FailureReason(err), "err", err.Error())
-	} else {
-		d.log.Info("backup complete", "job", res.Job, "object", "s3://"+res.Bucket+"/"+res.Key,
-			"bytes_in", res.BytesIn, "bytes_out", res.BytesOut, "ratio", fmt.Sprintf("%.2f", res.Ratio()),
-			"parts", res.Parts, "duration", res.Duration.Round(time.Millisecond).String(), "checksum", res.Checksum)
+		return nil, err
 	}
-	d.recordSchedule()
+	opts := &p.Daemon
+	if set["state"] {
+		opts.StateFile = f.state
+	}
+	if set["textfile"] {
+		opts.Textfile = f.textfile
+	}
+	if set["metrics-listen"] {
+		opts.MetricsListen = f.metricsListen
+	}
+	if set["shutdown-grace"] {
+		opts.ShutdownGrace = backup.Duration(f.grace)
+	}
+	opts.StateFile = cmp.Or(opts.StateFile, agent.DefaultStatePath())
+	opts.ShutdownGrace = cmp.Or(opts.ShutdownGrace, backup.Duration(backup.DefaultShutdownGrace))
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// recordSchedule writes the scheduled jobs' schedules and next runs to the
-// state file; jobs no longer in the config (after a reload) lose theirs.
-func (d *daemon) recordSchedule() {
-	now := time.Now()
-	jobs := d.sched.Jobs()
-	current := map[string]bool{}
-	for _, sj := range jobs {
-		current[sj.Name] = true
+func (f *daemonFlags) configPlan(argv []string, set map[string]bool, log *slog.Logger) (*agent.Plan, error) {
+	if err := f.checkConfigFlags(argv, set); err != nil {
+		return nil, err
 	}
-	_, err := d.state.Update(now, func(s *backup.State) {
-		for _, sj := range jobs {
-			js := s.Job(sj.Name)
-			js.Schedule = sj.Spec
-			if sj.TimeZone != "" {
-				js.Schedule += " (" + sj.TimeZone + ")"
-			}
-			js.NextRun = sj.Next(now, d.sched.Host()).UTC()
+	for _, name := range []string{"webhook", "ping", "sns"} {
+		if set[name] {
+			return nil, fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file", name)
 		}
-		for name, js := range s.Jobs {
-			if !current[name] {
-				js.Schedule, js.NextRun = "", time.Time{}
-			}
-		}
-	})
+	}
+	cfg, err := backup.LoadConfig(f.config)
 	if err != nil {
-		d.log.Error("state not recorded", "err", err.Error())
+		return nil, err
 	}
-}
-
-// selftestVerdict reads the key gate's verdict in a run's result: refused
-// (ErrReadableKey) is a failed self-test; an upload without
-// allow-readable-key means the gate passed. Otherwise nothing is known.
-func selftestVerdict(allowReadable bool) func(error) *backup.SelftestState {
-	return func(err error) *backup.SelftestState {
-		switch {
-		case errors.Is(err, ErrReadableKey), errors.Is(err, ErrSelftestInconclusive):
-			return &backup.SelftestState{OK: false, Detail: oneLine(err)}
-		case err == nil && !allowReadable:
-			return &backup.SelftestState{OK: true}
+	all, err := cfg.ResolveSchedules()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.config, err)
+	}
+	p := &agent.Plan{Daemon: cfg.Daemon, Gate: agent.GateOptionsFrom(cfg, f.allowReadableKey, log)}
+	var names []string
+	for _, sj := range all {
+		names = append(names, sj.Name)
+		if f.job == "" || sj.Name == f.job {
+			f.conn().override(&sj.Job.Client, set)
+			p.Jobs = append(p.Jobs, sj)
 		}
-		return nil
 	}
+	if len(p.Jobs) == 0 {
+		return nil, fmt.Errorf("no job named %q; the config has: %s", f.job, strings.Join(names, ", "))
+	}
+	return p, nil
 }
 
-func plainJobs(jobs []*backup.ScheduledJob) []*backup.Job {
-	out := make([]*backup.Job, len(jobs))
-	for i, sj := range jobs {
-		out[i] = sj.Job
+func (f *daemonFlags) adhocPlan(argv []string, set map[string]bool, log *slog.Logger) (*agent.Plan, error) {
+	jc, err := f.adhocJob(argv, set)
+	if err != nil {
+		return nil, err
 	}
-	return out
-}
-
-// describe lists "name: spec, next TIME" for the log.
-func describe(jobs []*backup.ScheduledJob, host string) string {
-	now := time.Now()
-	var parts []string
-	for _, sj := range jobs {
-		parts = append(parts, fmt.Sprintf("%s (%s, next %s)", sj.Name, sj.Spec, sj.Next(now, host).UTC().Format(time.RFC3339)))
+	if jc.Schedule == "" {
+		return nil, errors.New("no --schedule\n\thint: putonly daemon --schedule '15 2 * * *' --bucket B --recipient age1... -- pg_dump -Fc -Z0 shop   (or --config FILE)")
 	}
-	sort.Strings(parts)
-	return strings.Join(parts, "; ")
+	dests := map[string]backup.NotifyConfig{}
+	if f.webhook != "" {
+		dests["webhook"] = backup.NotifyConfig{Webhook: f.webhook, Secret: os.Getenv("PUTONLY_WEBHOOK_SECRET")}
+		jc.Notify = append(jc.Notify, "webhook")
+	}
+	if f.ping != "" {
+		dests["ping"] = backup.NotifyConfig{Ping: f.ping}
+		jc.Notify = append(jc.Notify, "ping")
+	}
+	if f.sns != "" {
+		dests["sns"] = backup.NotifyConfig{SNS: f.sns, Profile: jc.Profile}
+		jc.Notify = append(jc.Notify, "sns")
+	}
+	sj, err := backup.ResolveScheduledJob(jc, dests)
+	if err != nil {
+		return nil, err
+	}
+	if err := backup.ValidateNotifyFlags(dests); err != nil {
+		return nil, err
+	}
+	return &agent.Plan{Jobs: []*backup.ScheduledJob{sj}, Gate: agent.GateOptionsFrom(nil, f.allowReadableKey, log)}, nil
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -76,27 +77,63 @@ Run 'putonly COMMAND --help' for the flags of a command.
 type exitError = cli.ExitError
 
 func main() {
-	// The first SIGTERM or SIGINT cancels ctx: the dump is killed and the
-	// multipart upload aborted (the daemon instead stops scheduling and
-	// lets running jobs finish within its grace period). A second one exits
-	// at once. The channel is registered before anything runs, so no
-	// signal falls into a gap between the two.
+	ctx := shutdownOnSignal()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// shutdownOnSignal is the one owner of SIGTERM and SIGINT. The first
+// cancels the returned context with a cause wrapping backup.ErrShutdown:
+// 'run' kills the dump and aborts the upload, the daemon stops scheduling
+// and lets running jobs finish within its grace period. A second one exits
+// 130 at once. The channel is registered before anything runs, so no
+// signal falls into a gap between the two.
+func shutdownOnSignal() context.Context {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-sigs
-		cancel(fmt.Errorf("%v received", s))
+		cancel(fmt.Errorf("%w: %v received", backup.ErrShutdown, s))
 		<-sigs
 		fmt.Fprintln(os.Stderr, "putonly: second signal, exiting now")
 		os.Exit(130)
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	os.Exit(exitCode(err, os.Stderr))
+	return ctx
 }
 
-// exitCode maps an error from run to the process exit status and prints it.
-func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("putonly", err, stderr) }
+// reported is an error the command has already printed (one line per
+// failed job); exitCode only maps it to a status.
+type reported struct{ error }
+
+// exitCode is the one place an error becomes an exit status: 0 for nil, an
+// exitError's own code, 130 for a shutdown by signal, 2 for a usage or
+// config error, 1 for any other failure. It prints the error unless the
+// command did.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	var rep reported
+	var cfgErr *backup.FieldError
+	switch {
+	case errors.As(err, &ee):
+		if ee.Err != nil {
+			fmt.Fprintf(stderr, "putonly: %v\n", ee.Err)
+		}
+		return ee.Code
+	case !errors.As(err, &rep):
+		fmt.Fprintf(stderr, "putonly: %v\n", err)
+	}
+	switch {
+	case errors.Is(err, backup.ErrShutdown):
+		return 130
+	case errors.As(err, &cfgErr):
+		return 2
+	}
+	return 1
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	backup.Version = build().Version

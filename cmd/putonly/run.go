@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/agent"
 )
 
 const runUsage = `Usage:
@@ -98,106 +100,67 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	set := flagsSet(fs)
-
 	log, err := newLogger(f.logFormat, stderr)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	jobs, err := f.jobs(fs.Args(), set)
+	cfg, jobs, err := f.load(fs.Args(), set)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	if ctx, err = withKeyGate(ctx, f.config, f.allowReadableKey); err != nil {
-		return &exitError{Code: 2, Err: err}
+	gate := agent.NewGate(agent.GateOptionsFrom(cfg, f.allowReadableKey, log))
+	fb := agent.Feedback{StateFile: f.state, Textfile: f.textfile, Log: log}
+	var dests map[string][]backup.Destination
+	if cfg != nil {
+		dests = cfg.Destinations()
+		fb.StateFile = cmp.Or(fb.StateFile, cfg.Daemon.StateFile)
+		fb.Textfile = cmp.Or(fb.Textfile, cfg.Daemon.Textfile)
 	}
-	setMemoryLimit(jobs)
-	rep, dests, err := f.feedback(log)
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
-
-	var failed []string
-	for _, job := range jobs {
-		if ctx.Err() != nil {
-			failed = append(failed, fmt.Sprintf("job %s: not started: %v", job.Name, context.Cause(ctx)))
-			continue
-		}
-		res, err := rep.Run(ctx, job, dests[job.Name], func(ctx context.Context) (backup.Result, error) {
-			return runJob(ctx, job, log, f.progress, stderr)
-		})
-		if err != nil {
-			log.Error("backup failed", "job", job.Name, "err", err.Error())
-			failed = append(failed, oneLine(err))
-			continue
-		}
-		log.Info("backup complete",
-			"job", res.Job,
-			"object", "s3://"+res.Bucket+"/"+res.Key,
-			"bytes_in", res.BytesIn,
-			"bytes_out", res.BytesOut,
-			"ratio", fmt.Sprintf("%.2f", res.Ratio()),
-			"parts", res.Parts,
-			"duration", res.Duration.Round(time.Millisecond).String(),
-			"throughput", rate(res.BytesIn, res.Duration),
-			"checksum", res.Checksum,
-		)
+	failed := agent.RunJobs(ctx, jobs, agent.RunOptions{
+		Log: log, Reporter: fb.Reporter(gate.AllowReadable()), Dests: dests, Gate: gate,
+		Progress: func(job string, p *backup.Progress) func() { return startProgress(job, p, f.progress, stderr) },
 		// stdout carries only the completed objects, one per line, for
 		// scripts; everything else is on stderr.
-		fmt.Fprintf(stdout, "s3://%s/%s\n", res.Bucket, res.Key)
+		Completed: func(res backup.Result) { fmt.Fprintf(stdout, "s3://%s/%s\n", res.Bucket, res.Key) },
+	})
+	for _, err := range failed {
+		fmt.Fprintf(stderr, "putonly: %s\n", oneLine(err))
 	}
 	if len(failed) > 0 {
-		for _, l := range failed {
-			fmt.Fprintf(stderr, "putonly: %s\n", l)
-		}
-		return &exitError{Code: 1}
+		return reported{errors.Join(failed...)}
 	}
 	return nil
 }
 
-func runJob(ctx context.Context, job *backup.Job, log *slog.Logger, progressMode string, stderr io.Writer) (backup.Result, error) {
-	client, err := backup.NewS3Client(ctx, job.Client)
-	if err != nil {
-		return backup.Result{}, fmt.Errorf("job %s: %w", job.Name, err)
-	}
-	// Before the first upload: refuse a key that can read or delete (selftest_gate.go).
-	if err := checkKey(ctx, client, job, log); err != nil {
-		return backup.Result{}, fmt.Errorf("job %s: %w", job.Name, err)
-	}
-	prog := &backup.Progress{}
-	stop := startProgress(job.Name, prog, progressMode, stderr)
-	res, err := backup.Run(ctx, client, job, backup.RunOptions{Log: log, Progress: prog})
-	stop()
-	return res, err
-}
-
-// jobs builds the job list from --config or from the ad-hoc flags.
-func (f *runFlags) jobs(argv []string, set map[string]bool) ([]*backup.Job, error) {
-	if f.config != "" {
-		if err := f.checkConfigFlags(argv, set); err != nil {
-			return nil, err
-		}
-		cfg, err := backup.LoadConfig(f.config)
+// load reads the config once (nil for the ad-hoc form) and the jobs to run,
+// with the connection flags applied.
+func (f *runFlags) load(argv []string, set map[string]bool) (*backup.Config, []*backup.Job, error) {
+	if f.config == "" {
+		jc, err := f.adhocJob(argv, set)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		jobs, err := cfg.ResolveJobs(f.job)
+		job, err := backup.ResolveJob(jc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		for _, j := range jobs {
-			f.conn().override(&j.Client, set)
-		}
-		return jobs, nil
+		return nil, []*backup.Job{job}, nil
 	}
-	jc, err := f.adhocJob(argv, set)
+	if err := f.checkConfigFlags(argv, set); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := backup.LoadConfig(f.config)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	job, err := backup.ResolveJob(jc)
+	jobs, err := cfg.ResolveJobs(f.job)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []*backup.Job{job}, nil
+	for _, j := range jobs {
+		f.conn().override(&j.Client, set)
+	}
+	return cfg, jobs, nil
 }
 
 // checkConfigFlags refuses job flags and a command next to --config, and
@@ -242,6 +205,7 @@ func jobNameFrom(argv0 string) string {
 	return n
 }
 
+// oneLine is err on one line: the summary cron mails.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
 }
@@ -301,22 +265,6 @@ func startProgress(job string, p *backup.Progress, mode string, w io.Writer) fun
 	return func() { close(done); wg.Wait() }
 }
 
-func human(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
+func human(n int64) string { return agent.Human(n) }
 
-func rate(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return human(int64(float64(n)/d.Seconds())) + "/s"
-}
+func rate(n int64, d time.Duration) string { return agent.Rate(n, d) }

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/agent"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -150,10 +151,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		if t.rec != nil {
 			// The gate's cache: wal-push archives only after a passing
-			// self-test, and never runs one itself (wal_gate.go).
+			// self-test, and never runs one itself (internal/agent/walgate.go).
 			rights, _ := rep.Rights()
 			passed := len(rep.Violations()) == 0 && len(rep.Unknown()) == 0
-			if err := recordSelftest(ctx, cfg, client, t.rec, rights, passed); err != nil {
+			if err := agent.RecordSelftest(ctx, cfg, client, t.rec, rights, passed); err != nil {
 				fmt.Fprintf(stderr, "putonly: selftest: cannot record the result for wal-push: %v\n", err)
 			}
 		}

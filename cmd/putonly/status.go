@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/agent"
 )
 
 func init() {
@@ -60,7 +61,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		path = cfg.Daemon.StateFile
 	}
 	if path == "" {
-		path = defaultStatePath()
+		path = agent.DefaultStatePath()
 	}
 	st, err := backup.ReadState(path)
 	if errors.Is(err, iofs.ErrNotExist) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/agent"
 )
 
 func init() {
@@ -80,16 +81,13 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	job := jobs[0]
 	conn.override(&job.Client, set)
-	gate, err := newKeyGate(cfg, false)
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
+	gate := agent.NewGate(agent.GateOptionsFrom(cfg, false, log))
 	loaded := time.Now()
 	client, err := backup.NewS3Client(ctx, job.Client)
 	if err != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("job %s: %w", job.Name, err)}
 	}
-	if err := gate.checkCached(ctx, client, job, *config, log); err != nil {
+	if err := gate.CheckCached(ctx, client, job, *config); err != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("job %s: wal-push %s: %w", job.Name, pos[0], err)}
 	}
 	ready := time.Now()

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"os"
@@ -7,12 +7,12 @@ import (
 	"github.com/putonly/putonly/backup"
 )
 
-// setMemoryLimit gives the Go runtime a soft memory limit sized to the jobs'
+// SetMemoryLimit gives the Go runtime a soft memory limit sized to the jobs'
 // upload buffers, unless GOMEMLIMIT is set. Without it the collector lets
 // garbage grow to twice the live heap (GOGC=100), so peak RSS drifts
 // upwards the longer a dump runs; with it, peak RSS stays flat whatever the
 // dump size. The limit is soft: the runtime exceeds it rather than fail.
-func setMemoryLimit(jobs []*backup.Job) {
+func SetMemoryLimit(jobs []*backup.Job) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
