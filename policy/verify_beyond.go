@@ -75,24 +75,31 @@ var beyondEscalation = map[string]string{
 	"s3-object-lambda:GetObject":        "reads objects through an Object Lambda access point",
 }
 
-// beyondService says why a service (the prefix of an action) can escalate,
-// for actions the table above does not name. A service not listed is still
-// a violation: more than putonly needs, and not shown harmless.
+// beyondService says why any action of a service escalates, for actions
+// the table above does not name: these services decide who may do what.
 var beyondService = map[string]string{
-	"iam":              "IAM changes who may do what: the key could give itself (or a new identity) read and delete",
-	"sts":              "STS hands out other credentials",
-	"organizations":    "Organizations controls the SCPs that guard the account",
-	"kms":              "KMS controls the key that encrypts the backups and who may use it",
-	"lambda":           "Lambda runs code with a role's rights (with iam:PassRole, any role)",
-	"ec2":              "EC2 starts hosts that carry a role's credentials (with iam:PassRole, any role)",
-	"ecs":              "ECS runs containers with a task role (with iam:PassRole, any role)",
-	"codebuild":        "CodeBuild runs builds with a role's rights (with iam:PassRole, any role)",
-	"cloudformation":   "CloudFormation creates resources with a role's rights (with iam:PassRole, any role)",
-	"glue":             "Glue runs jobs with a role's rights (with iam:PassRole, any role)",
-	"ssm":              "Systems Manager runs commands on hosts and reads parameters",
-	"sso":              "IAM Identity Center hands out access to accounts",
-	"s3express":        "S3 Express One Zone is a second S3 whose directory buckets the bucket policy does not govern",
-	"s3-object-lambda": "S3 Object Lambda reads objects through a function",
+	"iam":           "IAM decides who may do what: its actions read or change the rights of every identity",
+	"sts":           "STS hands out credentials of other identities",
+	"organizations": "Organizations controls the SCPs that guard the account",
+	"sso":           "IAM Identity Center hands out access to accounts",
+}
+
+// beyondPassRole are the services that run code or create resources with a
+// role passed to them: with iam:PassRole, any of their actions that does
+// so is escalation (IAM User Guide, "Grant a user permissions to pass a
+// role to an AWS service",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
+var beyondPassRole = map[string]string{
+	"lambda":         "Lambda",
+	"ec2":            "EC2",
+	"ecs":            "ECS",
+	"codebuild":      "CodeBuild",
+	"cloudformation": "CloudFormation",
+	"glue":           "Glue",
+	"sagemaker":      "SageMaker",
+	"batch":          "Batch",
+	"states":         "Step Functions",
+	"datapipeline":   "Data Pipeline",
 }
 
 func beyondNamed() []string {
@@ -110,7 +117,12 @@ func beyondNamed() []string {
 func (v *verifier) beyondFindings() []VerifyFinding {
 	rights := v.permittedRights()
 	var out []VerifyFinding
-	for _, b := range v.e.BeyondS3(rights, beyondNamed()) {
+	beyond := v.e.BeyondS3(rights, beyondNamed())
+	passRole := false
+	for _, b := range beyond {
+		passRole = passRole || (!b.Unconfined && iam.ActionMatches(b.Action, "iam:PassRole"))
+	}
+	for _, b := range beyond {
 		f := VerifyFinding{Action: b.Action, Effect: verEffect(b.Access), Statement: verRefLabels(b.Grants), Severity: SeverityViolation}
 		cond := ""
 		if b.Access == iam.Conditional {
@@ -125,7 +137,7 @@ func (v *verifier) beyondFindings() []VerifyFinding {
 		case v.unconfigured(b.Action) != "":
 			f.Reason = fmt.Sprintf("beyond S3: %s is allowed but %s, so it is not a right this key needs (allowed by %s)", b.Action, v.unconfigured(b.Action), src)
 		default:
-			f.Reason = fmt.Sprintf("%s (allowed by %s)", beyondWhy(b.Action), src)
+			f.Reason = fmt.Sprintf("%s (allowed by %s)", beyondWhy(b.Action, passRole), src)
 		}
 		out = append(out, f)
 	}
@@ -154,8 +166,10 @@ func (v *verifier) rightText(action string) string {
 	return "the configured key (" + v.in.KMSKey + ")"
 }
 
-// beyondWhy is the one-line reason for an action outside S3.
-func beyondWhy(action string) string {
+// beyondWhy is the one-line reason for an action outside S3 (a concrete
+// action, or the policy's pattern); passRole says the key also holds
+// iam:PassRole.
+func beyondWhy(action string, passRole bool) string {
 	for name, why := range beyondEscalation {
 		if strings.EqualFold(name, action) {
 			return "escalation: " + name + " " + why
@@ -164,6 +178,9 @@ func beyondWhy(action string) string {
 	svc, _, _ := strings.Cut(strings.ToLower(action), ":")
 	if why, ok := beyondService[svc]; ok {
 		return "escalation: " + action + ": " + why
+	}
+	if name, ok := beyondPassRole[svc]; ok && passRole {
+		return "escalation: " + action + " with iam:PassRole: " + name + " can act with the rights of a role the key passes"
 	}
 	return "beyond S3: " + action + " is not a right putonly uses, and an action outside S3 is not shown harmless by not being known"
 }

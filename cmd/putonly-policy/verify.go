@@ -25,6 +25,8 @@ const verifyUsage = `Usage:
       [--prefix P] [--identity-policy FILE ...] [--bucket-account ID] \
       [--sns-topic ARN ...] [--kms-key ARN] [--bucket-settings DIR [--retention-days N]] \
       [--format text|json|markdown] [--strict]
+  putonly-policy verify --live --principal ARN --bucket NAME [--prefix P] \
+      [--profile PROFILE] [--region R] [--endpoint URL] [--path-style] [options above]
 
 Proves offline, from the policy documents alone, that the backup key cannot
 read, delete or re-permission the backups: for every S3 action of the
@@ -69,6 +71,18 @@ Options:
                            rules must not expire backups sooner than --retention-days and
                            should abort incomplete multipart uploads
   --retention-days N       how long backups must be kept (with --bucket-settings)
+  --live                   fetch instead of reading files: the bucket policy and settings
+                           (S3) and the principal's identity policies (IAM: inline,
+                           attached managed at their default version, its groups',
+                           and the permissions boundary), with read-only calls from an
+                           admin's credentials (--profile, or the standard chain); the
+                           report lists every document with its SHA-256. The admin
+                           needs the bucket's s3:Get* configuration rights and IAM
+                           read (IAMReadOnlyAccess). AWS_ENDPOINT_URL_IAM and
+                           AWS_ENDPOINT_URL_S3 point the calls elsewhere.
+  --profile, --region, --endpoint URL, --path-style
+                           with --live: the AWS profile, region, S3 endpoint and
+                           path-style addressing (S3-compatible stores)
   --format F               text (default), json, or markdown (a dated report with
                            the SHA-256 of each input, to file as audit evidence)
   --strict                 exit 1 on warnings too
@@ -100,8 +114,9 @@ var reAccountID = regexp.MustCompile(`^[0-9]{12}$`)
 type verifyDoc struct {
 	role   string // "bucket policy" or "identity policy"
 	file   string // as given; "-" is stdin
+	label  string // the name findings use
 	sha256 string
-	policy *iam.Policy
+	policy *iam.Policy // nil for a settings document
 }
 
 // runVerify implements 'putonly-policy verify'.
@@ -113,6 +128,8 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		identity, topics                                       stringsFlag
 		kmsKey, settingsDir                                    string
 		retention                                              int
+		live, pathStyle                                        bool
+		profile, region, endpoint                              string
 		format                                                 = "text"
 		strict                                                 bool
 	)
@@ -127,6 +144,11 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&settingsDir, "bucket-settings", "", "")
 	fs.IntVar(&retention, "retention-days", 0, "")
 	fs.StringVar(&format, "format", format, "")
+	fs.BoolVar(&live, "live", false, "")
+	fs.StringVar(&profile, "profile", "", "")
+	fs.StringVar(&region, "region", "", "")
+	fs.StringVar(&endpoint, "endpoint", "", "")
+	fs.BoolVar(&pathStyle, "path-style", false, "")
 	fs.BoolVar(&strict, "strict", false, "")
 	if err := fs.Parse(verifyExpandIdentity(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -138,8 +160,12 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	switch {
 	case fs.NArg() > 0:
 		return verifyUsageError("unexpected argument %q", fs.Arg(0))
-	case bucketPolicy == "":
-		return verifyUsageError("--bucket-policy is required")
+	case live && (bucketPolicy != "" || len(identity) > 0 || settingsDir != ""):
+		return verifyUsageError("--live fetches the bucket policy, the identity policies and the bucket settings itself: drop --bucket-policy, --identity-policy and --bucket-settings")
+	case !live && (profile != "" || region != "" || endpoint != "" || pathStyle):
+		return verifyUsageError("--profile, --region, --endpoint and --path-style go with --live")
+	case bucketPolicy == "" && !live:
+		return verifyUsageError("--bucket-policy is required (or --live to fetch it)")
 	case principal == "":
 		return verifyUsageError("--principal is required")
 	case bucket == "":
@@ -152,7 +178,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return verifyUsageError("--kms-key %q: give the key's ARN (aws kms describe-key --key-id KEY --query KeyMetadata.Arn)", kmsKey)
 	case retention < 0 || retention > 36500:
 		return verifyUsageError("--retention-days %d: want 1 to 36500 days", retention)
-	case retention > 0 && settingsDir == "":
+	case retention > 0 && settingsDir == "" && !live:
 		return verifyUsageError("--retention-days needs --bucket-settings: it is checked against the bucket's lifecycle rules")
 	case format != "text" && format != "json" && format != "markdown":
 		return verifyUsageError("--format %q: want text, json or markdown", format)
@@ -183,20 +209,35 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		sum := sha256.Sum256(data)
 		return &verifyDoc{role: role, file: file, sha256: hex.EncodeToString(sum[:]), policy: p}, nil
 	}
-	var docs []*verifyDoc
-	bp, err := read("bucket policy", bucketPolicy, iam.ResourceBased)
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
-	bp.policy.Name = "bucket"
-	docs = append(docs, bp)
 	for _, t := range topics {
 		if !strings.HasPrefix(t, "arn:") || !strings.Contains(t, ":sns:") {
 			return verifyUsageError("--sns-topic %q: give the topic's ARN, e.g. arn:aws:sns:eu-west-1:123456789012:backups", t)
 		}
 	}
-	in := policy.VerifyInput{BucketPolicy: bp.policy, Principal: principal, Bucket: bucket, Prefix: prefix, BucketAccount: bucketAccount,
-		SNSTopics: topics, KMSKey: kmsKey}
+	in := policy.VerifyInput{Principal: principal, Bucket: bucket, Prefix: prefix, BucketAccount: bucketAccount,
+		SNSTopics: topics, KMSKey: kmsKey, RetentionDays: retention}
+	var docs []*verifyDoc
+	var fetched *policy.Live
+	if live {
+		l, err := verifyFetchLive(ctx, verifyLiveOptions{profile: profile, region: region, endpoint: endpoint, pathStyle: pathStyle}, bucket, principal)
+		if err != nil {
+			return &exitError{Code: 2, Err: err}
+		}
+		fetched = l
+		in.BucketPolicy, in.IdentityPolicies, in.Settings = l.BucketPolicy, l.Identity, l.Settings
+		for _, d := range l.Documents {
+			docs = append(docs, &verifyDoc{role: d.Role, file: d.Name, label: d.Name, sha256: d.SHA256})
+		}
+	} else {
+		bp, err := read("bucket policy", bucketPolicy, iam.ResourceBased)
+		if err != nil {
+			return &exitError{Code: 2, Err: err}
+		}
+		bp.policy.Name = "bucket"
+		bp.label = "bucket"
+		docs = append(docs, bp)
+		in.BucketPolicy = bp.policy
+	}
 	names := map[string]bool{"bucket": true}
 	for _, f := range identity {
 		d, err := read("identity policy", f, iam.IdentityBased)
@@ -209,6 +250,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		names[name] = true
 		d.policy.Name = name
+		d.label = name
 		docs = append(docs, d)
 		in.IdentityPolicies = append(in.IdentityPolicies, d.policy)
 	}
@@ -217,7 +259,12 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if err != nil {
 			return &exitError{Code: 2, Err: err}
 		}
-		in.Settings, in.RetentionDays = st, retention
+		in.Settings = st
+		for _, d := range st.Documents {
+			if d.SHA256 != "" {
+				docs = append(docs, &verifyDoc{role: "bucket settings", file: filepath.Join(settingsDir, d.Name), label: "bucket-settings", sha256: d.SHA256})
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -226,6 +273,9 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
+	if fetched != nil {
+		res.Assumptions = append(res.Assumptions, verifyLiveAssumptions(fetched, res)...)
+	}
 	code := res.Exit(strict)
 	switch format {
 	case "json":
@@ -233,7 +283,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	case "markdown":
 		err = verifyMarkdown(stdout, in, res, docs, code, strict)
 	default:
-		err = verifyText(stdout, in, res, strict)
+		err = verifyText(stdout, in, res, strict, docs, live)
 	}
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -286,9 +336,20 @@ func verifyTarget(in policy.VerifyInput) string {
 }
 
 // verifyText prints one line per finding, then the verdict.
-func verifyText(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult, strict bool) error {
+func verifyText(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult, strict bool, docs []*verifyDoc, live bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verify %s for %s\n", verifyTarget(in), in.Principal)
+	if live {
+		// Fetched, so the reader cannot know what was evaluated otherwise.
+		for _, d := range docs {
+			fmt.Fprintf(&b, "evaluated %s: %s sha256:%s\n", d.role, d.label, d.sha256)
+		}
+		for _, a := range res.Assumptions {
+			if strings.HasPrefix(a, "live: ") {
+				fmt.Fprintf(&b, "%s\n", a)
+			}
+		}
+	}
 	for _, f := range res.Findings {
 		stmt := f.Statement
 		if stmt == "" {
@@ -382,15 +443,13 @@ func verifyMarkdown(w io.Writer, in policy.VerifyInput, res *policy.VerifyResult
 
 	b.WriteString("## Input documents\n\n| Role | File | Label | SHA-256 |\n|---|---|---|---|\n")
 	for _, d := range docs {
-		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` |\n", d.role, cell(verifyFileName(d.file)), cell(d.policy.Name), d.sha256)
+		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` |\n", d.role, cell(verifyFileName(d.file)), cell(d.label), d.sha256)
 	}
 	if in.Settings != nil {
 		for _, d := range in.Settings.Documents {
-			sum := "`" + d.SHA256 + "`"
 			if d.SHA256 == "" {
-				sum = "absent (not configured)"
+				fmt.Fprintf(&b, "| bucket settings | `%s` | bucket-settings | absent (not configured) |\n", cell(d.Name))
 			}
-			fmt.Fprintf(&b, "| bucket settings | `%s` | bucket-settings | %s |\n", cell(d.Name), sum)
 		}
 	}
 	b.WriteString("\n## Findings\n\n")

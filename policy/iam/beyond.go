@@ -15,9 +15,10 @@ type Right struct {
 // Beyond is one way the identity-based policies grant an action outside S3
 // that is not a permitted Right, or a permitted Right beyond its resources.
 type Beyond struct {
-	// Action is a concrete action the policies grant ("iam:CreateAccessKey",
-	// "iam:zz" when the policy's text names no action the caller knows of),
-	// or, when Unnamed, the statement's Action or NotAction text.
+	// Action is a concrete action the policies grant ("iam:CreateAccessKey"),
+	// or the policy's own pattern ("ec2:Describe*") for the actions it
+	// matches that the caller did not name, or, when Unnamed, the
+	// statement's Action or NotAction text.
 	Action string
 	Access Access // Allowed or Conditional
 	Grants []Ref  // the Allow statements that grant it
@@ -81,16 +82,18 @@ func (e *Evaluator) BeyondS3(permitted []Right, named []string) []Beyond {
 
 	var out []Beyond
 	seen := map[string]bool{}
-	report := func(action string) bool {
-		if seen[strings.ToLower(action)] {
+	// report evaluates a concrete action; display is how the finding
+	// names it (the pattern it was made from, for a synthesized one).
+	report := func(action, display string) bool {
+		if seen[strings.ToLower(display)] {
 			return true
 		}
 		d := ev.Evaluate(Request{Action: action, Target: everything})
 		if d.Access == Denied {
 			return false
 		}
-		seen[strings.ToLower(action)] = true
-		out = append(out, Beyond{Action: action, Access: d.Access, Grants: grantRefs(d.Grants)})
+		seen[strings.ToLower(display)] = true
+		out = append(out, Beyond{Action: display, Access: d.Access, Grants: grantRefs(d.Grants)})
 		return true
 	}
 
@@ -100,7 +103,8 @@ func (e *Evaluator) BeyondS3(permitted []Right, named []string) []Beyond {
 			if s.Effect != Allow || evalConditions(s.Conditions, vars, &ctx) == False {
 				continue
 			}
-			var candidates []string
+			type cand struct{ action, display string }
+			var candidates []cand
 			if !s.NotAction {
 				for _, a := range s.Actions {
 					if isS3Pattern(a) {
@@ -108,24 +112,24 @@ func (e *Evaluator) BeyondS3(permitted []Right, named []string) []Beyond {
 					}
 					for _, n := range named {
 						if globMatch(a, n, true) {
-							candidates = append(candidates, n)
+							candidates = append(candidates, cand{n, n})
 						}
 					}
-					candidates = append(candidates, synthesize(a))
+					candidates = append(candidates, cand{synthesize(a), a})
 				}
 			} else {
 				for _, n := range append(slices.Clone(named), "putonly-unknown-service:UnknownAction") {
 					if !isS3Pattern(n) && !anyGlob(s.Actions, n) {
-						candidates = append(candidates, n)
+						candidates = append(candidates, cand{n, n})
 					}
 				}
 			}
 			found := false
 			for _, c := range candidates {
-				if isS3Pattern(c) || isPermitted(c) {
+				if isS3Pattern(c.action) || isPermitted(c.action) {
 					continue
 				}
-				found = report(c) || found
+				found = report(c.action, c.display) || found
 			}
 			if found || ev.deniedBeyond(s, permitted, &ctx) {
 				continue

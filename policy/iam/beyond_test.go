@@ -29,18 +29,18 @@ func TestBeyondS3(t *testing.T) {
 		{"kms:Decrypt on any key", doc(stmt(`"kms:Decrypt"`, "arn:aws:kms:*:111122223333:key/*")), []string{"!kms:Decrypt"}},
 		{"CreateAccessKey", doc(stmt(`"iam:CreateAccessKey"`, "*")), []string{"iam:CreateAccessKey"}},
 		{"mixed case", doc(stmt(`"IAM:createACCESSkey"`, "*")), []string{"iam:CreateAccessKey"}},
-		{"i*:*", doc(stmt(`"i*:*"`, "*")), []string{"iZ:Z", "iam:CreateAccessKey", "iam:PassRole"}},
-		{"iam:Create?ccessKey", doc(stmt(`"iam:Create?ccessKey"`, "*")), []string{"iam:CreateAccessKey", "iam:CreateZccessKey"}},
-		{"*", doc(stmt(`"*"`, "*")), []string{"!kms:Decrypt", "!kms:GenerateDataKey", "!sns:Publish", "Z", "iam:CreateAccessKey", "iam:PassRole", "kms:PutKeyPolicy", "lambda:CreateFunction", "sts:AssumeRole"}},
+		{"i*:*", doc(stmt(`"i*:*"`, "*")), []string{"i*:*", "iam:CreateAccessKey", "iam:PassRole"}},
+		{"iam:Create?ccessKey", doc(stmt(`"iam:Create?ccessKey"`, "*")), []string{"iam:CreateAccessKey", "iam:Create?ccessKey"}},
+		{"*", doc(stmt(`"*"`, "*")), []string{"!kms:Decrypt", "!kms:GenerateDataKey", "!sns:Publish", "*", "iam:CreateAccessKey", "iam:PassRole", "kms:PutKeyPolicy", "lambda:CreateFunction", "sts:AssumeRole"}},
 		{"unknown service", doc(stmt(`"frobnicate:Everything"`, "*")), []string{"frobnicate:Everything"}},
-		{"s3 look-alike service", doc(stmt(`"s3*:*"`, "*")), []string{"s3Z:Z"}},
+		{"s3 look-alike service", doc(stmt(`"s3*:*"`, "*")), []string{"s3*:*"}},
 		{"NotAction s3:*", doc(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`), []string{"!kms:Decrypt", "!kms:GenerateDataKey", "!sns:Publish", "iam:CreateAccessKey", "iam:PassRole", "kms:PutKeyPolicy", "lambda:CreateFunction", "putonly-unknown-service:UnknownAction", "sts:AssumeRole"}},
 		{"NotAction *", doc(`{"Effect":"Allow","NotAction":"*","Resource":"*"}`), nil},
 		{"condition false for the caller", doc(`{"Effect":"Allow","Action":"iam:*","Resource":"*","Condition":{"StringEquals":{"aws:username":"admin"}}}`), nil},
 		{"condition unknown", doc(`{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`), []string{"iam:PassRole"}},
 		{"deny all but the rights", doc(stmt(`"*"`, "*"), `{"Effect":"Deny","NotAction":["s3:*","sns:Publish"],"Resource":"*"}`), []string{"!sns:Publish"}},
 		{"deny covers the pattern", doc(stmt(`"iam:*"`, "*"), `{"Effect":"Deny","Action":"IAM:*","Resource":"*"}`), nil},
-		{"deny with a condition covers nothing", doc(stmt(`"iam:*"`, "*"), `{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`), []string{"iZm:Z", "iam:CreateAccessKey", "iam:PassRole"}},
+		{"deny with a condition covers nothing", doc(stmt(`"iam:*"`, "*"), `{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`), []string{"iam:*", "iam:CreateAccessKey", "iam:PassRole"}},
 		{"deny of the named only", doc(stmt(`"iam:*"`, "*"), `{"Effect":"Deny","Action":["iam:CreateAccessKey","iam:PassRole","iam:Z"],"Resource":"*"}`), []string{"~iam:*"}},
 		{"own resource only is still beyond", doc(stmt(`"iam:CreateAccessKey"`, "arn:aws:iam::111122223333:user/${aws:username}")), []string{"iam:CreateAccessKey"}},
 	}
@@ -71,13 +71,7 @@ func TestBeyondS3(t *testing.T) {
 				}
 			}
 			sort.Strings(got)
-			// "iZm:Z" stands for whatever synthesize made of the pattern.
 			want := append([]string(nil), tc.want...)
-			for i, w := range want {
-				if w == "iZm:Z" {
-					want[i] = synthesize("iam:*")
-				}
-			}
 			sort.Strings(want)
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("beyond = %v, want %v", got, want)
