@@ -98,7 +98,9 @@ func xmlEscape(s string) string {
 }
 
 // encode is how IAM returns a policy document: URL-encoded per RFC 3986.
-func encode(doc string) string { return xmlEscape(strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")) }
+func encode(doc string) string {
+	return xmlEscape(strings.ReplaceAll(url.QueryEscape(doc), "+", "%20"))
+}
 
 const created = "<CreateDate>2026-01-01T00:00:00Z</CreateDate>"
 
