@@ -307,3 +307,28 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.n.Add(int64(n))
 	return n, err
 }
+
+// IntoDatabase restores a backup into a new database (o.Database) and
+// reports what it then holds. On failure the database it created is
+// dropped again: a restore leaves a complete database or none.
+func IntoDatabase(ctx context.Context, api Getter, o LoadOptions) (LoadResult, *Contents, error) {
+	res, err := Load(ctx, api, o)
+	if err != nil {
+		if o.Database != nil && o.Database.Created() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			if derr := o.Database.Drop(dctx); derr != nil {
+				err = fmt.Errorf("%w\n\tand the partial restore was not dropped: %v", err, derr)
+			}
+		}
+		return res, nil, err
+	}
+	if o.Database == nil {
+		return res, nil, nil
+	}
+	c, err := o.Database.Inspect(ctx)
+	if err != nil {
+		return res, nil, err
+	}
+	return res, &c, nil
+}

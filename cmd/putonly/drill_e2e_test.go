@@ -193,6 +193,26 @@ create table tags(t varchar(10)); insert into tags values ('a;b'), ('USE x;');`,
 		t.Fatalf("scratch left: %v, source %s (was %s)", exists(scratch), srcState(), before)
 	}
 
+	// putonly restore into a new database: no sed, no USE to strip.
+	restored := "restorehelper_my_restored"
+	t.Cleanup(func() { exec.Command("mariadb", "-e", "drop database if exists "+restored).Run() })
+	conn := []string{"--bucket", e.s.Bucket, "--prefix", "db1/", "--path-style", "--identity", e.idFile}
+	code, _, stderr = e.reader(nil, append([]string{"restore", "--latest", "--job", "wiki", "--into-database", restored}, conn...)...)
+	if code != 0 || !strings.Contains(stderr, "holds 2 tables, 3002 rows") {
+		t.Fatalf("restore --into-database: exit %d\n%s", code, stderr)
+	}
+	if got := mysql("select count(*) from " + restored + ".orders"); got != "3000" {
+		t.Fatalf("restored %s rows", got)
+	}
+	code, _, stderr = e.reader(nil, append([]string{"restore", "--latest", "--job", "wiki", "--into-database", restored}, conn...)...)
+	if code != 1 || !strings.Contains(stderr, "exists and is not empty") {
+		t.Fatalf("restore into a full database: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = e.reader(nil, append([]string{"restore", "--latest", "--job", "oldwiki", "--into-database", "restorehelper_my_other"}, conn...)...)
+	if code != 1 || !strings.Contains(stderr, "CREATE DATABASE") || exists("restorehelper_my_other") || srcState() != before {
+		t.Fatalf("restore of an old dump: exit %d\n%s", code, stderr)
+	}
+
 	// The old-style dump (--databases) carries CREATE DATABASE and USE:
 	// refused, into a database or a command, and nothing is written.
 	code, rep, _ = e.drillJSON("--job", "oldwiki", "--into-database", scratch)

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/putonly/putonly/restore"
@@ -18,6 +20,7 @@ func init() {
 const restoreUsage = `Usage:
   putonly restore --bucket B --key KEY --identity FILE [-o OUT | -o -] [connection flags]
   putonly restore --bucket B [--prefix P] --latest --job J --identity FILE [-o OUT | -o -]
+  putonly restore ... --into-database NAME [--type T] | --into COMMAND
 
 Downloads a backup, decrypts it with the age identity, decompresses it when
 its key ends in .zst.age, and checks the plaintext's size and SHA-256
@@ -33,6 +36,19 @@ With -o - (or no -o, when stdout is not a terminal) the plaintext streams to
 stdout as it is decrypted, so a pipe into pg_restore starts at once; a
 failure is then reported at the end, with exit status 1, and the consumer
 has read unverified data: prefer -o FILE, or a drill, to prove a backup.
+
+With --into-database NAME the backup is restored into a new database of
+the source's type (from the manifest or the dump; --type overrides):
+postgres: createdb, then pg_restore --exit-on-error --no-owner (custom
+format) or psql (plain SQL); mysql/mariadb: CREATE DATABASE and the
+client; sqlite: NAME is a new file. It refuses a database that exists and
+holds tables, and one named like the source database unless
+--allow-source-name (a restore onto a new server). On failure the
+database it created is dropped again. With --into COMMAND the dump is fed
+to COMMAND's stdin (sh -c). Either way, an SQL dump that would switch
+database (USE, \connect, CREATE DATABASE, ...) is refused before its
+client reads the statement, unless --allow-database-switch. The tools take
+the connection from their environment (PGHOST, ~/.pgpass, ~/.my.cnf, ...).
 
 KEY may be s3://BUCKET/KEY. Run it on a trusted machine with read
 credentials (s3:GetObject, and s3:ListBucket for --latest): the backup key
@@ -58,8 +74,17 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("o", "", "output `file`, or - for stdout")
 	force := fs.Bool("force", false, "replace an existing output file")
 	noVerify := fs.Bool("no-verify", false, "restore without a manifest (age still authenticates the data; nothing checks it is the complete dump)")
+	intoDB := fs.String("into-database", "", "restore into this new database `name` (a file for sqlite)")
+	into := fs.String("into", "", "restore into the stdin of this `command` (sh -c)")
+	typ := fs.String("type", "", "database `type` for --into-database: postgres, mysql, sqlite (default: from the manifest or the dump)")
+	allowSwitch := fs.Bool("allow-database-switch", false, "let the dump switch database (USE, \\connect, CREATE DATABASE)")
+	allowSource := fs.Bool("allow-source-name", false, "let --into-database be named like the source database (a restore onto a new server)")
+	progress := fs.String("progress", "auto", "progress line on stderr: auto (on a terminal), always, never")
 	if done, err := parseFlags(fs, restoreUsage, args, stdout, stderr); done {
 		return err
+	}
+	if *into != "" || *intoDB != "" {
+		return restoreInto(ctx, &conn, ids, *bucket, *prefix, *key, *latest, *job, *into, *intoDB, *typ, *noVerify, *allowSwitch, *allowSource, *progress, *out, stdout, stderr)
 	}
 	if b, k, ok := splitS3URL(*key); ok {
 		if *bucket != "" && *bucket != b {
@@ -146,4 +171,72 @@ func verdict(res restore.Result) string {
 			res.PlaintextBytes, res.SHA256, m.Tool+" "+m.Version, m.Host, m.Start.Format(time.RFC3339))
 	}
 	return fmt.Sprintf("%d bytes, SHA-256 %s, NOT verified (--no-verify)", res.PlaintextBytes, res.SHA256)
+}
+
+// restoreInto is restore --into-database / --into.
+func restoreInto(ctx context.Context, conn *connFlags, ids stringList, bucket, prefix, key string, latest bool, job, into, intoDB, typ string,
+	noVerify, allowSwitch, allowSource bool, progress, out string, stdout, stderr io.Writer) error {
+	if b, k, ok := splitS3URL(key); ok {
+		bucket, key = b, k
+	}
+	switch {
+	case bucket == "":
+		return usageError(fmt.Errorf("restore needs --bucket"), "")
+	case latest == (key != ""):
+		return usageError(fmt.Errorf("restore needs exactly one of --key and --latest"), "putonly list --bucket B shows the keys")
+	case latest && job == "":
+		return usageError(fmt.Errorf("--latest needs --job"), "")
+	case into != "" && intoDB != "":
+		return usageError(fmt.Errorf("--into and --into-database exclude each other"), "")
+	case out != "":
+		return usageError(fmt.Errorf("-o goes without --into and --into-database"), "")
+	case typ != "" && intoDB == "":
+		return usageError(fmt.Errorf("--type goes with --into-database"), "")
+	}
+	var db *restore.Database
+	if intoDB != "" {
+		db = &restore.Database{Type: typ, Name: intoDB}
+		if typ == "" && strings.ContainsAny(intoDB, "/.") {
+			db.Type = restore.TypeSQLite
+		}
+		if err := restore.CheckTargetName(db.Type, intoDB); err != nil {
+			return usageError(fmt.Errorf("--into-database: %w", err), "")
+		}
+	}
+	identities, err := identities(ids)
+	if err != nil {
+		return err
+	}
+	client, err := conn.client(ctx)
+	if err != nil {
+		return failure(err)
+	}
+	if latest {
+		b, err := restore.Latest(ctx, client, bucket, prefix, job)
+		if err != nil {
+			return failure(err)
+		}
+		key = b.Key
+	}
+	var fed atomic.Int64
+	stop := startRestoreProgress("restore", &fed, progress, stderr)
+	start := time.Now()
+	res, contents, err := restore.IntoDatabase(ctx, client, restore.LoadOptions{
+		Bucket: bucket, Key: key, Identities: identities, NoVerify: noVerify,
+		Database: db, Into: into, AllowSwitch: allowSwitch, AllowSourceName: allowSource,
+		Stdout: stderr, Stderr: stderr, Progress: &fed,
+	})
+	stop()
+	if err != nil {
+		return failure(err)
+	}
+	target := into
+	if db != nil {
+		target = db.String()
+	}
+	fmt.Fprintf(stderr, "putonly: restored s3://%s/%s into %s: %s, %s\n", bucket, key, target, verdict(res.Restore), rate(res.Restore.PlaintextBytes, time.Since(start)))
+	if contents != nil {
+		fmt.Fprintf(stderr, "putonly: %s holds %d tables, %d rows\n", target, len(contents.Tables), contents.Rows)
+	}
+	return nil
 }
