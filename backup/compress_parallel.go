@@ -21,9 +21,13 @@ const parallelChunkSize = 4 << 20
 // (it is sequential between blocks of one frame); frames per chunk scale
 // with the cores, like `zstd -T0`.
 //
-// Memory: at most 2×workers chunks in flight, each with its output.
-// Close flushes the last chunk and waits for every frame; it does not close
-// dst. After an error from dst, every Write and Close returns it.
+// Memory is fixed whatever the data: workers+2 input buffers of exactly
+// parallelChunkSize and workers+1 output buffers of the largest frame a
+// chunk can become (zstd's bound: incompressible data grows a little), each
+// allocated on first need and reused, never grown or dropped for the
+// collector (see compressorMemory). Close flushes the last chunk and waits
+// for every frame; it does not close dst. After an error from dst, every
+// Write and Close returns it.
 type parallelCompressor struct {
 	dst io.Writer
 	enc *zstd.Encoder
@@ -31,7 +35,15 @@ type parallelCompressor struct {
 	buf   []byte
 	queue chan *frameJob // in submission order, for the writer
 	work  chan *frameJob // for the workers
-	pool  sync.Pool
+
+	// Free buffers. An output buffer has room for the largest frame, so
+	// EncodeAll never reallocates it: a buffer that grew would come back
+	// as a bigger input chunk, whose frame grows it again (that is how
+	// incompressible data once took memory without bound).
+	ins, outs       chan []byte
+	madeIn, madeOut int // allocated so far, by Write's goroutine
+	maxIn, maxOut   int
+	outCap          int
 
 	frames  int            // submitted so far
 	wg      sync.WaitGroup // workers
@@ -61,27 +73,71 @@ func newParallelCompressor(dst io.Writer, level zstd.EncoderLevel, workers int) 
 	if err != nil {
 		return nil, err
 	}
+	ins, outs := parallelBuffers(workers)
 	c := &parallelCompressor{
 		dst:     dst,
 		enc:     enc,
 		queue:   make(chan *frameJob, workers),
 		work:    make(chan *frameJob, workers),
 		written: make(chan struct{}),
+		ins:     make(chan []byte, ins),
+		outs:    make(chan []byte, outs),
+		maxIn:   ins,
+		maxOut:  outs,
+		outCap:  enc.MaxEncodedSize(parallelChunkSize),
 	}
-	c.pool.New = func() any { return make([]byte, 0, parallelChunkSize) }
 	for i := 0; i < workers; i++ {
 		c.wg.Add(1)
 		go c.worker()
 	}
 	go c.writer()
-	c.buf = c.pool.Get().([]byte)[:0]
+	c.buf = c.getIn()
 	return c, nil
+}
+
+// parallelBuffers is how many input and output buffers the compressor may
+// hold with workers workers: one input per queued job (workers), plus the
+// one the writer waits on and the one being filled; one output per queued
+// job plus the writer's. A job waiting to enter the full queue holds its
+// input and an output too, but the buffer being filled is then that job's.
+func parallelBuffers(workers int) (ins, outs int) {
+	return workers + 2, workers + 2
+}
+
+// getIn returns an empty input buffer of parallelChunkSize, waiting for
+// one to be released once maxIn exist.
+func (c *parallelCompressor) getIn() []byte {
+	select {
+	case b := <-c.ins:
+		return b
+	default:
+	}
+	if c.madeIn < c.maxIn {
+		c.madeIn++
+		return make([]byte, 0, parallelChunkSize)
+	}
+	return <-c.ins
+}
+
+func (c *parallelCompressor) getOut() []byte {
+	select {
+	case b := <-c.outs:
+		return b
+	default:
+	}
+	if c.madeOut < c.maxOut {
+		c.madeOut++
+		return make([]byte, 0, c.outCap)
+	}
+	return <-c.outs
 }
 
 func (c *parallelCompressor) worker() {
 	defer c.wg.Done()
 	for j := range c.work {
 		j.out = c.enc.EncodeAll(j.in, j.out[:0])
+		c.ins <- j.in[:0] // the input is free once encoded
+		j.in = nil
 		close(j.done)
 	}
 }
@@ -95,8 +151,12 @@ func (c *parallelCompressor) writer() {
 				c.setErr(err)
 			}
 		}
-		c.pool.Put(j.in[:0])
-		c.pool.Put(j.out[:0])
+		if cap(j.out) != c.outCap {
+			// Cannot happen (the bound is zstd's own); if it did, a
+			// grown buffer must not circulate.
+			j.out = make([]byte, 0, c.outCap)
+		}
+		c.outs <- j.out[:0]
 	}
 }
 
@@ -115,13 +175,13 @@ func (c *parallelCompressor) setErr(err error) {
 }
 
 func (c *parallelCompressor) submit() {
-	j := &frameJob{in: c.buf, out: c.pool.Get().([]byte), done: make(chan struct{})}
+	j := &frameJob{in: c.buf, out: c.getOut(), done: make(chan struct{})}
 	// queue first: the writer then holds at most `workers` jobs ahead of
 	// the workers, which bounds memory.
 	c.queue <- j
 	c.work <- j
 	c.frames++
-	c.buf = c.pool.Get().([]byte)[:0]
+	c.buf = c.getIn()
 }
 
 func (c *parallelCompressor) Write(p []byte) (int, error) {

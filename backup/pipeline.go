@@ -450,19 +450,72 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// MemoryEstimate is the memory a job needs at the base part size: the part
-// buffers (uploading plus the one being filled), the zstd encoder's
-// in-flight blocks and history, and a fixed allowance for the SDK, age and
-// the runtime.
+// MemoryEstimate is the most memory (peak RSS) a job takes, whatever its
+// data, compressible or not (README, "Memory"):
+//
+//	fixed 48 MiB (SDK, age, HTTP, runtime, program text)
+//	+ part_size × (upload_concurrency + 1)   the parts in flight and the one filling
+//	+ the compressor                          compressorMemory
+//
+// at the base part size; part size doubles every 900 parts, so past 14 GB
+// (at 16 MiB parts) the part term doubles. TestMemoryBoundIncompressible
+// checks the peak RSS of a 2 GiB random stream against it.
 func MemoryEstimate(j *Job) int64 {
-	const fixed = 48 << 20
-	workers := int64(j.CompressionConcurrency)
+	return memFixed + j.PartSize*int64(j.UploadConcurrency+1) + compressorMemory(j.Compression, j.CompressionConcurrency)
+}
+
+// memFixed is what a job holds besides its buffers: the SDK and its HTTP
+// connections, age, the 1 MiB copy buffer, goroutine stacks, the runtime,
+// and the program's own text and data.
+const memFixed = 48 << 20
+
+// memNonGo is the part of memFixed the Go runtime does not count against
+// its memory limit: the program's text and data as mapped by the kernel.
+const memNonGo = 16 << 20
+
+// MemoryLimit is the soft memory limit for the Go runtime when jobs run:
+// the largest MemoryEstimate, less what the runtime does not manage. Without
+// it the collector lets garbage grow to twice the live heap (GOGC=100);
+// with it, the heap and its garbage stay inside the estimate.
+func MemoryLimit(jobs []*Job) int64 {
+	var need int64
+	for _, j := range jobs {
+		need = max(need, MemoryEstimate(j))
+	}
+	if need == 0 {
+		return 0
+	}
+	return need - memNonGo
+}
+
+// compressorMemory is the compressor's share at level with concurrency
+// workers (0: one per CPU): per worker, the zstd encoder's history and
+// tables (measured with 4 MiB windows, rounded up), plus the parallel
+// compressor's fixed input and output frame buffers (parallelBuffers). With
+// one worker the streaming encoder keeps one history of the level's default
+// window (up to 8 MiB, twice the parallel one) and two blocks.
+func compressorMemory(level string, workers int) int64 {
+	if level == "none" {
+		return 0
+	}
 	if workers <= 0 {
-		workers = int64(runtime.GOMAXPROCS(0))
+		workers = runtime.GOMAXPROCS(0)
 	}
-	zstdMem := int64(0)
-	if j.Compression != "none" {
-		zstdMem = workers * (8 << 20) // window + block buffers per worker, level ≤ better
+	var enc int64
+	switch level {
+	case "fastest":
+		enc = 9 << 20
+	case "better":
+		enc = 13 << 20
+	case "best":
+		enc = 44 << 20
+	default:
+		enc = 10 << 20
 	}
-	return fixed + j.PartSize*int64(j.UploadConcurrency+1) + zstdMem
+	if workers == 1 {
+		return 2*enc + 2*(1<<20)
+	}
+	ins, outs := parallelBuffers(workers)
+	frame := int64(parallelChunkSize + parallelChunkSize/100) // a frame's bound, with room
+	return int64(workers)*enc + int64(ins+outs)*frame
 }
