@@ -133,6 +133,13 @@ func exportedMetrics(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	addExposition(t, got, &b)
+
+	b.Reset()
+	walObj := &restore.WALObject{LastModified: now}
+	if err := restore.WriteWALPrometheus(&b, "b", []*restore.WALAudit{{Prefix: "db1/", Job: "shop", Newest: walObj}}); err != nil {
+		t.Fatal(err)
+	}
+	addExposition(t, got, &b)
 	return got
 }
 

@@ -33,6 +33,12 @@ is at least --shrink smaller than the median of the previous --window
 backups (a dump that shrank by 90% is suspicious), or has no good manifest.
 Jobs named with --job must exist: one that never wrote a backup is stale.
 
+With --wal JOB it also checks the job's WAL archive (putonly wal-push): on
+each timeline, every segment from the newest base backup's first one (with
+--identity; else from the oldest archived) to the newest, no WAL name
+archived with two contents, a .history file for each timeline after the
+first, and the newest file younger than --wal-max-age (the recovery point).
+
 With --textfile the report is also written, atomically, for node_exporter's
 textfile collector; alert on putonly_backup_ok == 0 or on
 putonly_audit_timestamp_seconds not advancing.
@@ -61,6 +67,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	window := fs.Int("window", 7, "how many previous backups the median covers")
 	fs.Var(&ids, "identity", "age identity `file`: also read and check the newest manifests")
 	textfile := fs.String("textfile", "", "also write the report as Prometheus metrics to this `file` (atomically)")
+	var walf walAuditFlags
+	walf.register(fs)
 	if done, err := parseFlags(fs, auditUsage, args, stdout, stderr); done {
 		return err
 	}
@@ -90,24 +98,30 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return failure(err)
 	}
 	printAudit(stdout, rep)
+	walAudits, walBad, err := walf.run(ctx, client, o, stdout)
+	if err != nil {
+		return failure(err)
+	}
 	if *textfile != "" {
 		var b bytes.Buffer
 		rep.WritePrometheus(&b)
+		restore.WriteWALPrometheus(&b, *bucket, walAudits)
 		if err := writeTextfile(*textfile, b.Bytes()); err != nil {
 			return failure(err)
 		}
 	}
-	if len(rep.Jobs) == 0 {
+	if len(rep.Jobs) == 0 && len(walAudits) == 0 {
 		return failure(fmt.Errorf("no backups under s3://%s/%s", *bucket, *prefix))
 	}
-	if !rep.OK() {
+	if !rep.OK() || len(walBad) > 0 {
 		var bad []string
 		for _, j := range rep.Jobs {
 			if !j.OK() {
 				bad = append(bad, j.Prefix+j.Job)
 			}
 		}
-		return &exitError{Code: 1, Err: fmt.Errorf("audit: %d of %d job(s) need attention: %s", len(bad), len(rep.Jobs), strings.Join(bad, ", "))}
+		bad = append(bad, walBad...)
+		return &exitError{Code: 1, Err: fmt.Errorf("audit: %d of %d job(s) need attention: %s", len(bad), len(rep.Jobs)+len(walAudits), strings.Join(bad, ", "))}
 	}
 	return nil
 }

@@ -267,6 +267,13 @@ selftest:
 		if !strings.Contains(c.log(dst3), `restored log file "00000002.history" from archive`) {
 			t.Fatalf("the history file was not fetched:\n%s", c.log(dst3))
 		}
+
+		// The audit follows both timelines from the base backup's start.
+		code, stdout, stderr := e.walRun(c.readEnv(), "audit", "--bucket", e.s.Bucket, "--prefix", "db1/", "--endpoint", e.s.Endpoint, "--path-style",
+			"--identity", idFile, "--wal", "shop")
+		if code != 0 || !strings.Contains(stdout, "1,2") || !strings.Contains(stdout, "000000010000000000000002") {
+			t.Fatalf("audit: exit %d\n%s%s", code, stdout, stderr)
+		}
 	})
 }
 

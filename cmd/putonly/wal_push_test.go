@@ -68,10 +68,38 @@ selftest:
 	if again := walKeys(e); len(again) != 1 {
 		t.Fatalf("retry added objects: %v", again)
 	}
+	// The audit sees a continuous archive, then a different file under the
+	// same WAL name (archived beside the first) and a gap.
+	audit := func() (int, string) {
+		code, stdout, stderr := e.walRun(e.readEnv(), "audit", "--bucket", e.s.Bucket, "--prefix", "db1/", "--path-style", "--wal", "shop")
+		return code, stdout + stderr
+	}
+	if code, out := audit(); code != 0 || !strings.Contains(out, "db1/shop  ok") {
+		t.Fatalf("audit of one segment: exit %d\n%s", code, out)
+	}
+	other := filepath.Join(t.TempDir(), "000000010000000000000001")
+	os.WriteFile(other, []byte("another server's segment"), 0o600)
+	if code, _, stderr := e.walRun(e.env(), "wal-push", "--config", cfg, "--job", "shop", other); code != 0 {
+		t.Fatalf("different content: exit %d\n%s", code, stderr)
+	}
+	if keys := walKeys(e); len(keys) != 2 {
+		t.Fatalf("different content did not land beside the first: %v", keys)
+	}
+	gap := filepath.Join(e.dir, "000000010000000000000004")
+	os.WriteFile(gap, []byte("later"), 0o600)
+	if code, _, stderr := e.walRun(e.env(), "wal-push", "--config", cfg, "--job", "shop", gap); code != 0 {
+		t.Fatalf("push: exit %d\n%s", code, stderr)
+	}
+	code, out := audit()
+	if code != 1 || !strings.Contains(out, "000000010000000000000001 archived with 2 different contents") ||
+		!strings.Contains(out, "gap on timeline 1: 2 segment(s) missing, 000000010000000000000002 to 000000010000000000000003") {
+		t.Fatalf("audit: exit %d\n%s", code, out)
+	}
+
 	// Not a WAL file: refused before anything is sent.
-	other := filepath.Join(e.dir, "postgresql.conf")
-	os.WriteFile(other, []byte("x"), 0o600)
-	if code, _, stderr := e.walRun(e.env(), "wal-push", "--config", cfg, "--job", "shop", other); code != 1 || !strings.Contains(stderr, "not a WAL file name") {
+	conf := filepath.Join(e.dir, "postgresql.conf")
+	os.WriteFile(conf, []byte("x"), 0o600)
+	if code, _, stderr := e.walRun(e.env(), "wal-push", "--config", cfg, "--job", "shop", conf); code != 1 || !strings.Contains(stderr, "not a WAL file name") {
 		t.Fatalf("not WAL: exit %d\n%s", code, stderr)
 	}
 }
