@@ -106,6 +106,8 @@ func shutdownOnSignal() context.Context {
 // failed job); exitCode only maps it to a status.
 type reported struct{ error }
 
+func (r reported) Unwrap() error { return r.error }
+
 // exitCode is the one place an error becomes an exit status: 0 for nil, an
 // exitError's own code, 130 for a shutdown by signal, 2 for a usage or
 // config error, 1 for any other failure. It prints the error unless the
