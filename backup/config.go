@@ -53,6 +53,10 @@ type Settings struct {
 	MaxAttempts       int      `yaml:"max_attempts"`
 	Timeout           Duration `yaml:"timeout"`
 
+	// Nice and IONice: the dump's CPU and I/O priority (priority.go).
+	Nice   *int   `yaml:"nice"`
+	IONice string `yaml:"ionice"`
+
 	// Schedule, TimeZone, Jitter: when 'putonly daemon' runs the job
 	// (schedule.go); 'run' ignores them. Notify lists destinations by name.
 	Schedule string    `yaml:"schedule"`

@@ -50,6 +50,7 @@ type Job struct {
 	PartSize               int64
 	UploadConcurrency      int
 	Timeout                time.Duration
+	Priority               Priority // the dump's nice and ionice
 }
 
 // Jobs resolves the jobs of the file, or only the one named (empty: all).
@@ -114,6 +115,7 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 		PartSize:               int64(jc.PartSize),
 		UploadConcurrency:      jc.UploadConcurrency,
 		Timeout:                time.Duration(jc.Timeout),
+		Priority:               jc.priority(),
 	}, nil
 }
 
@@ -211,7 +213,7 @@ func run(ctx context.Context, api s3Writer, job *Job, o RunOptions) (Result, err
 	log.Info("backup start", "job", job.Name, "cmd", strings.Join(RedactArgv(job.Argv), " "),
 		"object", "s3://"+job.Bucket+"/"+key)
 
-	src, err := startCommand(ctx, job.Argv, o.Env, log)
+	src, err := startDump(ctx, job.Argv, o.Env, job.Priority, log)
 	if err != nil {
 		return Result{}, err
 	}

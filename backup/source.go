@@ -68,6 +68,11 @@ var pipeGrace = 5 * time.Second
 // startCommand starts argv with stdout piped to the returned reader and each
 // stderr line logged at warn level. The command is killed when ctx is done.
 func startCommand(ctx context.Context, argv []string, env []string, log *slog.Logger) (*commandReader, error) {
+	return startDump(ctx, argv, env, Priority{}, log)
+}
+
+// startDump is startCommand at priority prio (priority.go).
+func startDump(ctx context.Context, argv []string, env []string, prio Priority, log *slog.Logger) (*commandReader, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("start dump: empty command")
 	}
@@ -88,7 +93,7 @@ func startCommand(ctx context.Context, argv []string, env []string, log *slog.Lo
 	// Kill the whole process group: sh -c 'pg_dump ...' must not leave the
 	// dump running when the shell is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	if err := startAt(cmd, prio); err != nil {
 		pr.Close()
 		pw.Close()
 		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
