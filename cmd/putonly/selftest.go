@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -70,70 +71,18 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{Code: 2, Err: fmt.Errorf("--format %q: use text or json", *format)}
 	}
 
-	type target struct {
-		job    string
-		rec    *backup.Job // with --config: where the verdict is recorded for the gate (wal-push)
-		opts   policy.ProbeOptions
-		client backup.ClientOptions
+	cfg, targets, err := selftestTargets(*config, *job, &adhoc, &conn, set)
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
 	}
-	var targets []target
-	var cfg *backup.Config
-	switch {
-	case *config != "":
-		if err := backup.ConfigFlagsError(set); err != nil {
-			return &exitError{Code: 2, Err: err}
-		}
-		var err error
-		if cfg, err = backup.LoadConfig(*config); err != nil {
-			return &exitError{Code: 2, Err: err}
-		}
-		jobs, err := cfg.ResolveJobs(*job)
-		if err != nil {
-			return &exitError{Code: 2, Err: err}
-		}
-		seen := map[string]bool{}
-		for _, j := range jobs {
-			c := j.Client
-			conn.override(&c, set)
-			// Jobs sharing a bucket, prefix, SSE and connection need one run.
-			k := fmt.Sprintf("%q", []any{j.Bucket, j.Prefix, j.SSE, j.KMSKeyID, c})
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			j.Client = c
-			targets = append(targets, target{job: j.Name, client: c, rec: j,
-				opts: policy.ProbeOptions{Bucket: j.Bucket, Prefix: j.Prefix, SSE: j.SSE, KMSKeyID: j.KMSKeyID, Checksum: j.Checksum}})
-		}
-	case *job != "":
-		return &exitError{Code: 2, Err: errors.New("--job needs --config")}
-	case adhoc.Bucket == "":
-		return &exitError{Code: 2, Err: errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")}
-	default:
-		if err := backup.ValidateFlags(&adhoc, set); err != nil {
-			return &exitError{Code: 2, Err: err}
-		}
-		if adhoc.SSE == "" {
-			adhoc.SSE = backup.DefaultSSE
-		}
-		targets = append(targets, target{
-			client: conn.options(),
-			opts:   policy.ProbeOptions{Bucket: adhoc.Bucket, Prefix: adhoc.Prefix, SSE: adhoc.SSE, KMSKeyID: adhoc.KMSKeyID},
-		})
-	}
-
 	code := 0
 	for i, t := range targets {
-		// A probe is a question, not a backup: a few attempts are enough,
-		// and an unreachable store answers in seconds, not minutes.
-		t.client.MaxAttempts = 3
-		client, err := backup.NewS3Client(ctx, t.client)
+		rep, recErr, err := agent.Selftest(ctx, cfg, t)
 		if err != nil {
 			return &exitError{Code: 2, Err: err}
 		}
-		rep, err := policy.Probe(ctx, client, t.opts)
-		if err != nil {
-			return &exitError{Code: 2, Err: err}
+		if recErr != nil {
+			fmt.Fprintf(stderr, "putonly: selftest: cannot record the result for wal-push: %v\n", recErr)
 		}
 		if *format == "json" {
 			err = rep.WriteJSON(stdout)
@@ -141,22 +90,13 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if i > 0 {
 				fmt.Fprintln(stdout)
 			}
-			if t.job != "" {
-				fmt.Fprintf(stdout, "job %s: ", t.job)
+			if t.Job != "" {
+				fmt.Fprintf(stdout, "job %s: ", t.Job)
 			}
 			err = rep.WriteText(stdout)
 		}
 		if err != nil {
 			return err
-		}
-		if t.rec != nil {
-			// The gate's cache: wal-push archives only after a passing
-			// self-test, and never runs one itself (internal/agent/walgate.go).
-			rights, _ := rep.Rights()
-			passed := len(rep.Violations()) == 0 && len(rep.Unknown()) == 0
-			if err := agent.RecordSelftest(ctx, cfg, client, t.rec, rights, passed); err != nil {
-				fmt.Fprintf(stderr, "putonly: selftest: cannot record the result for wal-push: %v\n", err)
-			}
 		}
 		code = worseExit(code, rep.Exit(*strict))
 	}
@@ -164,6 +104,38 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{Code: code}
 	}
 	return nil
+}
+
+// selftestTargets are the tests to run: each distinct target of the
+// config's jobs (read once), or the one of the flags.
+func selftestTargets(config, job string, adhoc *backup.JobConfig, conn *connFlags, set map[string]bool) (*backup.Config, []agent.SelftestTarget, error) {
+	switch {
+	case config != "":
+		if err := backup.ConfigFlagsError(set); err != nil {
+			return nil, nil, err
+		}
+		cfg, err := backup.LoadConfig(config)
+		if err != nil {
+			return nil, nil, err
+		}
+		jobs, err := cfg.ResolveJobs(job)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cfg, agent.SelftestTargets(jobs, func(c *backup.ClientOptions) { conn.override(c, set) }), nil
+	case job != "":
+		return nil, nil, errors.New("--job needs --config")
+	case adhoc.Bucket == "":
+		return nil, nil, errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")
+	}
+	if err := backup.ValidateFlags(adhoc, set); err != nil {
+		return nil, nil, err
+	}
+	adhoc.SSE = cmp.Or(adhoc.SSE, backup.DefaultSSE)
+	return nil, []agent.SelftestTarget{{
+		Client: conn.options(),
+		Probe:  policy.ProbeOptions{Bucket: adhoc.Bucket, Prefix: adhoc.Prefix, SSE: adhoc.SSE, KMSKeyID: adhoc.KMSKeyID},
+	}}, nil
 }
 
 // worseExit combines exit statuses: 1 (the key can read or delete) beats 2
