@@ -37,6 +37,9 @@ Options:
                                            policies, and exactly one access key
                            cloudformation  a CloudFormation template (JSON) for the same,
                                            without the access key
+                           terraform       a Terraform configuration (HCL, hashicorp/aws)
+                                           for the same; the access key only with
+                                           -var create_access_key=true
                            --output setup > setup.sh
   --prefix P             confine writes to keys under P (ends in /).
                            --prefix db1/
@@ -66,7 +69,7 @@ Options:
   --region R             the bucket's Region, for set-up (default: the AWS CLI's).
                            --region eu-west-1
 
-Lifecycle (--output lifecycle, setup, cloudformation):
+Lifecycle (--output lifecycle, setup, cloudformation, terraform):
   --expire DAYS          expire every backup after DAYS.
                            --expire 35
   --expire JOB=DAYS      expire the backups of putonly job JOB after DAYS; repeat
@@ -165,9 +168,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		doc, err = policy.GenerateSetup(o, genCommandLine(args))
 	case "cloudformation":
 		doc, err = policy.GenerateCloudFormation(o)
+	case "terraform":
+		doc, err = policy.GenerateTerraform(o, genCommandLine(args))
 	default:
 		err = &policy.OptionError{Flag: "--output", Value: output, Msg: "unknown kind",
-			Fix: "one of bucket-policy, user-policy, lifecycle, setup, cloudformation"}
+			Fix: "one of bucket-policy, user-policy, lifecycle, setup, cloudformation, terraform"}
 	}
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
