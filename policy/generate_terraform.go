@@ -52,7 +52,9 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 	w("  required_providers {\n")
 	w("    aws = {\n")
 	w("      source  = \"hashicorp/aws\"\n")
-	w("      version = \">= 5.0\"\n")
+	w("      # 6.x: blocked_encryption_types (SSE-C blocked) needs a 2026 release of\n")
+	w("      # the provider; an older one says \"Unsupported argument\": upgrade it.\n")
+	w("      version = \">= 6.0\"\n")
 	w("    }\n")
 	w("  }\n")
 	w("}\n\n")
@@ -139,6 +141,9 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 		w("      sse_algorithm = \"AES256\"\n")
 		w("    }\n")
 	}
+	w("    # No uploads with customer-provided keys (SSE-C): such an upload stores a\n")
+	w("    # backup only the key's holder can decrypt.\n")
+	w("    blocked_encryption_types = %s\n", hclStringList(genBlockSSEC["EncryptionType"].([]any)))
 	w("  }\n")
 	w("}\n\n")
 
@@ -274,6 +279,15 @@ func (o GenerateOptions) writeTerraformLifecycle(w func(string, ...any)) {
 		w("  }\n")
 	}
 	w("}\n\n")
+}
+
+// hclStringList is a list of strings as an HCL tuple.
+func hclStringList(vs []any) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = hclString(v.(string))
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // hclString quotes s as an HCL string literal: JSON-style escapes, plus

@@ -159,6 +159,13 @@ func TestTerraformMatchesJSON(t *testing.T) {
 				t.Errorf("sse_algorithm %s, want AES256", alg)
 			}
 
+			// SSE-C blocked, as --output setup blocks it.
+			encRule := res("aws_s3_bucket_server_side_encryption_configuration", "backups").Body.Blocks[0]
+			blocked := tfLiteral(t, encRule, "blocked_encryption_types")
+			if blocked.LengthInt() != 1 || blocked.Index(cty.NumberIntVal(0)).AsString() != "SSE-C" {
+				t.Errorf("blocked_encryption_types %s, want [\"SSE-C\"]", blocked.GoString())
+			}
+
 			// The defences of --output setup.
 			pab := res("aws_s3_bucket_public_access_block", "backups")
 			for _, a := range []string{"block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"} {
