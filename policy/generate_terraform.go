@@ -39,64 +39,7 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	w("# Terraform configuration for putonly's write-only backup bucket %s.\n", o.Bucket)
-	w("# Made by: %s\n", commandLine)
-	w("#\n")
-	w("#   terraform init && terraform plan -out putonly.plan && terraform apply putonly.plan\n")
-	w("#\n")
-	w("# The two policies are the documents 'putonly-policy generate --output bucket-policy'\n")
-	w("# and '--output user-policy' print; verify them with 'putonly-policy verify'.\n\n")
-
-	w("terraform {\n")
-	w("  required_version = \">= 1.5\"\n")
-	w("  required_providers {\n")
-	w("    aws = {\n")
-	w("      source  = \"hashicorp/aws\"\n")
-	w("      # 6.x: blocked_encryption_types (SSE-C blocked) needs a 2026 release of\n")
-	w("      # the provider; an older one says \"Unsupported argument\": upgrade it.\n")
-	w("      version = \">= 6.0\"\n")
-	w("    }\n")
-	w("  }\n")
-	w("}\n\n")
-
-	w("variable \"region\" {\n")
-	w("  description = \"The bucket's Region.\"\n")
-	w("  type        = string\n")
-	if o.Region != "" {
-		w("  default     = %s\n", hclString(o.Region))
-	}
-	w("}\n\n")
-	if o.Fleet {
-		w("variable \"hosts\" {\n")
-		w("  description = \"One IAM user per database host, under the path %s; each writes only under %s<user name>/.\"\n", o.fleetPath(), o.Prefix)
-		w("  type        = set(string)\n")
-		w("  default     = []\n")
-		w("}\n\n")
-	}
-	w("variable \"create_access_key\" {\n")
-	w("  description = \"Create the access key in Terraform. Off by default: its secret would be kept in the state.\"\n")
-	w("  type        = bool\n")
-	w("  default     = false\n")
-	w("}\n\n")
-	w("variable \"access_key_pgp_key\" {\n")
-	w("  description = \"With create_access_key: a PGP public key (or keybase:NAME) the secret is encrypted to in the state.\"\n")
-	w("  type        = string\n")
-	w("  default     = null\n")
-	w("}\n\n")
-
-	w("provider \"aws\" {\n")
-	w("  region = var.region\n")
-	w("}\n\n")
-
-	w("# Refuse to apply in the wrong account.\n")
-	w("data \"aws_caller_identity\" \"current\" {\n")
-	w("  lifecycle {\n")
-	w("    postcondition {\n")
-	w("      condition     = self.account_id == %s\n", hclString(o.account()))
-	w("      error_message = \"This configuration is for account %s.\"\n", o.account())
-	w("    }\n")
-	w("  }\n")
-	w("}\n\n")
+	o.writeTerraformHeader(w, commandLine)
 
 	w("# 1. The bucket and its defences.\n")
 	w("resource \"aws_s3_bucket\" \"backups\" {\n")
@@ -168,6 +111,14 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 
 	o.writeTerraformLifecycle(w)
 
+	o.writeTerraformIAM(w, bp, up, false)
+	return []byte(b.String()), nil
+}
+
+// writeTerraformIAM writes the backup user (or the fleet's users), its
+// managed policy, the bucket policy (unless module: the bucket module
+// attaches it) and the optional access key.
+func (o GenerateOptions) writeTerraformIAM(w func(string, ...any), bp, up []byte, module bool) {
 	w("# 2. The policy for the backup user: write-only, identity side.\n")
 	w("resource \"aws_iam_policy\" \"backup\" {\n")
 	w("  name        = %s\n", hclString(o.genPolicyName()))
@@ -189,14 +140,16 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 		w("  user       = aws_iam_user.host[each.key].name\n")
 		w("  policy_arn = aws_iam_policy.backup.arn\n")
 		w("}\n\n")
-		w("resource \"aws_s3_bucket_policy\" \"backups\" {\n")
-		w("  bucket = aws_s3_bucket.backups.id\n")
-		w("  policy = %s\n", hclHeredoc(bp))
-		w("  depends_on = [aws_s3_bucket_public_access_block.backups]\n")
-		w("}\n\n")
+		if !module {
+			w("resource \"aws_s3_bucket_policy\" \"backups\" {\n")
+			w("  bucket = aws_s3_bucket.backups.id\n")
+			w("  policy = %s\n", hclHeredoc(bp))
+			w("  depends_on = [aws_s3_bucket_public_access_block.backups]\n")
+			w("}\n\n")
+		}
 		writeTerraformAccessKey(w, "  for_each = var.create_access_key ? var.hosts : toset([])\n", "aws_iam_user.host[each.key].name",
 			"aws iam create-access-key --user-name HOST")
-		return []byte(b.String()), nil
+		return
 	}
 
 	w("# 3. The backup user: no console password (no aws_iam_user_login_profile).\n")
@@ -208,16 +161,80 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 	w("  user       = aws_iam_user.backup.name\n")
 	w("  policy_arn = aws_iam_policy.backup.arn\n")
 	w("}\n\n")
-	w("# 4. The bucket policy, once the user exists (S3 rejects a policy naming an\n")
-	w("#    unknown principal).\n")
-	w("resource \"aws_s3_bucket_policy\" \"backups\" {\n")
-	w("  bucket = aws_s3_bucket.backups.id\n")
-	w("  policy = %s\n", hclHeredoc(bp))
-	w("  depends_on = [aws_iam_user.backup, aws_s3_bucket_public_access_block.backups]\n")
-	w("}\n\n")
+	if !module {
+		w("# 4. The bucket policy, once the user exists (S3 rejects a policy naming an\n")
+		w("#    unknown principal).\n")
+		w("resource \"aws_s3_bucket_policy\" \"backups\" {\n")
+		w("  bucket = aws_s3_bucket.backups.id\n")
+		w("  policy = %s\n", hclHeredoc(bp))
+		w("  depends_on = [aws_iam_user.backup, aws_s3_bucket_public_access_block.backups]\n")
+		w("}\n\n")
+	}
 	writeTerraformAccessKey(w, "  count = var.create_access_key ? 1 : 0\n", "aws_iam_user.backup.name",
 		"aws iam create-access-key --user-name "+o.userName())
-	return []byte(b.String()), nil
+}
+
+// writeTerraformHeader writes the provider requirements, the variables,
+// the provider and the account check.
+func (o GenerateOptions) writeTerraformHeader(w func(string, ...any), commandLine string) {
+	w("# Terraform configuration for putonly's write-only backup bucket %s.\n", o.Bucket)
+	w("# Made by: %s\n", commandLine)
+	w("#\n")
+	w("#   terraform init && terraform plan -out putonly.plan && terraform apply putonly.plan\n")
+	w("#\n")
+	w("# The two policies are the documents 'putonly-policy generate --output bucket-policy'\n")
+	w("# and '--output user-policy' print; verify them with 'putonly-policy verify'.\n\n")
+
+	w("terraform {\n")
+	w("  required_version = \">= 1.5\"\n")
+	w("  required_providers {\n")
+	w("    aws = {\n")
+	w("      source  = \"hashicorp/aws\"\n")
+	w("      # 6.x: blocked_encryption_types (SSE-C blocked) needs a 2026 release of\n")
+	w("      # the provider; an older one says \"Unsupported argument\": upgrade it.\n")
+	w("      version = \">= 6.0\"\n")
+	w("    }\n")
+	w("  }\n")
+	w("}\n\n")
+
+	w("variable \"region\" {\n")
+	w("  description = \"The bucket's Region.\"\n")
+	w("  type        = string\n")
+	if o.Region != "" {
+		w("  default     = %s\n", hclString(o.Region))
+	}
+	w("}\n\n")
+	if o.Fleet {
+		w("variable \"hosts\" {\n")
+		w("  description = \"One IAM user per database host, under the path %s; each writes only under %s<user name>/.\"\n", o.fleetPath(), o.Prefix)
+		w("  type        = set(string)\n")
+		w("  default     = []\n")
+		w("}\n\n")
+	}
+	w("variable \"create_access_key\" {\n")
+	w("  description = \"Create the access key in Terraform. Off by default: its secret would be kept in the state.\"\n")
+	w("  type        = bool\n")
+	w("  default     = false\n")
+	w("}\n\n")
+	w("variable \"access_key_pgp_key\" {\n")
+	w("  description = \"With create_access_key: a PGP public key (or keybase:NAME) the secret is encrypted to in the state.\"\n")
+	w("  type        = string\n")
+	w("  default     = null\n")
+	w("}\n\n")
+
+	w("provider \"aws\" {\n")
+	w("  region = var.region\n")
+	w("}\n\n")
+
+	w("# Refuse to apply in the wrong account.\n")
+	w("data \"aws_caller_identity\" \"current\" {\n")
+	w("  lifecycle {\n")
+	w("    postcondition {\n")
+	w("      condition     = self.account_id == %s\n", hclString(o.account()))
+	w("      error_message = \"This configuration is for account %s.\"\n", o.account())
+	w("    }\n")
+	w("  }\n")
+	w("}\n\n")
 }
 
 // writeTerraformAccessKey writes the optional access key and why it is off.
@@ -311,4 +328,122 @@ func hclHeredoc(doc []byte) string {
 		s += "\n" // GenerateBucketPolicy's documents end in one; keep the shape
 	}
 	return "<<PUTONLY_EOT\n" + hclEscapeTemplate(s) + "PUTONLY_EOT"
+}
+
+// GenerateTerraformModule returns the same set-up as GenerateTerraform for
+// a configuration that makes its buckets with the community module
+// terraform-aws-modules/s3-bucket/aws: one module block with putonly's
+// bucket policy (attach_policy, policy: the GenerateBucketPolicy document
+// byte for byte), its defences, object lock and lifecycle rules as that
+// module's inputs, then the same IAM resources as GenerateTerraform.
+func GenerateTerraformModule(o GenerateOptions, commandLine string) ([]byte, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	bp, err := GenerateBucketPolicy(o)
+	if err != nil {
+		return nil, err
+	}
+	up, err := GenerateUserPolicy(o)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	o.writeTerraformHeader(w, commandLine)
+
+	w("# 1. The bucket, with the module most Terraform users make buckets with.\n")
+	w("module \"putonly_backups\" {\n")
+	w("  source  = \"terraform-aws-modules/s3-bucket/aws\"\n")
+	w("  version = \">= 4.0\"\n\n")
+	w("  bucket        = %s\n", hclString(o.Bucket))
+	w("  force_destroy = false\n\n")
+	w("  # Nothing in it is ever public, and ACLs play no part in access.\n")
+	w("  block_public_acls        = true\n")
+	w("  ignore_public_acls       = true\n")
+	w("  block_public_policy      = true\n")
+	w("  restrict_public_buckets  = true\n")
+	w("  control_object_ownership = true\n")
+	w("  object_ownership         = \"BucketOwnerEnforced\"\n\n")
+	w("  # Default encryption: what S3 applies to every upload, multipart parts included.\n")
+	w("  server_side_encryption_configuration = {\n")
+	w("    rule = {\n")
+	w("      apply_server_side_encryption_by_default = {\n")
+	if o.KMSKeyARN != "" {
+		w("        sse_algorithm     = \"aws:kms\"\n")
+		w("        kms_master_key_id = %s\n", hclString(o.KMSKeyARN))
+		w("      }\n")
+		w("      bucket_key_enabled = true\n")
+	} else {
+		w("        sse_algorithm = \"AES256\"\n")
+		w("      }\n")
+	}
+	w("      blocked_encryption_types = %s\n", hclStringList(genBlockSSEC["EncryptionType"].([]any)))
+	w("    }\n")
+	w("  }\n\n")
+	if o.ObjectLockDays > 0 {
+		w("  # Object lock: every new backup is locked for %d days (%s mode).\n", o.ObjectLockDays, strings.ToLower(o.objectLockMode()))
+		w("  object_lock_enabled = true\n")
+		w("  versioning = {\n")
+		w("    enabled = true\n")
+		w("  }\n")
+		w("  object_lock_configuration = {\n")
+		w("    rule = {\n")
+		w("      default_retention = {\n")
+		w("        mode = %s\n", hclString(o.objectLockMode()))
+		w("        days = %d\n", o.ObjectLockDays)
+		w("      }\n")
+		w("    }\n")
+		w("  }\n\n")
+	}
+	w("  # Retention: the backup key can delete nothing; these rules expire old backups.\n")
+	w("  lifecycle_rule = [\n")
+	for _, r := range o.lifecycle().Rules {
+		w("    {\n")
+		w("      id      = %s\n", hclString(r.ID))
+		w("      enabled = %v\n", r.Status == "Enabled")
+		w("      filter = {\n")
+		w("        prefix = %s\n", hclString(r.Filter.Prefix))
+		w("      }\n")
+		if e := r.Expiration; e != nil {
+			w("      expiration = {\n")
+			if e.Days > 0 {
+				w("        days = %d\n", e.Days)
+			}
+			if e.ExpiredObjectDeleteMarker {
+				w("        expired_object_delete_marker = true\n")
+			}
+			w("      }\n")
+		}
+		if len(r.Transitions) > 0 {
+			w("      transition = [\n")
+			for _, t := range r.Transitions {
+				w("        {\n")
+				w("          days          = %d\n", t.Days)
+				w("          storage_class = %s\n", hclString(t.StorageClass))
+				w("        },\n")
+			}
+			w("      ]\n")
+		}
+		if n := r.NoncurrentVersionExpiration; n != nil {
+			w("      noncurrent_version_expiration = {\n")
+			w("        noncurrent_days = %d\n", n.NoncurrentDays)
+			w("      }\n")
+		}
+		if a := r.AbortIncompleteMultipartUpload; a != nil {
+			w("      abort_incomplete_multipart_upload_days = %d\n", a.DaysAfterInitiation)
+		}
+		w("    },\n")
+	}
+	w("  ]\n\n")
+	w("  # The write-only bucket policy ('putonly-policy generate --output bucket-policy').\n")
+	w("  attach_policy = true\n")
+	w("  policy        = %s\n", hclHeredoc(bp))
+	if !o.Fleet {
+		w("\n  # S3 rejects a policy naming a principal that does not exist yet.\n")
+		w("  depends_on = [aws_iam_user.backup]\n")
+	}
+	w("}\n\n")
+	o.writeTerraformIAM(w, bp, up, true)
+	return []byte(b.String()), nil
 }

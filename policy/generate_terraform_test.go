@@ -258,3 +258,61 @@ func TestTerraformValidates(t *testing.T) {
 		t.Error("GenerateTerraform accepted a bad bucket and no principal")
 	}
 }
+
+// TestTerraformModuleMatchesJSON: the form for terraform-aws-modules/
+// s3-bucket passes putonly's bucket policy byte for byte as the module's
+// policy input, with the same lifecycle rules and options.
+func TestTerraformModuleMatchesJSON(t *testing.T) {
+	for _, o := range tfOptions() {
+		name := fmt.Sprintf("prefix=%q list=%v kms=%v lock=%d fleet=%v", o.Prefix, o.AllowList, o.KMSKeyARN != "", o.ObjectLockDays, o.Fleet)
+		t.Run(name, func(t *testing.T) {
+			doc, err := GenerateTerraformModule(o, "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := tfParse(t, doc)
+			bp, _ := GenerateBucketPolicy(o)
+			up, _ := GenerateUserPolicy(o)
+			mod := tfBlock(body, "module", "putonly_backups")
+			if mod == nil {
+				t.Fatal("no module block")
+			}
+			if got := tfLiteral(t, mod, "source").AsString(); got != "terraform-aws-modules/s3-bucket/aws" {
+				t.Errorf("module source %s", got)
+			}
+			if got := tfLiteral(t, mod, "policy").AsString(); got != string(bp) {
+				t.Errorf("module policy differs from --output bucket-policy:\n%s", got)
+			}
+			if !tfLiteral(t, mod, "attach_policy").True() {
+				t.Error("attach_policy is not true: the module would drop the policy")
+			}
+			if got := tfLiteral(t, tfBlock(body, "resource", "aws_iam_policy", "backup"), "policy").AsString(); got != string(up) {
+				t.Errorf("user policy differs from --output user-policy")
+			}
+			if tfBlock(body, "resource", "aws_s3_bucket_policy", "backups") != nil {
+				t.Error("a second bucket policy beside the module's")
+			}
+			rules := tfLiteral(t, mod, "lifecycle_rule")
+			var ids []string
+			for it := rules.ElementIterator(); it.Next(); {
+				_, r := it.Element()
+				ids = append(ids, r.GetAttr("id").AsString())
+			}
+			var want []string
+			for _, r := range o.lifecycle().Rules {
+				want = append(want, r.ID)
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("lifecycle rules %v, want %v", ids, want)
+			}
+			_, locked := mod.Body.Attributes["object_lock_configuration"]
+			if locked != (o.ObjectLockDays > 0) {
+				t.Errorf("object_lock_configuration present=%v with --object-lock %d", locked, o.ObjectLockDays)
+			}
+			enc := tfLiteral(t, mod, "server_side_encryption_configuration").GetAttr("rule")
+			if got := enc.GetAttr("apply_server_side_encryption_by_default").GetAttr("sse_algorithm").AsString(); (got == "aws:kms") != (o.KMSKeyARN != "") {
+				t.Errorf("sse_algorithm %s with kms=%v", got, o.KMSKeyARN != "")
+			}
+		})
+	}
+}

@@ -40,6 +40,8 @@ Options:
                            terraform       a Terraform configuration (HCL, hashicorp/aws)
                                            for the same; the access key only with
                                            -var create_access_key=true
+                           terraform-module  the same, with the bucket made by the
+                                           terraform-aws-modules/s3-bucket module
                            --output setup > setup.sh
   --prefix P             confine writes to keys under P (ends in /).
                            --prefix db1/
@@ -170,9 +172,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		doc, err = policy.GenerateCloudFormation(o)
 	case "terraform":
 		doc, err = policy.GenerateTerraform(o, genCommandLine(args))
+	case "terraform-module":
+		doc, err = policy.GenerateTerraformModule(o, genCommandLine(args))
 	default:
 		err = &policy.OptionError{Flag: "--output", Value: output, Msg: "unknown kind",
-			Fix: "one of bucket-policy, user-policy, lifecycle, setup, cloudformation, terraform"}
+			Fix: "one of bucket-policy, user-policy, lifecycle, setup, cloudformation, terraform, terraform-module"}
 	}
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
