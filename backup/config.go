@@ -26,6 +26,10 @@ type Config struct {
 	Notify map[string]NotifyConfig `yaml:"notify"`
 	// Daemon holds the options of 'putonly daemon' (schedule.go).
 	Daemon DaemonConfig `yaml:"daemon"`
+	// Drills and Audits are what the daemon on the auditor's host runs
+	// on their schedules (checks_config.go).
+	Drills []DrillConfig `yaml:"drills"`
+	Audits []AuditConfig `yaml:"audits"`
 }
 
 // Settings are the options a job can take from the defaults or override.
@@ -173,8 +177,8 @@ func fieldError(field, value, msg, hint string) *FieldError {
 // defaults, and returns all problems joined.
 func (c *Config) Validate() error {
 	var errs []error
-	if len(c.Jobs) == 0 {
-		errs = append(errs, fieldError("jobs", "", "no jobs", "add at least one job with a name and a source"))
+	if len(c.Jobs) == 0 && len(c.Drills) == 0 && len(c.Audits) == 0 {
+		errs = append(errs, fieldError("jobs", "", "no jobs", "add at least one job with a name and a source (or drills: and audits: on the auditor's host)"))
 	}
 	if c.Selftest.Cache != nil && (*c.Selftest.Cache < 0 || *c.Selftest.Cache > Duration(MaxSelftestCache)) {
 		errs = append(errs, &FieldError{Field: "selftest.cache", Value: c.Selftest.Cache.String(),
@@ -196,6 +200,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateNotify()...)
 	errs = append(errs, c.Daemon.validate()...)
+	errs = append(errs, c.validateChecks()...)
 	return errors.Join(errs...)
 }
 

@@ -165,7 +165,7 @@ func (f *daemonFlags) configPlan(argv []string, set map[string]bool, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.config, err)
 	}
-	p := &agent.Plan{Daemon: cfg.Daemon, Gate: agent.GateOptionsFrom(cfg, f.allowReadableKey, log)}
+	p := &agent.Plan{Daemon: cfg.Daemon, Gate: agent.GateOptionsFrom(cfg, f.allowReadableKey, log), Checks: agent.ChecksFrom(cfg)}
 	var names []string
 	for _, sj := range all {
 		names = append(names, sj.Name)
@@ -174,7 +174,7 @@ func (f *daemonFlags) configPlan(argv []string, set map[string]bool, log *slog.L
 			p.Jobs = append(p.Jobs, sj)
 		}
 	}
-	if len(p.Jobs) == 0 {
+	if len(p.Jobs) == 0 && (f.job != "" || len(p.Checks) == 0) {
 		return nil, fmt.Errorf("no job named %q; the config has: %s", f.job, strings.Join(names, ", "))
 	}
 	return p, nil

@@ -21,6 +21,9 @@ type Plan struct {
 	// Daemon has StateFile and ShutdownGrace set (the defaults applied).
 	Daemon backup.DaemonConfig
 	Gate   GateOptions
+	// Checks are the drills and audits of the auditor's host; they change
+	// only on restart.
+	Checks []Check
 }
 
 // DaemonOptions say how the daemon gets its plan and when it reloads.
@@ -48,6 +51,7 @@ type Daemon struct {
 	sched    *backup.Scheduler
 	reporter *backup.Reporter
 	metrics  *metrics.Server
+	checks   *checks // nil without drills and audits
 
 	mu   sync.Mutex
 	gate GateOptions // of the plan last accepted
@@ -63,9 +67,18 @@ func NewDaemon(plan *Plan, o DaemonOptions) (*Daemon, error) {
 	d.state = backup.NewStateFile(plan.Daemon.StateFile)
 	d.reporter = &backup.Reporter{State: d.state, Notifier: &backup.Notifier{Log: d.log}, Log: d.log,
 		Recorded: textfileWriter(plan.Daemon.Textfile, d.state, d.log)}
+	if len(plan.Checks) > 0 {
+		var err error
+		if d.checks, err = newChecks(plan.Checks, d.log, d.reporter.Notifier); err != nil {
+			return nil, err
+		}
+	}
 	if addr := plan.Daemon.MetricsListen; addr != "" {
 		reg := metrics.NewRegistry(d.state.Read, backup.Version)
 		metrics.GoCollectors(reg)
+		if d.checks != nil {
+			reg.MustRegister(d.checks)
+		}
 		var err error
 		if d.metrics, err = metrics.Listen(addr, reg, d.log); err != nil {
 			return nil, err
@@ -93,6 +106,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	jobs := d.sched.Jobs()
 	d.recordSchedule()
 	d.sched.Start()
+	if d.checks != nil {
+		d.checks.start()
+		d.log.Info("drills and audits scheduled", "checks", describeChecks(d.checks))
+	}
 	d.log.Info("daemon started", "jobs", describe(jobs, d.sched.Host()), "state", d.opts.StateFile,
 		"metrics", d.opts.MetricsListen, "shutdown_grace", d.opts.ShutdownGrace.String())
 	if d.o.RunNow {
@@ -114,6 +131,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) drain() error {
 	grace := time.Duration(d.opts.ShutdownGrace)
 	d.log.Info("stopping: no new runs; running jobs may finish", "grace", grace.String())
+	if d.checks != nil {
+		d.checks.stop(grace)
+	}
 	if !d.sched.Shutdown(grace) {
 		return fmt.Errorf("stopped: running jobs were cancelled after the %s grace period; their uploads were aborted", grace)
 	}
@@ -203,6 +223,15 @@ func describe(jobs []*backup.ScheduledJob, host string) string {
 	var parts []string
 	for _, sj := range jobs {
 		parts = append(parts, fmt.Sprintf("%s (%s, next %s)", sj.Name, sj.Spec, sj.Next(now, host).UTC().Format(time.RFC3339)))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+func describeChecks(k *checks) string {
+	var parts []string
+	for _, r := range k.last {
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.c.Kind, r.c.Name, r.c.Spec))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")

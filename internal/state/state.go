@@ -42,6 +42,10 @@ type Event struct {
 	Reason          string    `json:"reason,omitempty"`
 	Error           string    `json:"error,omitempty"`
 	Version         string    `json:"putonly_version"`
+	// Kind is "drill" or "audit" for the daemon's checks; empty for a
+	// backup. Report is then the check's whole report (JSON).
+	Kind   string          `json:"kind,omitempty"`
+	Report json.RawMessage `json:"report,omitempty"`
 }
 
 // State is what the state file records: each job's last result and next
