@@ -61,6 +61,11 @@ type ProbeOptions struct {
 	PartSize int64
 	// Now names the canaries' directory; default time.Now.
 	Now func() time.Time
+	// IAMProbes, if set, adds the IAM probes (probe_iam.go) after S3's:
+	// whether the key may mint access keys or rewrite a user's policy, and
+	// who it is. Set it with nil clients for a store without IAM: the
+	// probes are then reported not applicable.
+	IAMProbes *IAMProbeOptions
 }
 
 // ProbeResult is one probe and what S3 answered.
@@ -209,6 +214,9 @@ func Probe(ctx context.Context, api ProbeAPI, o ProbeOptions) (*ProbeReport, err
 	p.dir = o.Prefix + SelftestPrefix + o.Now().UTC().Format("20060102T150405Z") + "-" + randomHex(4) + "/"
 	p.report = &ProbeReport{Bucket: o.Bucket, Prefix: o.Prefix, Canary: p.dir}
 	p.run(ctx)
+	if o.IAMProbes != nil {
+		p.report.Results = append(p.report.Results, ProbeIAM(ctx, *o.IAMProbes)...)
+	}
 	return p.report, nil
 }
 

@@ -22,7 +22,10 @@ the backup key's credentials in a shared-config profile (or the standard
 AWS chain without --profile): the same canaries under
 PREFIX_putonly-selftest/, the same probes, the same table and exit status.
 Where 'verify' proves offline what the policies say, this asks S3 what it
-does with the key.
+does with the key, and IAM whether the key may mint access keys or rewrite
+a user's policy (requests naming a user that cannot exist: nothing
+changes), and who the key is (--principal: say when it is another). Against
+an S3-compatible --endpoint the IAM probes are not applicable.
 
 Exit status: 0 every write succeeded and every read, delete and escalation
 was refused (warnings allowed); 1 the key can read, delete or escalate, or
@@ -46,6 +49,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	region := fs.String("region", "", "AWS `region` (default: from the profile)")
 	endpoint := fs.String("endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
 	pathStyle := fs.Bool("path-style", false, "path-style addressing (most S3-compatible stores)")
+	principal := fs.String("principal", "", "the backup key's expected IAM user or role `ARN`: the IAM probes say when the key is another")
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), selftestUsage); fs.PrintDefaults() }
@@ -92,7 +96,11 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		o.UsePathStyle = *pathStyle
 	})
-	rep, err := policy.Probe(ctx, client, policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms})
+	// Against AWS the IAM probes also ask whether the key may mint access
+	// keys or rewrite a user's policy, and who it is; against an
+	// S3-compatible --endpoint they are not applicable.
+	rep, err := policy.Probe(ctx, client, policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms,
+		IAMProbes: policy.IAMProbesFromS3(client, *principal)})
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}

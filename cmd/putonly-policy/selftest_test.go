@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +39,7 @@ func TestSelftestFromAdminMachine(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"backup key", []string{"--profile", "backup"}, 0, []string{"GetObject canary", "403 AccessDenied", "verdict: warn"}},
+		{"backup key", []string{"--profile", "backup"}, 0, []string{"GetObject canary", "403 AccessDenied", "verdict: warn", "not applicable: the S3 endpoint"}},
 		{"backup key strict", []string{"--profile", "backup", "--strict"}, 1, []string{"verdict: warn"}},
 		{"admin key", []string{"--profile", "admin"}, 1, []string{"FAIL GetObject canary: allowed", "FAIL PutBucketPolicy (invalid body): allowed", "verdict: fail"}},
 		{"json", []string{"--profile", "backup", "--format", "json"}, 0, []string{`"verdict": "warn"`, `"probe": "HeadObject canary"`}},
@@ -66,6 +69,47 @@ func TestSelftestFromAdminMachine(t *testing.T) {
 		var ee *exitError
 		if err := run(context.Background(), args, nil, &out, &errb); !errors.As(err, &ee) || ee.Code != 2 {
 			t.Errorf("%v: %v, want exit 2", args, err)
+		}
+	}
+}
+
+// TestSelftestIAMProbes: with IAM and STS endpoints given, the self-test
+// asks them as the backup key; a key IAM lets mint access keys fails. IAM
+// and STS here are a FAKE answering the query API (no local IAM exists);
+// S3 is the real local server.
+func TestSelftestIAMProbes(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{Prefix: "db1/"})
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "text/xml")
+		switch r.Form.Get("Action") {
+		case "GetCallerIdentity":
+			fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/admin</Arn><UserId>AIDAFAKE</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
+		case "CreateAccessKey":
+			w.WriteHeader(404)
+			fmt.Fprint(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>fake</Message></Error><RequestId>fake</RequestId></ErrorResponse>`)
+		default:
+			w.WriteHeader(403)
+			fmt.Fprint(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>fake</Message></Error><RequestId>fake</RequestId></ErrorResponse>`)
+		}
+	}))
+	defer fake.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", s.Backup.ID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.Backup.Secret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_ENDPOINT_URL_IAM", fake.URL)
+	t.Setenv("AWS_ENDPOINT_URL_STS", fake.URL)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"selftest", "--bucket", s.Bucket, "--prefix", "db1/", "--endpoint", s.Endpoint, "--path-style", "--region", "us-east-1",
+		"--principal", "arn:aws:iam::111122223333:user/putonly-db1"}, nil, &out, &errb)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.Code != 1 {
+		t.Fatalf("exit %v, want 1\n%s%s", err, out.String(), errb.String())
+	}
+	for _, w := range []string{"FAIL CreateAccessKey for a user that cannot exist: allowed (404 NoSuchEntity)", "the key is arn:aws:iam::111122223333:user/admin, but the config expects arn:aws:iam::111122223333:user/putonly-db1"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
 		}
 	}
 }

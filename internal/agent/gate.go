@@ -110,7 +110,11 @@ func (g *Gate) check(ctx context.Context, client *s3.Client, job *backup.Job, id
 	log.Info("self-test of the backup key", "job", job.Name, "target", where)
 	pctx, cancel := context.WithTimeoutCause(ctx, SelftestTimeout, fmt.Errorf("self-test took longer than %s", SelftestTimeout))
 	defer cancel()
-	rep, err := policy.Probe(pctx, client, policy.ProbeOptions{Bucket: job.Bucket, Prefix: job.Prefix, SSE: job.SSE, KMSKeyID: job.KMSKeyID, Checksum: job.Checksum})
+	// The IAM probes (policy/probe_iam.go) ask IAM as the same key whether
+	// it may mint access keys or rewrite a user's policy: a key that can
+	// escalate is refused like one that can read.
+	rep, err := policy.Probe(pctx, client, policy.ProbeOptions{Bucket: job.Bucket, Prefix: job.Prefix, SSE: job.SSE, KMSKeyID: job.KMSKeyID, Checksum: job.Checksum,
+		IAMProbes: policy.IAMProbesFromS3(client, "")})
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
