@@ -264,8 +264,10 @@ func (e *Evaluator) deniedBeyond(s *Statement, permitted []Right, ctx *Context) 
 	}
 	if s.NotAction {
 		for _, n := range s.Actions {
-			if covers(literalFold(n), literalFold("*")) {
-				return true // NotAction "*" grants nothing
+			// NotAction "*" (or "*:*": every action has a service prefix)
+			// grants nothing.
+			if covers(literalFold(n), literalFold("*")) || covers(literalFold(n), literalFold("*:*")) {
+				return true
 			}
 		}
 		return coveredBy("*")
