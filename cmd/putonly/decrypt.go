@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"filippo.io/age"
 	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/restore"
 )
@@ -62,36 +63,15 @@ func runDecrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var m *restore.Manifest
-	if *manifest != "" {
-		mf, err := os.Open(*manifest)
-		if err != nil {
-			return usageError(err, "")
-		}
-		m, err = layout.ReadManifest(mf, identities...)
-		mf.Close()
-		if err != nil {
-			return failure(fmt.Errorf("%s: %w", *manifest, err))
-		}
+	m, err := readManifestFile(*manifest, identities)
+	if err != nil {
+		return err
 	}
-	var src io.Reader = os.Stdin
-	name := "stdin"
-	if (in == "" || in == "-") && isTerminal(os.Stdin) {
-		return usageError(fmt.Errorf("no input: stdin is a terminal"), "putonly decrypt --identity FILE < BACKUP.age > OUT, or name the file: putonly decrypt --identity FILE -o OUT BACKUP.age")
+	src, name, err := decryptInput(in, m)
+	if err != nil {
+		return err
 	}
-	if in != "" && in != "-" {
-		f, err := os.Open(in)
-		if err != nil {
-			return usageError(err, "")
-		}
-		defer f.Close()
-		src, name = f, in
-		if m != nil {
-			if st, err := f.Stat(); err == nil && st.Size() != m.CiphertextSize {
-				return failure(fmt.Errorf("%s: %w: the file is %d bytes, the manifest says %d", in, restore.ErrCorrupt, st.Size(), m.CiphertextSize))
-			}
-		}
-	}
+	defer src.Close()
 	if *out == "-" && isTerminal(stdout) {
 		return usageError(fmt.Errorf("stdout is a terminal"), "redirect the output (> FILE) or use -o FILE")
 	}
@@ -122,4 +102,43 @@ func runDecrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stderr, "putonly: decrypted %s to %s: %d bytes (%s), SHA-256 %s, %s\n", name, outName(*out), st.PlaintextBytes, st.Compression, st.SHA256, check)
 	return nil
+}
+
+// readManifestFile reads the --manifest file (nil without one).
+func readManifestFile(path string, identities []age.Identity) (*restore.Manifest, error) {
+	if path == "" {
+		return nil, nil
+	}
+	mf, err := os.Open(path)
+	if err != nil {
+		return nil, usageError(err, "")
+	}
+	defer mf.Close()
+	m, err := layout.ReadManifest(mf, identities...)
+	if err != nil {
+		return nil, failure(fmt.Errorf("%s: %w", path, err))
+	}
+	return m, nil
+}
+
+// decryptInput opens IN (stdin for "" or "-"), checked against the
+// manifest's size when there is one.
+func decryptInput(in string, m *restore.Manifest) (io.ReadCloser, string, error) {
+	if in == "" || in == "-" {
+		if isTerminal(os.Stdin) {
+			return nil, "", usageError(fmt.Errorf("no input: stdin is a terminal"), "putonly decrypt --identity FILE < BACKUP.age > OUT, or name the file: putonly decrypt --identity FILE -o OUT BACKUP.age")
+		}
+		return io.NopCloser(os.Stdin), "stdin", nil
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return nil, "", usageError(err, "")
+	}
+	if m != nil {
+		if st, err := f.Stat(); err == nil && st.Size() != m.CiphertextSize {
+			f.Close()
+			return nil, "", failure(fmt.Errorf("%s: %w: the file is %d bytes, the manifest says %d", in, restore.ErrCorrupt, st.Size(), m.CiphertextSize))
+		}
+	}
+	return f, in, nil
 }

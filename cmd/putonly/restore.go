@@ -112,11 +112,19 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	o := restore.Options{Bucket: *bucket, Key: *key, Identities: identities, NoVerify: *noVerify}
+	return restoreTo(ctx, &conn, o, *latest, *prefix, *job, *out, *force, stdout, stderr)
+}
+
+// restoreTo restores o.Key (with latest, the newest backup of job) to out,
+// a file written atomically or "-" for stdout.
+func restoreTo(ctx context.Context, conn *connFlags, o restore.Options, latest bool, prefix, job, out string, force bool, stdout, stderr io.Writer) error {
 	// The output file is claimed before any request, so an existing file
 	// fails at once rather than after the listing.
 	var af *restore.AtomicFile
-	if *out != "-" {
-		if af, err = restore.CreateAtomic(*out, *force); err != nil {
+	if out != "-" {
+		var err error
+		if af, err = restore.CreateAtomic(out, force); err != nil {
 			return usageError(err, "")
 		}
 		defer af.Abort()
@@ -125,14 +133,13 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return failure(err)
 	}
-	if *latest {
-		b, err := restore.Latest(ctx, client, *bucket, *prefix, *job)
+	if latest {
+		b, err := restore.Latest(ctx, client, o.Bucket, prefix, job)
 		if err != nil {
 			return failure(err)
 		}
-		*key = b.Key
+		o.Key = b.Key
 	}
-	o := restore.Options{Bucket: *bucket, Key: *key, Identities: identities, NoVerify: *noVerify}
 	start := time.Now()
 	if af == nil {
 		res, err := restore.Restore(ctx, client, o, stdout)
@@ -142,7 +149,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return failure(err)
 		}
-		fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to stdout: %s, %s\n", *bucket, *key, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
+		fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to stdout: %s, %s\n", o.Bucket, o.Key, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
 		return nil
 	}
 	res, err := restore.Restore(ctx, client, o, af)
@@ -153,7 +160,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return failure(err)
 	}
 	fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to %s: %s, %s\n",
-		*bucket, *key, *out, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
+		o.Bucket, o.Key, out, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
 	return nil
 }
 
