@@ -149,13 +149,13 @@ type uploader struct {
 	mu        sync.Mutex
 	parts     []types.CompletedPart
 	partBytes int64 // in parts S3 accepted
+	partLen   map[int32]int64
 	err       error
 
 	free [][]byte // reusable buffers of the current part size
 }
 
 func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
-	full := crc64nvme.New()
 	var total int64
 
 	first := make([]byte, partSize(u.o.PartSize, 1))
@@ -167,7 +167,6 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 	case err != nil:
 		return uploadResult{}, &UploadError{Err: fmt.Errorf("read stream: %w", err), Cleanup: "nothing was sent to S3"}
 	}
-	full.Write(first)
 	total += int64(n)
 
 	if err := u.create(ctx); err != nil {
@@ -212,7 +211,6 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 		buf := u.acquire(size)
 		n, err := io.ReadFull(r, buf)
 		if n > 0 {
-			full.Write(buf[:n])
 			total += int64(n)
 			if total > maxObjectSize {
 				readErr = fmt.Errorf("stream exceeds S3's 5 TiB object limit")
@@ -235,7 +233,7 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 	if u.err != nil {
 		return uploadResult{}, u.abort(ctx, u.err)
 	}
-	res, err := u.complete(ctx, total, full.Sum64())
+	res, err := u.complete(ctx, total)
 	if err != nil {
 		return uploadResult{}, u.abort(ctx, err)
 	}
@@ -305,13 +303,34 @@ func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
 	part.ETag = out.ETag
 	u.sent.Add(int64(len(body)))
 	u.mu.Lock()
+	if u.partLen == nil {
+		u.partLen = map[int32]int64{}
+	}
+	u.partLen[aws.ToInt32(part.PartNumber)] = int64(len(body))
 	u.parts = append(u.parts, part)
 	u.partBytes += int64(len(body))
 	u.mu.Unlock()
 	return nil
 }
 
-func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploadResult, error) {
+// complete completes the upload. The full-object CRC-64/NVME S3 checks is
+// combined from the parts' own CRCs (which UploadPart sent, so S3 checked
+// each on arrival), in part order: the stream is hashed once, not twice.
+func (u *uploader) complete(ctx context.Context, total int64) (uploadResult, error) {
+	sort.Slice(u.parts, func(i, j int) bool { return *u.parts[i].PartNumber < *u.parts[j].PartNumber })
+	var crc uint64
+	if u.o.Checksum != "SHA256" {
+		var err error
+		if crc, err = u.fullCRC(); err != nil {
+			return uploadResult{}, err
+		}
+	}
+	return u.completeWith(ctx, total, crc)
+}
+
+// completeWith completes the upload whose parts are sorted, with crc as
+// the full-object CRC-64/NVME.
+func (u *uploader) completeWith(ctx context.Context, total int64, crc uint64) (uploadResult, error) {
 	sort.Slice(u.parts, func(i, j int) bool { return *u.parts[i].PartNumber < *u.parts[j].PartNumber })
 	in, sum := u.object().CompleteMultipartUpload(u.uploadID, u.parts, total, crc)
 	var attempts attemptLog
@@ -330,6 +349,24 @@ func (u *uploader) complete(ctx context.Context, total int64, crc uint64) (uploa
 		sum = aws.ToString(out.ChecksumSHA256)
 	}
 	return uploadResult{Size: total, Parts: len(u.parts), Checksum: sum, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
+}
+
+// fullCRC is the CRC-64/NVME of the whole stream, from the sorted parts'
+// CRCs and sizes.
+func (u *uploader) fullCRC() (uint64, error) {
+	var crc uint64
+	for i, p := range u.parts {
+		c, err := crc64nvme.FromBase64(aws.ToString(p.ChecksumCRC64NVME))
+		if err != nil {
+			return 0, fmt.Errorf("part %d: checksum %q: %w", aws.ToInt32(p.PartNumber), aws.ToString(p.ChecksumCRC64NVME), err)
+		}
+		if i == 0 {
+			crc = c
+			continue
+		}
+		crc = crc64nvme.Combine(crc, c, u.partLen[aws.ToInt32(p.PartNumber)])
+	}
+	return crc, nil
 }
 
 // abort removes the parts of the upload that failed with cause, and returns

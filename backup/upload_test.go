@@ -468,7 +468,7 @@ func TestServerVerifiesFullObjectChecksum(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := u.complete(ctx, int64(len(data)), tc.crc)
+			_, err := u.completeWith(ctx, int64(len(data)), tc.crc)
 			if tc.ok && err != nil {
 				t.Fatalf("complete with the right checksum: %v", err)
 			}
