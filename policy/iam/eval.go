@@ -305,6 +305,9 @@ func matchAWSPrincipal(v string, c Caller) pmatch {
 				return pmAccount
 			}
 		}
+		if foldNames(v, c) {
+			return pmMaybe
+		}
 		return pmNo
 	}
 	// A unique id (AIDA..., AROA...): AWS shows one when the principal it
@@ -355,6 +358,8 @@ func notPrincipalDeny(p *Principal, c Caller) pmatch {
 			maybe = true
 		case v == c.ARN:
 			return pmNo
+		case foldNames(v, c):
+			maybe = true // the caller's name in another case
 		case reAccount.MatchString(v), strings.HasPrefix(v, "arn:"):
 			// An account, or another principal: the caller stays denied.
 		default:
@@ -368,6 +373,17 @@ func notPrincipalDeny(p *Principal, c Caller) pmatch {
 		return pmMaybe
 	}
 	return pmDirect
+}
+
+// foldNames reports that v names the caller (or its role) but for the case
+// of the name. "IAM user, group, role, and policy names must be unique
+// within the account. Names are not distinguished by case" (IAM API
+// Reference, CreateUser,
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html),
+// so such a principal may well be the caller: the evaluator cannot tell
+// how AWS resolves it.
+func foldNames(v string, c Caller) bool {
+	return strings.EqualFold(v, c.ARN) || (c.RoleARN != "" && strings.EqualFold(v, c.RoleARN))
 }
 
 // sessionOf reports that v is an assumed-role session ARN of the role.
