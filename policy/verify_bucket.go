@@ -111,6 +111,7 @@ func (v *verifier) lifecycleFindings() []VerifyFinding {
 		out = append(out, VerifyFinding{Action: "lifecycle", Effect: "setting", Statement: id, Severity: severity, Reason: reason})
 	}
 	aborts := false
+	shortest, shortestRule := 0, ""
 	for i := range st.Lifecycle {
 		r := &st.Lifecycle[i]
 		if !r.reaches(prefix) {
@@ -123,6 +124,9 @@ func (v *verifier) lifecycleFindings() []VerifyFinding {
 			continue // the self-test's canaries, not backups
 		}
 		if e := r.Expiration; e != nil {
+			if e.Days > 0 && (shortest == 0 || e.Days < shortest) {
+				shortest, shortestRule = e.Days, r.ID
+			}
 			switch {
 			case e.Date != "":
 				add(r, SeverityViolation, fmt.Sprintf("destroy: rule %q expires every backup under %q on %s, whatever its age", r.ID, v.rulePrefixText(r), e.Date))
@@ -133,6 +137,9 @@ func (v *verifier) lifecycleFindings() []VerifyFinding {
 		if n := r.NoncurrentVersionExpiration; n != nil && v.overwrite && v.in.RetentionDays > 0 && n.NoncurrentDays < v.in.RetentionDays {
 			add(r, SeverityViolation, fmt.Sprintf("destroy: overwrite is not prevented, and rule %q deletes the replaced (noncurrent) backup after %d days, sooner than the %d days asked", r.ID, n.NoncurrentDays, v.in.RetentionDays))
 		}
+	}
+	if v.in.RetentionDays == 0 && shortest > 0 {
+		add(nil, SeverityInfo, fmt.Sprintf("no --retention-days given, so expiry was not checked: the shortest rule reaching the backups, %q, expires them after %d days", shortestRule, shortest))
 	}
 	if !aborts {
 		add(nil, SeverityWarning, fmt.Sprintf("no enabled lifecycle rule aborts incomplete multipart uploads under %q: parts of uploads cut short stay, billed and unseen, until aborted (add AbortIncompleteMultipartUpload, e.g. putonly-policy generate --output lifecycle)", prefix))

@@ -311,6 +311,27 @@ func TestVerifyBucketSettings(t *testing.T) {
 	}
 }
 
+// TestVerifyRetentionNotGiven: without --retention-days the lifecycle's
+// expiry is reported, not judged.
+func TestVerifyRetentionNotGiven(t *testing.T) {
+	bp, err := iam.Parse([]byte(verHardenedWith()), iam.ResourceBased)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp.Name = "bucket"
+	res, err := Verify(VerifyInput{BucketPolicy: bp, Principal: verUser, Bucket: "bk", Prefix: "db/", Settings: verSettings(t, verGoodSettings())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range res.Findings {
+		found = found || (f.Severity == SeverityInfo && strings.Contains(f.Reason, `"expire", expires them after 35 days`))
+	}
+	if res.Verdict != VerdictPass || !found {
+		t.Errorf("verdict %s, findings:\n%s", res.Verdict, strings.Join(verLines(res), "\n"))
+	}
+}
+
 func TestReadBucketSettings(t *testing.T) {
 	dir := t.TempDir()
 	for name, doc := range verGoodSettings() {
