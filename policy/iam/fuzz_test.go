@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -61,8 +62,27 @@ func FuzzParseEvaluate(f *testing.F) {
 					// Beyond S3: a Deny never adds a finding.
 					rights := []Right{{Action: "sns:Publish", Resources: []string{"arn:aws:sns:eu-west-1:111122223333:t"}}}
 					named := []string{"iam:CreateAccessKey", "sts:AssumeRole", "sns:Publish"}
-					if len(e.BeyondS3(rights, named)) > 0 && len(e2.BeyondS3(rights, named)) == 0 {
+					beyond := e.BeyondS3(rights, named)
+					if len(beyond) > 0 && len(e2.BeyondS3(rights, named)) == 0 {
 						t.Fatalf("a Deny made an action beyond S3 appear")
+					}
+					// Soundness: any concrete action outside S3 that the
+					// evaluator allows somewhere is reported.
+					if len(beyond) == 0 {
+						probes := []string{"iam:CreateAccessKey", "sts:AssumeRole", "foo:Bar", "s3express:CreateSession", "ec2:RunInstances", "SNS:Subscribe", "kms:Decrypt"}
+						for _, st := range p.Statements {
+							for _, a := range st.Actions {
+								probes = append(probes, synthesize(a), strings.ReplaceAll(strings.ReplaceAll(a, "*", ""), "?", "q"))
+							}
+						}
+						for _, a := range probes {
+							if isS3Pattern(a) || strings.EqualFold(a, "sns:Publish") {
+								continue
+							}
+							if d := e.Evaluate(Request{Action: a, Target: Target{ARN: "*", Wild: true}}); d.Access != Denied && e.Caller.Account == owner {
+								t.Fatalf("%s is %v on * but BeyondS3 reported nothing", a, d.Access)
+							}
+						}
 					}
 				}
 				for _, r := range reqs {
