@@ -16,7 +16,7 @@ func compressionLevel(name string) (zstd.EncoderLevel, error) {
 		return 0, nil
 	case "fastest":
 		return zstd.SpeedFastest, nil
-	case "default", "":
+	case "default", "", "auto":
 		return zstd.SpeedDefault, nil
 	case "better":
 		return zstd.SpeedBetterCompression, nil
@@ -45,6 +45,10 @@ func newCompressor(dst io.Writer, level string, concurrency int) (io.WriteCloser
 	}
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
+	}
+	if level == "auto" {
+		// Per-frame levels need independent frames (compress_auto.go).
+		return newAutoCompressor(dst, concurrency)
 	}
 	if concurrency > 1 {
 		return newParallelCompressor(dst, lvl, concurrency)

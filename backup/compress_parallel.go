@@ -31,6 +31,10 @@ const parallelChunkSize = 4 << 20
 type parallelCompressor struct {
 	dst io.Writer
 	enc *zstd.Encoder
+	// With compression "auto": the fastest encoder, and what picks it for
+	// a frame (compress_auto.go); nil otherwise.
+	fastEnc *zstd.Encoder
+	auto    *autoLevel
 
 	buf   []byte
 	queue chan *frameJob // in submission order, for the writer
@@ -54,13 +58,32 @@ type parallelCompressor struct {
 }
 
 type frameJob struct {
+	enc  *zstd.Encoder
 	in   []byte
 	out  []byte
 	done chan struct{}
 }
 
 func newParallelCompressor(dst io.Writer, level zstd.EncoderLevel, workers int) (*parallelCompressor, error) {
-	enc, err := zstd.NewWriter(nil,
+	enc, err := newFrameEncoder(level, workers)
+	if err != nil {
+		return nil, err
+	}
+	return startParallel(dst, enc, nil, nil, workers), nil
+}
+
+// newAutoCompressor is the parallel compressor of compression "auto".
+func newAutoCompressor(dst io.Writer, workers int) (*parallelCompressor, error) {
+	def, fastest, err := newAutoEncoders(workers)
+	if err != nil {
+		return nil, err
+	}
+	return startParallel(dst, def, fastest, newAutoLevel(), workers), nil
+}
+
+// newFrameEncoder is an encoder for EncodeAll of one chunk per frame.
+func newFrameEncoder(level zstd.EncoderLevel, workers int) (*zstd.Encoder, error) {
+	return zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(level),
 		zstd.WithEncoderConcurrency(workers),
 		zstd.WithEncoderCRC(true),
@@ -70,13 +93,15 @@ func newParallelCompressor(dst io.Writer, level zstd.EncoderLevel, workers int) 
 		// a zero-byte input.
 		zstd.WithZeroFrames(true),
 	)
-	if err != nil {
-		return nil, err
-	}
+}
+
+func startParallel(dst io.Writer, enc, fastEnc *zstd.Encoder, auto *autoLevel, workers int) *parallelCompressor {
 	ins, outs := parallelBuffers(workers)
 	c := &parallelCompressor{
 		dst:     dst,
 		enc:     enc,
+		fastEnc: fastEnc,
+		auto:    auto,
 		queue:   make(chan *frameJob, workers),
 		work:    make(chan *frameJob, workers),
 		written: make(chan struct{}),
@@ -92,7 +117,7 @@ func newParallelCompressor(dst io.Writer, level zstd.EncoderLevel, workers int) 
 	}
 	go c.writer()
 	c.buf = c.getIn()
-	return c, nil
+	return c
 }
 
 // parallelBuffers is how many input and output buffers the compressor may
@@ -135,7 +160,7 @@ func (c *parallelCompressor) getOut() []byte {
 func (c *parallelCompressor) worker() {
 	defer c.wg.Done()
 	for j := range c.work {
-		j.out = c.enc.EncodeAll(j.in, j.out[:0])
+		j.out = j.enc.EncodeAll(j.in, j.out[:0])
 		c.ins <- j.in[:0] // the input is free once encoded
 		j.in = nil
 		close(j.done)
@@ -175,7 +200,11 @@ func (c *parallelCompressor) setErr(err error) {
 }
 
 func (c *parallelCompressor) submit() {
-	j := &frameJob{in: c.buf, out: c.getOut(), done: make(chan struct{})}
+	enc := c.enc
+	if c.auto != nil && c.auto.fast() {
+		enc = c.fastEnc
+	}
+	j := &frameJob{enc: enc, in: c.buf, out: c.getOut(), done: make(chan struct{})}
 	// queue first: the writer then holds at most `workers` jobs ahead of
 	// the workers, which bounds memory.
 	c.queue <- j
@@ -233,4 +262,7 @@ func (c *parallelCompressor) stop() {
 	c.wg.Wait()
 	<-c.written
 	c.enc.Close()
+	if c.fastEnc != nil {
+		c.fastEnc.Close()
+	}
 }

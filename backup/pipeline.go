@@ -511,10 +511,12 @@ func compressorMemory(level string, workers int) int64 {
 		enc = 13 << 20
 	case "best":
 		enc = 44 << 20
+	case "auto":
+		enc = (10 + 9) << 20 // the default and the fastest encoder
 	default:
 		enc = 10 << 20
 	}
-	if workers == 1 {
+	if workers == 1 && level != "auto" {
 		return 2*enc + 2*(1<<20)
 	}
 	ins, outs := parallelBuffers(workers)
