@@ -129,7 +129,8 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	addExposition(t, got, &b)
 
 	b.Reset()
-	if err := restore.WriteDrillPrometheus(&b, "b", "db1/", "shop", restore.DrillResult{}, nil); err != nil {
+	if err := restore.WriteDrillPrometheus(&b, "b", "db1/", "shop",
+		restore.DrillResult{Contents: &restore.Contents{Rows: 10, Tables: []restore.TableCount{{}}}, Backup: restore.Backup{Time: now}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	addExposition(t, got, &b)
@@ -196,6 +197,8 @@ func TestDashboardPanels(t *testing.T) {
 		"putonly_selftest_ok",                           // self-test state
 		"putonly_drill_ok",                              // drills
 		"putonly_backup_ok",                             // audits
+		"putonly_drill_last_success_timestamp_seconds",  // no successful drill in 8 days
+		"putonly_wal_newest_timestamp_seconds",          // WAL archiving (the RPO)
 	} {
 		if _, ok := queried[want]; !ok {
 			t.Errorf("no panel queries %s", want)
