@@ -53,6 +53,7 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	config := fs.String("config", "", "YAML config `file`")
 	jobName := fs.String("job", "", "the `job` whose bucket, prefix, recipients and settings apply")
 	logFormat := fs.String("log-format", "text", "log `format`: text (what PostgreSQL's log shows best), json")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up on this file after this `duration` (and the job's timeout, if shorter); PostgreSQL retries it")
 	var conn connFlags
 	conn.registerEndpoint(fs)
 	pos, done, err := parseFlagsArgs(fs, walPushUsage, args, 1, stdout, stderr)
@@ -80,6 +81,12 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &exitError{Code: 2, Err: err}
 	}
 	job := jobs[0]
+	// A job's timeout is sized for a dump (12h by default); a segment that
+	// cannot be stored in minutes should fail so PostgreSQL retries it and
+	// the failure shows in pg_stat_archiver.
+	if *timeout > 0 && (job.Timeout <= 0 || *timeout < job.Timeout) {
+		job.Timeout = *timeout
+	}
 	conn.override(&job.Client, set)
 	gate := agent.NewGate(agent.GateOptionsFrom(cfg, false, log))
 	loaded := time.Now()

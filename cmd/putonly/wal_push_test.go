@@ -96,6 +96,36 @@ selftest:
 		t.Fatalf("audit: exit %d\n%s", code, out)
 	}
 
+	// wal-fetch, with read credentials: the file, verified; 1 for a file
+	// the archive lacks; 126 (PostgreSQL stops) for a damaged object and
+	// for two contents under one name.
+	fetch := func(file string) (int, string, string) {
+		out := filepath.Join(t.TempDir(), "RECOVERYXLOG")
+		code, _, stderr := e.walRun(e.readEnv(), "wal-fetch", "--bucket", e.s.Bucket, "--prefix", "db1/", "--path-style", "--job", "shop",
+			"--identity", e.idFile, "--cache", filepath.Join(e.dir, "wal-index.json"), file, out)
+		return code, out, stderr
+	}
+	code, out, stderr := fetch("000000010000000000000004")
+	if got, _ := os.ReadFile(out); code != 0 || string(got) != "later" {
+		t.Fatalf("wal-fetch: exit %d, %q\n%s", code, got, stderr)
+	}
+	if code, out, stderr := fetch("000000010000000000000005"); code != 1 || !strings.Contains(stderr, "not in the archive") {
+		t.Fatalf("missing: exit %d\n%s", code, stderr)
+	} else if _, err := os.Stat(out); err == nil {
+		t.Fatal("a missing file left an output")
+	}
+	if code, _, stderr := fetch("000000010000000000000001"); code != 126 || !strings.Contains(stderr, "--pick") {
+		t.Fatalf("two contents: exit %d\n%s", code, stderr)
+	}
+	bogus := "db1/shop/wal/000000010000000000000006." + strings.Repeat("0", 64) + ".zst.age"
+	e.adminPut(bogus, []byte("age-encryption.org/v1\n-> X25519 garbage\n"))
+	os.Remove(filepath.Join(e.dir, "wal-index.json")) // listed before the object existed
+	if code, out, stderr := fetch("000000010000000000000006"); code != 126 {
+		t.Fatalf("damaged object: exit %d\n%s", code, stderr)
+	} else if _, err := os.Stat(out); err == nil {
+		t.Fatal("a damaged object left an output")
+	}
+
 	// Not a WAL file: refused before anything is sent.
 	conf := filepath.Join(e.dir, "postgresql.conf")
 	os.WriteFile(conf, []byte("x"), 0o600)
