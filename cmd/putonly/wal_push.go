@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/putonly/putonly/backup"
@@ -35,12 +36,16 @@ retried push exits 0 and sends nothing new. Different content under the same
 WAL name is archived beside it ('putonly audit' reports it). It never reads,
 lists or heads the bucket: the backup key cannot.
 
-The key gate applies from its cache only: wal-push never runs the full
-self-test itself, so a segment is never held up by it. It needs a passing
-self-test of this key, bucket and prefix within selftest.cache (24h), recorded
-by 'putonly selftest --config FILE --job NAME' or by 'putonly run' of the
-base backup, run as the same user as PostgreSQL (or with selftest.state_dir
-set to a directory both use).
+The key gate applies from its cache only: wal-push never waits for the full
+self-test, so a segment is never held up by it. It needs a passing self-test
+of this key, bucket and prefix within selftest.cache (24h), recorded by
+'putonly selftest --config FILE --job NAME' or by 'putonly run' of the base
+backup, run as the same user as PostgreSQL (or with selftest.state_dir set
+to a directory both use). When that verdict is missing, refused or older
+than half selftest.cache, wal-push starts 'putonly selftest' in the
+background (at most every 15 minutes, output in the state directory's
+selftest-refresh.log), so the verdict is renewed before it expires, and a
+push refused for want of one succeeds on PostgreSQL's next attempt.
 
 Exit status: 0 archived (or already archived); 1 not archived (PostgreSQL
 keeps the file and retries); 2 bad flags or config.
@@ -53,6 +58,7 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	config := fs.String("config", "", "YAML config `file`")
 	jobName := fs.String("job", "", "the `job` whose bucket, prefix, recipients and settings apply")
 	logFormat := fs.String("log-format", "text", "log `format`: text (what PostgreSQL's log shows best), json")
+	noRefresh := fs.Bool("no-selftest-refresh", false, "do not start 'putonly selftest' in the background when the gate's verdict is missing or half expired")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up on this file after this `duration` (and the job's timeout, if shorter); PostgreSQL retries it")
 	var conn connFlags
 	conn.registerEndpoint(fs)
@@ -94,8 +100,35 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("job %s: %w", job.Name, err)}
 	}
-	if err := gate.CheckCached(ctx, client, job, *config); err != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("job %s: wal-push %s: %w", job.Name, pos[0], err)}
+	gerr := gate.CheckCached(ctx, client, job, *config)
+	if !*noRefresh && gate.NeedsRefresh(ctx, client, job) {
+		// Renew the gate's verdict in the background, before it expires
+		// (or, refused now, so that PostgreSQL's retry finds one): this
+		// segment does not wait for it.
+		argv := []string{"selftest", "--config", *config, "--job", job.Name}
+		for _, name := range []string{"endpoint", "region", "profile", "path-style"} {
+			if set[name] {
+				argv = append(argv, "--"+name+"="+fs.Lookup(name).Value.String())
+			}
+		}
+		self, err := os.Executable()
+		if err == nil {
+			var logPath string
+			var started bool
+			logPath, started, err = gate.RefreshInBackground(append([]string{self}, argv...))
+			if started {
+				log.Info("started the key self-test in the background", "job", job.Name, "log", logPath)
+				if gerr != nil {
+					gerr = fmt.Errorf("%w\n\thint: a self-test is running in the background (log %s); PostgreSQL's next attempt archives once it passed", gerr, logPath)
+				}
+			}
+		}
+		if err != nil {
+			log.Warn("cannot start the key self-test in the background", "job", job.Name, "err", err.Error())
+		}
+	}
+	if gerr != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("job %s: wal-push %s: %w", job.Name, pos[0], gerr)}
 	}
 	ready := time.Now()
 	res, err := backup.PushWAL(ctx, client, job, pos[0])
