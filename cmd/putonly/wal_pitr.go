@@ -38,7 +38,16 @@ TIME is RFC 3339 (2026-12-01T20:35:04Z, 2026-12-01T21:35:04+01:00) or
 "2026-12-01 20:35:04" in UTC. Recovery replays every transaction committed
 up to TIME and stops there (recovery_target_action, default promote).
 
-Exit status: 0 the directory is ready; 1 no base backup fits, or the restore
+With --drill it proves the archive restores: it prepares a scratch
+directory (a temporary one unless --data-dir), to the latest unless a target
+is given, starts the server on --port (socket in the scratch directory, no
+TCP), waits until it replayed the WAL and promoted, reports the timeline, the
+last replayed transaction and the databases, then stops it and removes the
+directory (--keep keeps it). As root, the server and restore_command run as
+--run-as (postgres), with copies of the identities in the scratch directory
+and the read credentials from the environment.
+
+Exit status: 0 the directory is ready (with --drill: it replayed); 1 no base backup fits, or the restore
 failed (the directory is left empty); 2 bad flags, or DIR is not empty.
 
 Flags:
@@ -59,6 +68,8 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	latest := fs.Bool("latest", false, "recover to the end of the archived WAL")
 	action := fs.String("target-action", "promote", "at the target: promote, pause or shutdown (recovery_target_action)")
 	keepArchiving := fs.Bool("keep-archiving", false, "leave archive_mode as the backup has it (the copy then archives with its archive_command)")
+	var d pitrDrillFlags
+	d.register(fs)
 	if done, err := parseFlags(fs, pitrUsage, args, stdout, stderr); done {
 		return err
 	}
@@ -68,9 +79,14 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			n++
 		}
 	}
+	if d.drill && n == 0 {
+		*latest, n = true, 1
+	}
 	switch {
-	case *bucket == "" || *job == "" || *dataDir == "":
-		return usageError(errors.New("pitr needs --bucket, --job and --data-dir"), "")
+	case *bucket == "" || *job == "" || (*dataDir == "" && !d.drill):
+		return usageError(errors.New("pitr needs --bucket, --job and --data-dir (or --drill)"), "")
+	case d.drill && *keepArchiving:
+		return usageError(errors.New("--drill never archives: drop --keep-archiving"), "")
 	case n != 1:
 		return usageError(errors.New("pitr needs exactly one of --target-time, --target-lsn and --latest"), "")
 	case *action != "promote" && *action != "pause" && *action != "shutdown":
@@ -93,6 +109,26 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	identities, err := identities(ids)
 	if err != nil {
 		return err
+	}
+	var scratch string
+	if d.drill {
+		if err := d.check(); err != nil {
+			return usageError(err, "")
+		}
+		if *dataDir == "" {
+			if scratch, err = os.MkdirTemp("", "putonly-pitr-drill-"); err != nil {
+				return failure(err)
+			}
+			defer func() {
+				if !d.keep {
+					os.RemoveAll(scratch)
+				}
+			}()
+			*dataDir = filepath.Join(scratch, "data")
+		}
+		if ids, err = d.identities(scratch, ids); err != nil {
+			return failure(err)
+		}
 	}
 	dir, err := filepath.Abs(*dataDir)
 	if err != nil {
@@ -130,6 +166,9 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "%s is ready for recovery to %s: %d files, %s from s3://%s/%s, checked against its manifest\n",
 		dir, target, res.Files, human(res.Bytes), *bucket, base.Key)
+	if d.drill {
+		return d.replay(ctx, dir, scratch, stdout)
+	}
 	fmt.Fprintf(stdout, "added to %s:\n\t%s\n", filepath.Join(dir, "postgresql.auto.conf"), strings.Join(res.Settings, "\n\t"))
 	owner := ""
 	if os.Geteuid() == 0 {

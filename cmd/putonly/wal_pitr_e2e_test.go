@@ -268,8 +268,24 @@ selftest:
 			t.Fatalf("the history file was not fetched:\n%s", c.log(dst3))
 		}
 
+		// A drill: the same recovery to latest in a scratch directory,
+		// started, checked and removed by putonly itself.
+		// As root, it runs the server as postgres: the binary must be one
+		// that user can run (restore_command names it).
+		drill := exec.Command(c.bin, "pitr", "--drill", "--port", strconv.Itoa(c.port+4), "--pg-bin", pgBin,
+			"--bucket", e.s.Bucket, "--prefix", "db1/", "--job", "shop", "--identity", idFile, "--endpoint", e.s.Endpoint, "--path-style")
+		drill.Env = c.readEnv()
+		out, err := drill.CombinedOutput()
+		code, stdout, stderr := 0, string(out), ""
+		if err != nil {
+			code = 1
+		}
+		if code != 0 || !strings.Contains(stdout, "drill: replayed and promoted") || !strings.Contains(stdout, "databases postgres") {
+			t.Fatalf("drill: exit %d\n%s%s", code, stdout, stderr)
+		}
+
 		// The audit follows both timelines from the base backup's start.
-		code, stdout, stderr := e.walRun(c.readEnv(), "audit", "--bucket", e.s.Bucket, "--prefix", "db1/", "--endpoint", e.s.Endpoint, "--path-style",
+		code, stdout, stderr = e.walRun(c.readEnv(), "audit", "--bucket", e.s.Bucket, "--prefix", "db1/", "--endpoint", e.s.Endpoint, "--path-style",
 			"--identity", idFile, "--wal", "shop")
 		if code != 0 || !strings.Contains(stdout, "1,2") || !strings.Contains(stdout, "000000010000000000000002") {
 			t.Fatalf("audit: exit %d\n%s%s", code, stdout, stderr)
