@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -153,9 +154,28 @@ func LoadConfig(path string) (*Config, error) {
 // later, when a job is resolved.
 func ParseConfig(data []byte) (*Config, error) {
 	var cfg Config
+	// First the document's shape, against the types: unknown fields and
+	// values of the wrong form, each named by its path (yamlcheck.go).
+	var doc, extra yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse config: %w", err)
+	}
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if line == 0 {
+			line = 1
+		}
+		return nil, &FieldError{Field: "the file", Line: line, Err: errors.New("a second YAML document (after ---)"),
+			Hint: "putonly reads one document: merge the jobs into one jobs: list and remove the --- line"}
+	}
+	if err := checkYAML(&doc, reflect.TypeFor[Config]()); err != nil {
+		return nil, err
+	}
+	// Then the decoder itself, strict as well should the walk miss a case.
+	dec = yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("parse config: %w", err)
 	}
 	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), ""); err != nil {

@@ -72,8 +72,8 @@ func TestParseConfigErrors(t *testing.T) {
 		yaml string
 		want []string // substrings of the error: field, value, fix
 	}{
-		{"unknown field (typo)", "defaults:\n  bucket: bkt\n  recipent: [x]\njobs: []\n", []string{"recipent", "not found"}},
-		{"unknown source field", "defaults: {bucket: bkt, recipients: [" + rec + "]}\njobs:\n- name: a\n  source: {type: postgres, databse: x}\n", []string{"databse"}},
+		{"unknown field (typo)", "defaults:\n  bucket: bkt\n  recipent: [x]\njobs: []\n", []string{"defaults.recipent: unknown field", "did you mean recipients?"}},
+		{"unknown source field", "defaults: {bucket: bkt, recipients: [" + rec + "]}\njobs:\n- name: a\n  source: {type: postgres, databse: x}\n", []string{"jobs[0].source.databse: unknown field", "did you mean database?"}},
 		{"no jobs", "defaults: {bucket: bkt}\n", []string{"jobs: no jobs"}},
 		{"no recipients", "jobs:\n- name: a\n  bucket: bkt\n  source: {type: postgres, database: x}\n", []string{"jobs[0] (a).recipients", "never uploads plaintext"}},
 		{"private key as recipient", "defaults: {bucket: bkt, recipients: [AGE-SECRET-KEY-1QQQ]}\njobs:\n- name: a\n  source: {type: postgres, database: x}\n", []string{"recipients[0]", "private key"}},
@@ -86,8 +86,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad compression", "defaults: {bucket: bkt, recipients: [" + rec + "], compression: ultra}\njobs:\n- name: a\n  source: {type: postgres, database: x}\n", []string{"compression \"ultra\"", "fastest, default, better, best"}},
 		{"bad sse", "defaults: {bucket: bkt, recipients: [" + rec + "], sse: none}\njobs:\n- name: a\n  source: {type: postgres, database: x}\n", []string{"sse \"none\"", "AES256"}},
 		{"small part", "defaults: {bucket: bkt, recipients: [" + rec + "], part_size: 1MiB}\njobs:\n- name: a\n  source: {type: postgres, database: x}\n", []string{"part_size \"1MiB\"", "5MiB to 5GiB"}},
-		{"bad size", "defaults: {bucket: bkt, part_size: lots}\njobs: []\n", []string{"invalid size \"lots\""}},
-		{"bad duration", "defaults: {bucket: bkt, timeout: forever}\njobs: []\n", []string{"invalid duration \"forever\""}},
+		{"bad size", "defaults: {bucket: bkt, part_size: lots}\njobs: []\n", []string{"defaults.part_size \"lots\": not a size", "16MiB"}},
+		{"bad duration", "defaults: {bucket: bkt, timeout: forever}\njobs: []\n", []string{"defaults.timeout \"forever\": not a duration", "6h"}},
 		{"unset env", "defaults: {bucket: '${PUTONLY_TEST_UNSET_VAR}'}\njobs: []\n", []string{"defaults.bucket", "PUTONLY_TEST_UNSET_VAR is not set"}},
 		{"endpoint not a url", "defaults: {bucket: bkt, recipients: [" + rec + "], endpoint: minio:9000}\njobs:\n- name: a\n  source: {type: postgres, database: x}\n", []string{"endpoint \"minio:9000\"", "https://"}},
 		{"kms key with AES256", "defaults: {bucket: bkt, recipients: [" + rec + "], kms_key_id: abc}\njobs:\n- name: a\n  source: {type: postgres, database: x}\n", []string{"kms_key_id", "aws:kms"}},
