@@ -112,8 +112,8 @@ func TestSettingBounds(t *testing.T) {
 func TestSettingBoundsKMS(t *testing.T) {
 	for v, ok := range map[string]bool{
 		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd": true,
-		"alias/backups": true,
-		"'a b'":         false,
+		"alias/backups":                       true,
+		"'a b'":                               false,
 		"'" + strings.Repeat("k", 2049) + "'": false,
 	} {
 		_, err := ParseConfig([]byte(boundsConfig("sse", "aws:kms") + "  kms_key_id: " + v + "\n"))
