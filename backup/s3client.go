@@ -2,14 +2,19 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/putonly/putonly/internal/s3err"
 )
 
 // ClientOptions say how to reach S3. Credentials always come from the
@@ -21,6 +26,45 @@ type ClientOptions struct {
 	PathStyle   bool
 	Profile     string
 	MaxAttempts int
+	// ConnectTimeout bounds each TCP connect and TLS handshake (default
+	// s3err.DefaultConnectTimeout, 5 s), apart from the transfer's
+	// retries: a wrong or dead endpoint is named in seconds.
+	ConnectTimeout time.Duration
+}
+
+func (o ClientOptions) connectTimeout() time.Duration {
+	if o.ConnectTimeout > 0 {
+		return o.ConnectTimeout
+	}
+	return s3err.DefaultConnectTimeout
+}
+
+// Where is what the error classifier is told about the connection.
+func (o ClientOptions) Where(bucket string) s3err.Where {
+	return s3err.Where{Endpoint: o.Endpoint, Bucket: bucket, Region: o.Region, Profile: o.Profile}
+}
+
+// Connect is NewS3Client for a job that is about to talk to the store: it
+// also checks, in seconds and without any S3 request, that credentials are
+// found and that the endpoint accepts a connection in the protocol its URL
+// names, and returns the classified cause (s3err) otherwise.
+func Connect(ctx context.Context, o ClientOptions, bucket string) (*s3.Client, error) {
+	client, err := NewS3Client(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	w := o.Where(bucket)
+	if w.Endpoint == "" {
+		w.Endpoint = aws.ToString(client.Options().BaseEndpoint)
+		w.Region = client.Options().Region
+	}
+	if err := s3err.CheckCredentials(ctx, client.Options().Credentials, w, o.connectTimeout()); err != nil {
+		return nil, err
+	}
+	if err := s3err.Preflight(ctx, w, o.connectTimeout()); err != nil {
+		return nil, err
+	}
+	return client, nil
 }
 
 // NewS3Client builds a client with config.LoadDefaultConfig, so the SDK's
@@ -46,6 +90,12 @@ func NewS3Client(ctx context.Context, o ClientOptions) (*s3.Client, error) {
 			})
 		}),
 	}
+	// The connection set-up has a timeout of its own, short, apart from
+	// the transfer's: the SDK's default dialer waits 30 s per attempt.
+	ct := o.connectTimeout()
+	opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = ct }).
+		WithTransportOptions(func(tr *http.Transport) { tr.TLSHandshakeTimeout = ct })))
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}
@@ -54,6 +104,11 @@ func NewS3Client(ctx context.Context, o ClientOptions) (*s3.Client, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
+		var pe config.SharedConfigProfileNotExistError
+		if errors.As(err, &pe) {
+			return nil, &s3err.Error{Cause: s3err.ErrNoCredentials, Detail: fmt.Sprintf("profile %q is not in ~/.aws/config or ~/.aws/credentials", pe.Profile),
+				Fix: "name a profile the shared files define (--profile / profile:, AWS_PROFILE), or unset it to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", Err: err}
+		}
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	if cfg.Region == "" {

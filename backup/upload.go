@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/putonly/putonly/internal/crc64nvme"
+	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/internal/s3write"
 )
 
@@ -45,8 +45,9 @@ type s3Writer interface {
 // overwritten, and putonly does not retry under the same name.
 var ErrObjectExists = errors.New("object already exists (412 Precondition Failed on If-None-Match: *); nothing was overwritten")
 
-// ErrAccessDenied means S3 answered 403.
-var ErrAccessDenied = errors.New("access denied")
+// ErrAccessDenied means S3 answered 403 AccessDenied: the key may not make
+// the request. It is s3err's sentinel, so either name matches.
+var ErrAccessDenied = s3err.ErrAccessDenied
 
 // Multipart limits of S3 (Amazon S3 User Guide, "Amazon S3 multipart upload
 // limits"): at most 10,000 parts, 5 MiB to 5 GiB each (the last may be
@@ -431,22 +432,14 @@ func compositeSHA256(parts []types.CompletedPart) string {
 	return fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(parts))
 }
 
-// wrap names the step and the object and classifies 412 and 403.
+// wrap names the step and the object, classifies 412 as ErrObjectExists
+// and the rest through s3err (refused, no such bucket, access denied, ...:
+// errors.Is finds the cause, and the message carries its fix).
 func (u *uploader) wrap(step string, err error) error {
 	where := fmt.Sprintf("%s s3://%s/%s", step, u.o.Bucket, u.o.Key)
 	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		switch re.HTTPStatusCode() {
-		case http.StatusPreconditionFailed:
-			return fmt.Errorf("%s: %w", where, ErrObjectExists)
-		case http.StatusForbidden:
-			code := ""
-			var ae smithy.APIError
-			if errors.As(err, &ae) {
-				code = ae.ErrorCode() + ": " + ae.ErrorMessage()
-			}
-			return fmt.Errorf("%s: %w (%s)", where, ErrAccessDenied, code)
-		}
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusPreconditionFailed {
+		return fmt.Errorf("%s: %w", where, ErrObjectExists)
 	}
-	return fmt.Errorf("%s: %w", where, err)
+	return fmt.Errorf("%s: %w", where, s3err.Classify(err, s3err.Where{Bucket: u.o.Bucket}))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/putonly/putonly/internal/s3err"
 )
 
 // The live self-test. Verify answers "does the policy say the key cannot
@@ -90,13 +91,25 @@ type ProbeReport struct {
 	Prefix  string        `json:"prefix"`
 	Canary  string        `json:"canary_prefix"` // where this run wrote
 	Results []ProbeResult `json:"results"`
+	// Cause is why the self-test could not run: a cause of set-up the
+	// store or the network named (s3err: refused, no such bucket, wrong
+	// credentials...), not a verdict on the key. CauseText is its message.
+	Cause     error  `json:"-"`
+	CauseText string `json:"cause,omitempty"`
 }
 
-// Verdict of the whole report: "fail" if a write was refused or a read,
+// VerdictError: the self-test could not run for a cause of set-up
+// (ProbeReport.Cause); it says nothing about the key.
+const VerdictError = "error"
+
+// Verdict of the whole report: "error" if it could not run (Cause);
+// "fail" if a write was refused or a read,
 // destroy or escalate probe was allowed; else "could-not-tell" if a probe
 // could not tell; else "warn" with warnings; else "pass".
 func (r *ProbeReport) Verdict() string {
 	switch {
+	case r.Cause != nil:
+		return VerdictError
 	case r.count(SeverityViolation) > 0:
 		return VerdictFail
 	case r.count(SeverityUnknown) > 0:
@@ -107,12 +120,12 @@ func (r *ProbeReport) Verdict() string {
 	return VerdictPass
 }
 
-// Exit is the command's exit status: 1 if the key can read, delete or
-// escalate, or cannot write (or, with strict, has a warning); 2 if a probe
+// Exit is the command's exit status: 1 if the self-test could not run
+// (Cause), if the key can read, delete or escalate, or cannot write (or, with strict, has a warning); 2 if a probe
 // could not tell; else 0.
 func (r *ProbeReport) Exit(strict bool) int {
 	switch r.Verdict() {
-	case VerdictFail:
+	case VerdictFail, VerdictError:
 		return 1
 	case ProbeUnknown:
 		return 2
@@ -226,9 +239,11 @@ type prober struct {
 	dir    string // the run's canary directory
 	canary string // key of the single-part canary, "" if it could not be written
 	report *ProbeReport
-	// unreachable is set by the first probe that got no HTTP answer at all;
-	// the rest are not run, rather than each waiting out the retries.
-	unreachable string
+	// cause is set by the first probe that failed for a cause of set-up
+	// (s3err: network, TLS, credentials, region, bucket); the rest are not
+	// run, rather than each waiting out the retries, and the report names
+	// the cause instead of a verdict on the key.
+	cause error
 }
 
 // outcome is what a probe's classifier makes of S3's answer.
@@ -243,9 +258,12 @@ type probe struct {
 	name, op string
 	class    Class  // from the catalogue unless set
 	expect   string // ProbeAllowed or ProbeRefused
-	// invalidBody: the request carries a body S3 must reject, so 400 means
-	// the key got past authorisation.
-	invalidBody bool
+	// bodyCodes: the request carries a body S3 must reject, and these are
+	// the 400 codes that reject it; S3 sends them only once it has
+	// authorised the request, so one of them means the key has the right.
+	// Any other 400 (InvalidBucketName, AuthorizationHeaderMalformed, ...)
+	// proves nothing about the key.
+	bodyCodes []string
 	// needsCanary: the probe targets the single-part canary.
 	needsCanary bool
 	// onAllowed and onRefused override the severity of the outcome.
@@ -264,7 +282,8 @@ func (p *prober) run(ctx context.Context) {
 		fix: fmt.Sprintf(fixWrite, p.o.Bucket, p.o.Prefix),
 		call: func(ctx context.Context) error {
 			body := []byte("putonly self-test canary " + p.dir + "\n")
-			_, err := p.api.PutObject(ctx, p.putInput(p.dir+"canary", body, true, true))
+			// The first request: a cause of set-up is not retried (s3err.FailFast).
+			_, err := p.api.PutObject(ctx, p.putInput(p.dir+"canary", body, true, true), s3err.FailFast(s3err.Where{Bucket: p.o.Bucket}))
 			if err == nil {
 				p.canary = p.dir + "canary"
 			}
@@ -411,31 +430,31 @@ func (p *prober) run(ctx context.Context) {
 
 	// 7. Bucket-level writes, each with a body S3 must reject: 403 without
 	// the right, 400 with it, and the bucket unchanged either way.
-	p.do(ctx, probe{name: "PutBucketPolicy (invalid body)", op: "PutBucketPolicy", expect: ProbeRefused, invalidBody: true,
+	p.do(ctx, probe{name: "PutBucketPolicy (invalid body)", op: "PutBucketPolicy", expect: ProbeRefused, bodyCodes: codesPutBucketPolicy,
 		call: func(ctx context.Context) error {
 			_, err := p.api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(invalidJSON)})
 			return err
 		}})
-	p.do(ctx, probe{name: "PutBucketAcl (invalid body)", op: "PutBucketAcl", expect: ProbeRefused, invalidBody: true,
+	p.do(ctx, probe{name: "PutBucketAcl (invalid body)", op: "PutBucketAcl", expect: ProbeRefused, bodyCodes: codesPutBucketAcl,
 		call: func(ctx context.Context) error {
 			_, err := p.api.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: bucket,
 				AccessControlPolicy: &types.AccessControlPolicy{}}, withBody(invalidXML))
 			return err
 		}})
-	p.do(ctx, probe{name: "PutBucketVersioning (invalid body)", op: "PutBucketVersioning", expect: ProbeRefused, invalidBody: true,
+	p.do(ctx, probe{name: "PutBucketVersioning (invalid body)", op: "PutBucketVersioning", expect: ProbeRefused, bodyCodes: codesPutBucketVersioning,
 		call: func(ctx context.Context) error {
 			_, err := p.api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: bucket,
 				VersioningConfiguration: &types.VersioningConfiguration{}}, withBody(invalidXML))
 			return err
 		}})
-	p.do(ctx, probe{name: "PutBucketLifecycleConfiguration (invalid body)", op: "PutBucketLifecycleConfiguration", expect: ProbeRefused, invalidBody: true,
+	p.do(ctx, probe{name: "PutBucketLifecycleConfiguration (invalid body)", op: "PutBucketLifecycleConfiguration", expect: ProbeRefused, bodyCodes: codesPutBucketLifecycle,
 		call: func(ctx context.Context) error {
 			_, err := p.api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: bucket,
 				LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{Status: types.ExpirationStatusDisabled}}}},
 				withBody(invalidXML))
 			return err
 		}})
-	p.do(ctx, probe{name: "PutBucketReplication (invalid body)", op: "PutBucketReplication", expect: ProbeRefused, invalidBody: true,
+	p.do(ctx, probe{name: "PutBucketReplication (invalid body)", op: "PutBucketReplication", expect: ProbeRefused, bodyCodes: codesPutBucketReplication,
 		call: func(ctx context.Context) error {
 			_, err := p.api.PutBucketReplication(ctx, &s3.PutBucketReplicationInput{Bucket: bucket,
 				ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String("invalid"), Rules: []types.ReplicationRule{{
@@ -444,6 +463,26 @@ func (p *prober) run(ctx context.Context) {
 			return err
 		}})
 }
+
+// The 400 codes that reject each invalid body, from the Amazon S3 API
+// Reference, "List of error codes"
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList):
+// MalformedPolicy "Policy has invalid resource" / "Policies must be valid
+// JSON" (PutBucketPolicy); MalformedXML "The XML that you provided was not
+// well formed or did not validate against our published schema" and
+// MalformedACLError, its ACL form (PutBucketAcl); IllegalVersioningConfigurationException
+// "The versioning configuration specified in the request is invalid";
+// InvalidArgument for a configuration that parses but is not valid
+// (lifecycle, replication). versitygw answers PutBucketVersioning with 400
+// InvalidRequest once it has authorised the request (its posix back end
+// has no versioning; TestProbeInvalidBodyOrder pins the 403 before it).
+var (
+	codesPutBucketPolicy      = []string{"MalformedPolicy"}
+	codesPutBucketAcl         = []string{"MalformedACLError", "MalformedXML"}
+	codesPutBucketVersioning  = []string{"MalformedXML", "IllegalVersioningConfigurationException", "InvalidRequest"}
+	codesPutBucketLifecycle   = []string{"MalformedXML", "InvalidArgument"}
+	codesPutBucketReplication = []string{"MalformedXML", "InvalidArgument"}
+)
 
 // The invalid bodies of the bucket-level write probes. Neither parses, so
 // no store can apply them, whatever the key may do.
@@ -488,13 +527,18 @@ func (p *prober) do(ctx context.Context, pr probe) {
 		oc = outcome{got: "not run: no canary", verdict: ProbeUnknown}
 	case ctx.Err() != nil:
 		oc = outcome{got: "not run: " + context.Cause(ctx).Error(), verdict: ProbeUnknown}
-	case p.unreachable != "":
-		oc = outcome{got: "not run: no answer to an earlier probe", verdict: ProbeUnknown}
+	case p.cause != nil:
+		oc = outcome{got: "not run: " + causeName(p.cause), verdict: ProbeUnknown}
 	default:
-		oc = classify(pr.call(ctx), pr.invalidBody)
-		if oc.got == gotNoAnswer {
-			p.unreachable = oc.detail
+		err := s3err.Classify(pr.call(ctx), s3err.Where{Bucket: p.o.Bucket})
+		if s3err.Setup(err) {
+			p.cause = err
+			p.report.Cause = err
+			p.report.CauseText = oneLine(err)
+			oc = outcome{got: causeName(err), verdict: ProbeUnknown}
+			break
 		}
+		oc = classify(err, pr.bodyCodes)
 	}
 	res.Got, res.Verdict = oc.got, oc.verdict
 	if oc.detail != "" {
@@ -602,7 +646,7 @@ func classOf(actions []string) Class {
 // 403 comes before any validation of the body), and versitygw does the same
 // in each controller (verifyAccess, then xml.Unmarshal or
 // ValidatePolicyDocument; s3api/controllers/bucket-put.go).
-func classify(err error, invalidBody bool) outcome {
+func classify(err error, bodyCodes []string) outcome {
 	if err == nil {
 		return outcome{got: "200", verdict: ProbeAllowed}
 	}
@@ -636,7 +680,7 @@ func classify(err error, invalidBody bool) outcome {
 		// Object ownership "bucket owner enforced": ACLs are off for
 		// everyone, so no ACL can be written or used.
 		return outcome{got: got + " (ACLs are disabled on the bucket)", verdict: ProbeRefused}
-	case status == http.StatusBadRequest && invalidBody:
+	case status == http.StatusBadRequest && slices.Contains(bodyCodes, code):
 		return outcome{got: got + " (authorised, body rejected)", verdict: ProbeAllowed}
 	case status == http.StatusNotFound && code != "NoSuchBucket":
 		// NoSuchKey, NoSuchBucketPolicy, NoSuchUpload...: S3 looked,
@@ -646,8 +690,16 @@ func classify(err error, invalidBody bool) outcome {
 	return outcome{got: got, verdict: ProbeUnknown, detail: oneLine(err)}
 }
 
-// gotNoAnswer: the request got no HTTP answer (network, TLS, credentials).
+// gotNoAnswer: the request got no HTTP answer that s3err could name.
 const gotNoAnswer = "no answer"
+
+// causeName is the cause of a set-up error, for the GOT column.
+func causeName(err error) string {
+	if e, ok := s3err.As(err); ok {
+		return e.Cause.Error()
+	}
+	return gotNoAnswer
+}
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")

@@ -13,6 +13,11 @@ import (
 // verdict, severity) followed by what to fix, one entry per violation,
 // warning or unknown, and the verdict.
 func (r *ProbeReport) WriteText(w io.Writer) error {
+	if r.Cause != nil {
+		// The cause first: it is the answer, and the table only shows
+		// which probes it kept from running.
+		fmt.Fprintf(w, "self-test of s3://%s/%s could not run: %s\n\n", r.Bucket, r.Prefix, r.Cause)
+	}
 	fmt.Fprintf(w, "self-test of s3://%s/%s (canaries under %s)\n\n", r.Bucket, r.Prefix, r.Canary)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROBE\tACTIONS\tEXPECTED\tGOT\tVERDICT\tRESULT")
@@ -48,6 +53,10 @@ func (r *ProbeReport) WriteText(w io.Writer) error {
 		}
 	}
 	v := r.Verdict()
+	if r.Cause != nil {
+		fmt.Fprintf(w, "\nverdict: %s (the self-test could not run; it says nothing about the key's rights)\n", v)
+		return nil
+	}
 	fmt.Fprintf(w, "\nverdict: %s (%d violation(s), %d warning(s), %d could not tell)\n", v,
 		len(r.Violations()), len(r.Warnings()), len(r.Unknown()))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/internal/s3local"
 	"github.com/putonly/putonly/internal/s3test"
 	"github.com/putonly/putonly/policy"
@@ -255,7 +257,8 @@ func fakeClient(endpoint string) *s3.Client {
 	})
 }
 
-// A store that cannot be reached: every probe could not tell, exit 2.
+// A store that cannot be reached: no probe can tell, and the report names
+// the cause (connection refused) instead of a verdict on the key: exit 1.
 func TestProbeNoAnswer(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -272,8 +275,45 @@ func TestProbeNoAnswer(t *testing.T) {
 			t.Errorf("%s: %s (%s), want could-not-tell", r.Probe, r.Verdict, r.Got)
 		}
 	}
-	if e := rep.Exit(false); e != 2 {
-		t.Errorf("Exit = %d, want 2", e)
+	if e := rep.Exit(false); e != 1 {
+		t.Errorf("Exit = %d, want 1", e)
+	}
+	if !errors.Is(rep.Cause, s3err.ErrRefused) || rep.Verdict() != policy.VerdictError {
+		t.Errorf("cause %v, verdict %s: want connection refused, error", rep.Cause, rep.Verdict())
+	}
+	var b strings.Builder
+	rep.WriteText(&b)
+	if first, _, _ := strings.Cut(b.String(), "\n"); !strings.Contains(first, "connection refused") {
+		t.Errorf("the report does not start with the cause:\n%s", b.String())
+	}
+}
+
+// A 400 proves the key was authorised only with the code that rejects the
+// probe's body: an invalid bucket name or a wrong region (400 too) is the
+// cause, not an "authorised" escalation (fake store: one answer to all).
+func TestProbeBadRequestIsNotAuthorised(t *testing.T) {
+	for code, want := range map[string]error{"InvalidBucketName": s3err.ErrInvalidBucketName, "AuthorizationHeaderMalformed": s3err.ErrWrongRegion} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(400)
+			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + code + `</Code><Message>fake</Message></Error>`))
+		}))
+		rep, err := policy.Probe(context.Background(), fakeClient(srv.URL), policy.ProbeOptions{Bucket: "b", Prefix: "p/"})
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(rep.Cause, want) || rep.Exit(false) != 1 {
+			t.Errorf("%s: cause %v, exit %d", code, rep.Cause, rep.Exit(false))
+		}
+		for _, r := range rep.Results {
+			if r.Verdict == policy.ProbeAllowed {
+				t.Errorf("%s: %s counted as allowed (%s)", code, r.Probe, r.Got)
+			}
+		}
+		if lines, _ := rep.Rights(); len(lines) > 0 {
+			t.Errorf("%s: the key is blamed: %v", code, lines)
+		}
 	}
 }
 

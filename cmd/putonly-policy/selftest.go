@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -96,6 +97,15 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		o.UsePathStyle = *pathStyle
 	})
+	// Credentials and the endpoint first: a cause of set-up is named in
+	// seconds, as the error itself (exit 1), before any probe.
+	w := s3err.Where{Endpoint: aws.ToString(client.Options().BaseEndpoint), Bucket: *bucket, Region: cfg.Region, Profile: *profile}
+	if err := s3err.CheckCredentials(ctx, cfg.Credentials, w, s3err.DefaultConnectTimeout); err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
+	if err := s3err.Preflight(ctx, w, s3err.DefaultConnectTimeout); err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
 	// Against AWS the IAM probes also ask whether the key may mint access
 	// keys or rewrite a user's policy, and who it is; against an
 	// S3-compatible --endpoint they are not applicable.

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -21,6 +23,7 @@ type connFlags struct {
 	endpoint, region, profile string
 	pathStyle                 bool
 	maxAttempts               int
+	connectTimeout            time.Duration
 }
 
 func (c *connFlags) register(fs *flag.FlagSet) {
@@ -35,11 +38,12 @@ func (c *connFlags) registerEndpoint(fs *flag.FlagSet) {
 	fs.StringVar(&c.region, "region", "", "AWS `region` (default: from the AWS config)")
 	fs.StringVar(&c.profile, "profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
+	fs.DurationVar(&c.connectTimeout, "connect-timeout", 0, "give up on a connection (TCP connect, TLS handshake) after this `duration`, apart from the transfer's retries (default 5s)")
 }
 
 // options are the connection the flags describe.
 func (c *connFlags) options() backup.ClientOptions {
-	return backup.ClientOptions{Region: c.region, Endpoint: c.endpoint, PathStyle: c.pathStyle, Profile: c.profile, MaxAttempts: c.maxAttempts}
+	return backup.ClientOptions{Region: c.region, Endpoint: c.endpoint, PathStyle: c.pathStyle, Profile: c.profile, MaxAttempts: c.maxAttempts, ConnectTimeout: c.connectTimeout}
 }
 
 // override replaces in o what the command line set (set: flagsSet), so the
@@ -57,13 +61,16 @@ func (c *connFlags) override(o *backup.ClientOptions, set map[string]bool) {
 	if set["profile"] {
 		o.Profile = c.profile
 	}
+	if set["connect-timeout"] && c.connectTimeout > 0 {
+		o.ConnectTimeout = c.connectTimeout
+	}
 	if set["max-attempts"] && c.maxAttempts > 0 {
 		o.MaxAttempts = c.maxAttempts
 	}
 }
 
 func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
-	return backup.NewS3Client(ctx, c.options())
+	return backup.Connect(ctx, c.options(), "")
 }
 
 // parseFlags parses args, which must hold flags only; --help prints the
@@ -146,6 +153,11 @@ func identities(files []string) ([]age.Identity, error) {
 // failure is a failed operation: exit status 1, with a hint for the errors
 // a user can act on.
 func failure(err error) error {
+	// Refused, no such bucket, wrong credentials...: the cause and its fix.
+	c := s3err.Classify(err, s3err.Where{})
+	if s3err.Setup(c) {
+		return &exitError{Code: 1, Err: c}
+	}
 	var hint string
 	switch {
 	case errors.Is(err, restore.ErrWrongIdentity):
@@ -154,7 +166,7 @@ func failure(err error) error {
 		hint = "the object is damaged or incomplete: restore an older backup (putonly list)"
 	case errors.Is(err, restore.ErrMismatch):
 		hint = "the restored data is not what the dump produced: restore an older backup (putonly list)"
-	case strings.Contains(err.Error(), "AccessDenied"), strings.Contains(err.Error(), "StatusCode: 403"):
+	case errors.Is(c, s3err.ErrAccessDenied):
 		hint = "these credentials cannot read the bucket: restore with read credentials, never with the backup key"
 	}
 	if hint != "" && !strings.Contains(err.Error(), "\thint:") {

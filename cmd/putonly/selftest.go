@@ -79,7 +79,8 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for i, t := range targets {
 		rep, recErr, err := agent.Selftest(ctx, cfg, t)
 		if err != nil {
-			return &exitError{Code: 2, Err: err}
+			// No credentials, a wrong or dead endpoint: named, exit 1.
+			return failure(err)
 		}
 		if recErr != nil {
 			fmt.Fprintf(stderr, "putonly: selftest: cannot record the result for wal-push: %v\n", recErr)

@@ -210,9 +210,10 @@ func TestSelftestCommand(t *testing.T) {
 	})
 
 	t.Run("unreachable", func(t *testing.T) {
-		out, _, code := m.putonly(t, "good", t.TempDir(), append(sel, "--endpoint", "http://127.0.0.1:1")...)
-		if code != 2 || !strings.Contains(out, "verdict: could-not-tell") {
-			t.Errorf("exit %d, want 2\n%s", code, out)
+		// Not "could not tell": the cause itself, exit 1, before any probe.
+		out, errOut, code := m.putonly(t, "good", t.TempDir(), append(sel, "--endpoint", "http://127.0.0.1:1")...)
+		if code != 1 || !strings.Contains(errOut, "connection refused: nothing listens on 127.0.0.1:1") || strings.Contains(out, "verdict:") {
+			t.Errorf("exit %d, want 1 naming the refused connection\n%s%s", code, out, errOut)
 		}
 	})
 }

@@ -123,6 +123,13 @@ func (g *Gate) check(ctx context.Context, client *s3.Client, job *backup.Job, id
 		// the key, is why they could not tell.
 		return fmt.Errorf("self-test of %s: %w", where, context.Cause(ctx))
 	}
+	if rep.Cause != nil {
+		// A cause of set-up (network, credentials, region, bucket): the
+		// self-test proves nothing about the key, so the gate neither
+		// blames it nor offers --allow-readable-key; the cause is the
+		// error, with its fix. Not cached.
+		return fmt.Errorf("self-test of %s: %w", where, rep.Cause)
+	}
 	return g.verdict(rep, job, id, where)
 }
 
@@ -203,10 +210,10 @@ func (g *Gate) blind(rep *policy.ProbeReport, job *backup.Job, where string, wri
 		g.o.Log.Warn("self-test could not tell whether the key can read or delete", "job", job.Name, "target", where, "probes", len(blind), "first", blind[0])
 		return nil
 	case len(writes) > 0:
-		return fmt.Errorf("%w at %s: the key could not write the self-test's canary (%s), so %d read and delete probes could not run\n\thint: the key must be able to put objects under %s%s (the generated policy allows PutObject on the whole prefix); 'putonly selftest' shows every probe\n\thint: --allow-readable-key uploads anyway",
+		return fmt.Errorf("%w at %s: the key could not write the self-test's canary (%s), so %d read and delete probes could not run\n\thint: the key must be able to put objects under %s%s (the generated policy allows PutObject on the whole prefix); 'putonly selftest' shows every probe",
 			backup.ErrSelftestInconclusive, where, writes[0], len(blind), where, policy.SelftestPrefix)
 	}
-	return fmt.Errorf("%w at %s: %d probes could not run or got no answer, first %s\n\thint: check the endpoint and the network; 'putonly selftest' shows every probe\n\thint: --allow-readable-key uploads anyway",
+	return fmt.Errorf("%w at %s: %d probes got answers that prove neither, first %s\n\thint: the store answered in a way the self-test cannot read; 'putonly selftest' shows every probe and what the store said",
 		backup.ErrSelftestInconclusive, where, len(blind), blind[0])
 }
 

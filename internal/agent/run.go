@@ -91,7 +91,10 @@ func RunJobs(ctx context.Context, jobs []*backup.Job, o RunOptions) []error {
 // runJob is one run of one job: its S3 client, then the pipeline with the
 // gate in front.
 func runJob(ctx context.Context, job *backup.Job, gate backup.KeyChecker, log *slog.Logger, progress func(string, *backup.Progress) func()) (backup.Result, error) {
-	client, err := backup.NewS3Client(ctx, job.Client)
+	// Credentials and the endpoint are checked first, in seconds and
+	// without an S3 request: a cause of set-up (s3err) is the job's
+	// error, before any self-test.
+	client, err := backup.Connect(ctx, job.Client, job.Bucket)
 	if err != nil {
 		return backup.Result{}, fmt.Errorf("job %s: %w", job.Name, err)
 	}

@@ -47,7 +47,9 @@ func Selftest(ctx context.Context, cfg *backup.Config, t SelftestTarget) (rep *p
 	// A probe is a question, not a backup: a few attempts are enough, and
 	// an unreachable store answers in seconds, not minutes.
 	t.Client.MaxAttempts = 3
-	client, err := backup.NewS3Client(ctx, t.Client)
+	// Credentials and the endpoint first: a cause of set-up is the error
+	// itself, in seconds, before any probe.
+	client, err := backup.Connect(ctx, t.Client, t.Probe.Bucket)
 	if err != nil {
 		return nil, nil, err
 	}
