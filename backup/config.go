@@ -56,6 +56,7 @@ type Settings struct {
 	PartSize          ByteSize `yaml:"part_size"`
 	UploadConcurrency int      `yaml:"upload_concurrency"`
 	MaxAttempts       int      `yaml:"max_attempts"`
+	ConnectTimeout    Duration `yaml:"connect_timeout"`
 	Timeout           Duration `yaml:"timeout"`
 
 	// Nice and IONice: the dump's CPU and I/O priority (priority.go).

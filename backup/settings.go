@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/internal/s3name"
 )
 
@@ -190,6 +191,10 @@ var settings = []Setting{
 		Help: "`n` attempts per request on throttling, 5xx and cut connections",
 		ptr:  func(j *JobConfig) any { return &j.MaxAttempts }, def: DefaultMaxAttempts, check: intIn(1, 100),
 		hint: "10 rides out a throttling storm"},
+	{YAML: "connect_timeout", Flag: "connect-timeout", WithConfig: true, Default: "5s", Range: "100ms to 5m",
+		Help: "give up on a connection (TCP connect, TLS handshake) after this `duration`, apart from the transfer's retries",
+		ptr:  func(j *JobConfig) any { return &j.ConnectTimeout }, def: Duration(s3err.DefaultConnectTimeout), check: durationIn(100*time.Millisecond, 5*time.Minute),
+		hint: "a wrong or dead endpoint is named within it; raise it only for a slow link"},
 	{YAML: "timeout", Flag: "timeout", Default: "12h", Range: "1s to 720h",
 		Help: "kill the dump and abort the upload after this `duration`",
 		ptr:  func(j *JobConfig) any { return &j.Timeout }, def: Duration(DefaultTimeout), check: durationIn(time.Second, 720*time.Hour),

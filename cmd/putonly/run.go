@@ -85,7 +85,7 @@ func (f *runFlags) register(fs *flag.FlagSet, daemon bool) {
 
 // conn is the connection the flags name, for overriding a config's.
 func (f *runFlags) conn() *connFlags {
-	c := &connFlags{endpoint: f.adhoc.Endpoint, region: f.adhoc.Region, profile: f.adhoc.Profile, maxAttempts: f.adhoc.MaxAttempts}
+	c := &connFlags{endpoint: f.adhoc.Endpoint, region: f.adhoc.Region, profile: f.adhoc.Profile, maxAttempts: f.adhoc.MaxAttempts, connectTimeout: time.Duration(f.adhoc.ConnectTimeout)}
 	if f.adhoc.PathStyle != nil {
 		c.pathStyle = *f.adhoc.PathStyle
 	}

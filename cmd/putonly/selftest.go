@@ -42,8 +42,10 @@ per test, one after the other).
 Exit status: 0 every write succeeded and every read, delete and escalation
 was refused (warnings allowed); 1 the key can read, delete or escalate, or
 cannot write (or, with --strict, a warning: overwrite possible, PutObject
-without SSE accepted, listing allowed); 2 a probe could not tell (network,
-5xx), or bad flags or config.
+without SSE accepted, listing allowed), or the self-test could not run (the
+endpoint, the credentials, the region or the bucket: the cause is printed
+first, with its fix); 2 a probe got an answer that proves neither (5xx), or
+bad flags or config.
 
 Flags:
 `
