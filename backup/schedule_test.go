@@ -62,8 +62,20 @@ func TestJitterDelay(t *testing.T) {
 	if d := JitterDelay("db1", "shop", 0); d != 0 {
 		t.Errorf("no jitter: %s", d)
 	}
-	if JitterDelay("db1", "shop", time.Hour) != JitterDelay("db1", "shop", time.Hour) {
-		t.Error("the delay changes between calls")
+	// The delay is a function of the names alone, the same in every
+	// process and every version, so a restart or an upgrade does not move
+	// a host's start: FNV-1a 64 of "host\x00job", modulo the window
+	// (values computed outside Go, with Python).
+	for _, tc := range []struct {
+		host, job string
+		max, want time.Duration
+	}{
+		{"db1", "shop", time.Hour, 3025045977214},
+		{"db2", "wiki", 24 * time.Hour, 9581719477709},
+	} {
+		if d := JitterDelay(tc.host, tc.job, tc.max); d != tc.want {
+			t.Errorf("JitterDelay(%q, %q, %s) = %s, want %s", tc.host, tc.job, tc.max, d, tc.want)
+		}
 	}
 	// A fleet spreads over the window.
 	lo, hi := time.Hour, time.Duration(0)
