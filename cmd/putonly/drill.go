@@ -115,15 +115,9 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *typ != "" && *intoDB == "":
 		return usageError(fmt.Errorf("--type goes with --into-database"), "")
 	}
-	var db *restore.Database
-	if *intoDB != "" {
-		if err := restore.CheckTargetName(*typ, *intoDB); err != nil && !(*typ == "" && strings.ContainsAny(*intoDB, "/.")) {
-			return usageError(fmt.Errorf("--into-database: %w", err), "")
-		}
-		db = &restore.Database{Type: *typ, Name: *intoDB}
-		if *typ == "" && strings.ContainsAny(*intoDB, "/.") {
-			db.Type = restore.TypeSQLite // a path: an SQLite file
-		}
+	db, err := scratchDatabase(*typ, *intoDB)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("drill timeout of %s reached", *timeout))
 	defer cancel()
@@ -149,23 +143,44 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Stdout: stderr, Stderr: stderr, Progress: &fed,
 	})
 	stop()
-	rep := res.Report(name, *bucket, derr)
-	if *format == "json" {
+	return reportDrill(stdout, name, *bucket, *prefix, *format, *textfile, res, derr)
+}
+
+// scratchDatabase is the --into-database target (nil without one).
+func scratchDatabase(typ, intoDB string) (*restore.Database, error) {
+	if intoDB == "" {
+		return nil, nil
+	}
+	if err := restore.CheckTargetName(typ, intoDB); err != nil && !(typ == "" && strings.ContainsAny(intoDB, "/.")) {
+		return nil, usageError(fmt.Errorf("--into-database: %w", err), "")
+	}
+	db := &restore.Database{Type: typ, Name: intoDB}
+	if typ == "" && strings.ContainsAny(intoDB, "/.") {
+		db.Type = restore.TypeSQLite // a path: an SQLite file
+	}
+	return db, nil
+}
+
+// reportDrill prints the drill's verdict (text or JSON), writes the
+// textfile, and returns the drill's failure.
+func reportDrill(stdout io.Writer, name, bucket, prefix, format, textfile string, res restore.DrillResult, derr error) error {
+	rep := res.Report(name, bucket, derr)
+	if format == "json" {
 		if err := rep.WriteJSON(stdout); err != nil {
 			return failure(err)
 		}
 	} else {
 		if derr == nil {
-			fmt.Fprintf(stdout, "drill %s: OK s3://%s/%s: %s; %s\n", name, *bucket, rep.Key, verdict(res.Restore), res.Timings())
+			fmt.Fprintf(stdout, "drill %s: OK s3://%s/%s: %s; %s\n", name, bucket, rep.Key, verdict(res.Restore), res.Timings())
 		} else {
-			fmt.Fprintf(stdout, "drill %s: FAILED s3://%s/%s: %s; %s\n", name, *bucket, rep.Key, oneLine(derr), res.Timings())
+			fmt.Fprintf(stdout, "drill %s: FAILED s3://%s/%s: %s; %s\n", name, bucket, rep.Key, oneLine(derr), res.Timings())
 		}
 		rep.WriteText(stdout)
 	}
-	if *textfile != "" {
+	if textfile != "" {
 		var m bytes.Buffer
-		_ = restore.WriteDrillPrometheus(&m, *bucket, *prefix, name, res, derr)
-		if err := writeTextfile(*textfile, m.Bytes()); err != nil {
+		_ = restore.WriteDrillPrometheus(&m, bucket, prefix, name, res, derr)
+		if err := writeTextfile(textfile, m.Bytes()); err != nil {
 			return failure(err)
 		}
 	}
