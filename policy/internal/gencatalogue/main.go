@@ -137,34 +137,9 @@ func generate(data, classSrc []byte) ([]byte, error) {
 	}
 	b.WriteString("}\n\n")
 
-	ops := d.Operations
-	slices.SortFunc(ops, func(a, b dataOperation) int {
-		return strings.Compare(a.Name, b.Name)
-	})
-	b.WriteString("var catOperations = []Operation{\n")
-	for _, op := range ops {
-		if len(op.Actions) == 0 {
-			return nil, fmt.Errorf("data: operation %s has no actions", op.Name)
-		}
-		fmt.Fprintf(&b, "{\nName: %s,\nActions: %s,\n", strconv.Quote(op.Name), stringSlice(op.Actions))
-		if len(op.When) > 0 {
-			b.WriteString("When: map[string]string{\n")
-			keys := make([]string, 0, len(op.When))
-			for k := range op.When {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
-				fmt.Fprintf(&b, "%s: %s,\n", strconv.Quote(k), strconv.Quote(op.When[k]))
-			}
-			b.WriteString("},\n")
-		}
-		if note := operationNote(op.Note, op.Undocumented, op.MapVersion); note != "" {
-			fmt.Fprintf(&b, "Note: %s,\n", strconv.Quote(note))
-		}
-		b.WriteString("},\n")
+	if err := writeOperations(&b, d.Operations); err != nil {
+		return nil, err
 	}
-	b.WriteString("}\n\n")
 
 	keys := d.ConditionKeys
 	slices.SortFunc(keys, func(a, b dataKey) int {
@@ -181,6 +156,38 @@ func generate(data, classSrc []byte) ([]byte, error) {
 		return nil, fmt.Errorf("format generated source: %w", err)
 	}
 	return src, nil
+}
+
+// writeOperations writes catOperations, sorted by name.
+func writeOperations(b *bytes.Buffer, ops []dataOperation) error {
+	slices.SortFunc(ops, func(a, b dataOperation) int {
+		return strings.Compare(a.Name, b.Name)
+	})
+	b.WriteString("var catOperations = []Operation{\n")
+	for _, op := range ops {
+		if len(op.Actions) == 0 {
+			return fmt.Errorf("data: operation %s has no actions", op.Name)
+		}
+		fmt.Fprintf(b, "{\nName: %s,\nActions: %s,\n", strconv.Quote(op.Name), stringSlice(op.Actions))
+		if len(op.When) > 0 {
+			b.WriteString("When: map[string]string{\n")
+			keys := make([]string, 0, len(op.When))
+			for k := range op.When {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				fmt.Fprintf(b, "%s: %s,\n", strconv.Quote(k), strconv.Quote(op.When[k]))
+			}
+			b.WriteString("},\n")
+		}
+		if note := operationNote(op.Note, op.Undocumented, op.MapVersion); note != "" {
+			fmt.Fprintf(b, "Note: %s,\n", strconv.Quote(note))
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n")
+	return nil
 }
 
 // operationNote joins the data's remarks on an operation into one line.

@@ -49,32 +49,9 @@ func run(args []string) error {
 	}
 	switch args[0] {
 	case "start":
-		if old, err := s3local.Load(abs); err == nil && old.PID > 0 && syscall.Kill(old.PID, 0) == nil {
-			fmt.Fprintf(os.Stderr, "s3-local: already running (pid %d)\n", old.PID)
-			fmt.Print(old.EnvFile())
-			return nil
-		}
-		_ = os.RemoveAll(abs)
-		binDir, err := filepath.Abs(*cacheBin)
-		if err != nil {
-			return err
-		}
-		bin, err := s3local.FindVersitygw(binDir, func(f string, a ...any) { fmt.Fprintf(os.Stderr, "s3-local: "+f+"\n", a...) })
-		if err != nil {
-			return err
-		}
-		s, err := s3local.Start(context.Background(), bin, s3local.Options{Dir: abs, TLS: *useTLS, Bucket: *bucket, Prefix: *prefix})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "s3-local: versitygw pid %d at %s, bucket %s; env in %s/env\n", s.PID, s.Endpoint, s.Bucket, abs)
-		fmt.Print(s.EnvFile())
+		return start(abs, *cacheBin, s3local.Options{Dir: abs, TLS: *useTLS, Bucket: *bucket, Prefix: *prefix})
 	case "install":
-		binDir, err := filepath.Abs(*cacheBin)
-		if err != nil {
-			return err
-		}
-		bin, err := s3local.FindVersitygw(binDir, func(f string, a ...any) { fmt.Fprintf(os.Stderr, "s3-local: "+f+"\n", a...) })
+		bin, err := findVersitygw(*cacheBin)
 		if err != nil {
 			return err
 		}
@@ -91,18 +68,7 @@ func run(args []string) error {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: s3-local get [--dir DIR] KEY > FILE")
 		}
-		s, err := s3local.Load(abs)
-		if err != nil {
-			return err
-		}
-		out, err := s.Client(s.Admin).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(strings.TrimPrefix(fs.Arg(0), "s3://"+s.Bucket+"/"))})
-		if err != nil {
-			return err
-		}
-		defer out.Body.Close()
-		if _, err := io.Copy(os.Stdout, out.Body); err != nil {
-			return err
-		}
+		return get(abs, fs.Arg(0))
 	case "env":
 		s, err := s3local.Load(abs)
 		if err != nil {
@@ -113,4 +79,50 @@ func run(args []string) error {
 		return fmt.Errorf("unknown command %q: use start, stop or env", args[0])
 	}
 	return nil
+}
+
+// start starts the server in dir unless one runs there already, and prints
+// its environment.
+func start(dir, cacheBin string, o s3local.Options) error {
+	if old, err := s3local.Load(dir); err == nil && old.PID > 0 && syscall.Kill(old.PID, 0) == nil {
+		fmt.Fprintf(os.Stderr, "s3-local: already running (pid %d)\n", old.PID)
+		fmt.Print(old.EnvFile())
+		return nil
+	}
+	_ = os.RemoveAll(dir)
+	bin, err := findVersitygw(cacheBin)
+	if err != nil {
+		return err
+	}
+	s, err := s3local.Start(context.Background(), bin, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "s3-local: versitygw pid %d at %s, bucket %s; env in %s/env\n", s.PID, s.Endpoint, s.Bucket, dir)
+	fmt.Print(s.EnvFile())
+	return nil
+}
+
+// findVersitygw finds the server binary, installing it into cacheBin.
+func findVersitygw(cacheBin string) (string, error) {
+	binDir, err := filepath.Abs(cacheBin)
+	if err != nil {
+		return "", err
+	}
+	return s3local.FindVersitygw(binDir, func(f string, a ...any) { fmt.Fprintf(os.Stderr, "s3-local: "+f+"\n", a...) })
+}
+
+// get copies an object (KEY or s3://BUCKET/KEY) to stdout with the admin key.
+func get(dir, key string) error {
+	s, err := s3local.Load(dir)
+	if err != nil {
+		return err
+	}
+	out, err := s.Client(s.Admin).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(strings.TrimPrefix(key, "s3://"+s.Bucket+"/"))})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	_, err = io.Copy(os.Stdout, out.Body)
+	return err
 }
