@@ -12,11 +12,22 @@ import (
 )
 
 const checkUsage = `Usage:
-  putonly check --config FILE [--job NAME]
+  putonly check --config FILE [--job NAME] [--connect]
 
-Validates the config (strictly: unknown fields are errors) and the recipients,
-and prints what each job would run and where it would write. It runs no dump
-and makes no request to S3.
+Validates the config (strictly: unknown fields are errors; every setting
+within its range) and the recipients, checks that each job's dump program
+exists and is executable, and prints what each job would run and where it
+would write. It runs no dump and makes no request to S3.
+
+With --connect, each job's dump program also reaches its database, reading
+no data: pg_dump --schema-only (output discarded), mariadb-dump --no-data,
+sqlite3 PATH 'select count(*) from sqlite_master', with the job's arguments
+and putonly's environment.
+Command and mongodb sources are not connected to.
+
+Exit status: 0 valid (and, with --connect, every database reached); 1 a
+database could not be reached; 2 the config is invalid or a dump program is
+missing.
 
 Flags:
 `
@@ -25,6 +36,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("putonly check", flag.ContinueOnError)
 	config := fs.String("config", "", "YAML config `file`")
 	job := fs.String("job", "", "check only the job with this `name`")
+	connect := fs.Bool("connect", false, "also connect each job's dump program to its database (reads no data)")
 	if done, err := parseFlags(fs, checkUsage, args, stdout, stderr); done {
 		return err
 	}
@@ -39,6 +51,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
+	var missing, unreachable []error
 	for _, j := range jobs {
 		comp := "zstd " + j.Compression
 		if j.Compression == "none" {
@@ -47,6 +60,27 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "%s: %s | %s | age (%d recipients: %s) -> s3://%s/%s%s/…, SSE %s\n",
 			j.Name, strings.Join(backup.RedactArgv(j.Argv), " "), comp, j.Recipient.Len(),
 			strings.Join(j.Recipient.Types(), ","), j.Bucket, j.Prefix, j.Name, j.SSE)
+		if _, err := backup.CheckProgram(j); err != nil {
+			missing = append(missing, err)
+			continue
+		}
+		if *connect {
+			how, err := backup.CheckConnect(ctx, j)
+			switch {
+			case err != nil:
+				unreachable = append(unreachable, err)
+			case how == "":
+				fmt.Fprintf(stdout, "%s: not connected (%s source: only a dump would tell)\n", j.Name, j.SourceType)
+			default:
+				fmt.Fprintf(stdout, "%s: database reached (%s)\n", j.Name, how)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return &exitError{Code: 2, Err: errors.Join(append(missing, unreachable...)...)}
+	}
+	if len(unreachable) > 0 {
+		return &exitError{Code: 1, Err: errors.Join(unreachable...)}
 	}
 	fmt.Fprintf(stdout, "%s: %d job(s) valid\n", *config, len(jobs))
 	return nil
