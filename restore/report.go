@@ -147,13 +147,13 @@ func (rep DrillReport) WriteText(w io.Writer) {
 	}
 	if c := rep.Restored; c != nil {
 		fmt.Fprintf(w, "  restored: %d tables, %d rows, %s\n", len(c.Tables), c.Rows, humanBytes(c.Bytes))
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, t := range c.Tables {
 			size := ""
 			if t.Bytes > 0 {
 				size = humanBytes(t.Bytes)
 			}
-			fmt.Fprintf(tw, "    %s\t%d rows\t%s\t\n", t.Name, t.Rows, size)
+			fmt.Fprintf(tw, "    %s\t%12d rows\t%s\n", t.Name, t.Rows, size)
 		}
 		tw.Flush()
 	}
