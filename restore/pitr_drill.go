@@ -62,11 +62,15 @@ func Replay(ctx context.Context, o ServerOptions) (ReplayResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	var out bytes.Buffer
-	c := o.cmd(ctx, "pg_ctl", "-D", o.DataDir, "-l", logFile, "-W", "-o",
+	// -w: pg_ctl returns once the server accepts (read-only) connections,
+	// or fails if it died first; then the pid file exists and "pg_ctl
+	// status" below tells a running server from a dead one.
+	c := o.cmd(ctx, "pg_ctl", "-D", o.DataDir, "-l", logFile, "-w", "-t", strconv.Itoa(int(o.Timeout.Seconds())), "-o",
 		fmt.Sprintf("-p %d -k %s -c listen_addresses=''", o.Port, o.Socket), "start")
 	c.Stdout, c.Stderr = &out, &out
 	if err := c.Run(); err != nil {
-		return res, fmt.Errorf("pg_ctl start: %v: %s", err, strings.TrimSpace(out.String()))
+		res.Log = readLog()
+		return res, fmt.Errorf("pg_ctl start: %v: %s %s", err, strings.TrimSpace(out.String()), lastLine(res.Log, "FATAL"))
 	}
 	defer func() {
 		stop := o.cmd(context.WithoutCancel(ctx), "pg_ctl", "-D", o.DataDir, "-m", "fast", "-w", "stop")
