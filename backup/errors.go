@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/putonly/putonly/internal/s3err"
 )
 
 // The kinds of failure a caller decides on (the failure reason of a
@@ -49,8 +51,10 @@ func withKind(err, kind error) error {
 }
 
 // FailureReason sorts a job error into a few reasons, for metric labels and
-// events: timeout, cancelled, dump, access_denied, object_exists, manifest,
-// config, selftest, upload. A dump killed by the timeout is a timeout.
+// events: timeout, cancelled, dump, unreachable, credentials, bucket,
+// selftest, access_denied, object_exists, manifest, config, upload. A dump
+// killed by the timeout is a timeout; a request cut by a shutdown is
+// cancelled, whatever the network said.
 func FailureReason(err error) string {
 	switch {
 	case err == nil:
@@ -61,6 +65,12 @@ func FailureReason(err error) string {
 		return "cancelled"
 	case errors.Is(err, ErrDumpFailed):
 		return "dump"
+	case errors.Is(err, s3err.ErrUnreachable):
+		return "unreachable"
+	case errors.Is(err, s3err.ErrNoCredentials), errors.Is(err, s3err.ErrInvalidCredentials), errors.Is(err, s3err.ErrClockSkew):
+		return "credentials"
+	case errors.Is(err, s3err.ErrNoSuchBucket), errors.Is(err, s3err.ErrInvalidBucketName), errors.Is(err, s3err.ErrWrongRegion):
+		return "bucket"
 	case errors.Is(err, ErrReadableKey), errors.Is(err, ErrSelftestInconclusive):
 		return "selftest"
 	case errors.Is(err, ErrAccessDenied):

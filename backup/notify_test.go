@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/putonly/putonly/internal/s3err"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -221,6 +222,10 @@ func TestFailureReason(t *testing.T) {
 		{fmt.Errorf("job a: backup s3://b/k is stored, but its %w: boom", ErrManifest), "manifest"},
 		{fmt.Errorf("job a: upload part 3: %w", fmt.Errorf("%w: terminated received", ErrShutdown)), "cancelled"},
 		{fmt.Errorf("job a: %w: refusing", ErrReadableKey), "selftest"},
+		{fmt.Errorf("job a: create multipart upload: %w", &s3err.Error{Cause: s3err.ErrRefused}), "unreachable"},
+		{fmt.Errorf("job a: %w", &s3err.Error{Cause: s3err.ErrNoCredentials}), "credentials"},
+		{fmt.Errorf("job a: put: %w", &s3err.Error{Cause: s3err.ErrNoSuchBucket}), "bucket"},
+		{fmt.Errorf("job a: upload part 2: %w: %w", &s3err.Error{Cause: s3err.ErrRefused}, fmt.Errorf("%w grace period over", ErrShutdown)), "cancelled"},
 		{errors.New("job a: upload part 3: connection reset"), "upload"},
 	} {
 		if got := FailureReason(tc.err); got != tc.want {
