@@ -46,8 +46,9 @@ func (d DaemonConfig) validate() []error {
 			errs = append(errs, fieldError("daemon.metrics_listen", d.MetricsListen, err.Error(), "write it as 127.0.0.1:9465 (metrics name jobs and hosts: keep them off the network, scrape through a proxy or node_exporter)"))
 		}
 	}
-	if d.ShutdownGrace < 0 {
-		errs = append(errs, fieldError("daemon.shutdown_grace", d.ShutdownGrace.String(), "must not be negative", "use a duration such as 10m"))
+	if d.ShutdownGrace < 0 || d.ShutdownGrace > Duration(24*time.Hour) {
+		errs = append(errs, &FieldError{Field: "daemon.shutdown_grace", Value: d.ShutdownGrace.String(),
+			Err: &rangeError{"0s to 24h"}, Hint: "use a duration such as 10m"})
 	}
 	return errs
 }

@@ -109,6 +109,26 @@ func TestSettingBounds(t *testing.T) {
 	}
 }
 
+// TestOtherBounds: the settings outside the jobs have ranges too.
+func TestOtherBounds(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"selftest: {cache: 721h}\n", `selftest.cache "721h0m0s": out of range: 0s to 720h`},
+		{"selftest: {cache: -1s}\n", "out of range: 0s to 720h"},
+		{"daemon: {shutdown_grace: 25h}\n", `daemon.shutdown_grace "25h0m0s": out of range: 0s to 24h`},
+		{"daemon: {shutdown_grace: -1s}\n", "out of range: 0s to 24h"},
+	} {
+		_, err := ParseConfig([]byte(boundsConfig("timeout", "6h") + tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("%s: err = %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	for _, ok := range []string{"selftest: {cache: 0s}\n", "selftest: {cache: 720h}\n", "daemon: {shutdown_grace: 24h}\n"} {
+		if _, err := ParseConfig([]byte(boundsConfig("timeout", "6h") + ok)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}
+
 // TestSettingBoundsKMS: kms_key_id only with aws:kms, within its range.
 func TestSettingBoundsKMS(t *testing.T) {
 	for v, ok := range map[string]bool{
