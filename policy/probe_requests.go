@@ -141,9 +141,10 @@ func (p *prober) deleteObjects(ctx context.Context, key *string) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range out.Errors {
-		// DeleteObjects answers 200 and reports each key: a per-key
-		// AccessDenied is the refusal.
+	// One key was asked for, so at most one error: DeleteObjects answers
+	// 200 and reports each key, and a per-key AccessDenied is the refusal.
+	if len(out.Errors) > 0 {
+		e := out.Errors[0]
 		code := aws.ToString(e.Code)
 		status := http.StatusBadRequest
 		if code == "AccessDenied" {

@@ -671,10 +671,7 @@ func (g *SQLGuard) endStmt() error {
 // noteStmt records the tables a statement creates or drops, and a COPY
 // whose data follows.
 func (g *SQLGuard) noteStmt() {
-	var ws []token
-	for _, t := range g.words {
-		ws = append(ws, t)
-	}
+	ws := append([]token(nil), g.words...)
 	at := func(n int) string {
 		if n < len(ws) && !ws[n].quoted && !ws[n].punct {
 			return strings.ToUpper(ws[n].s)

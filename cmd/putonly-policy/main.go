@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,9 +38,6 @@ Run 'putonly-policy COMMAND --help' for the options of one command.
 
 // exitError carries an exit status out of a subcommand (internal/cli).
 type exitError = cli.ExitError
-
-// errUsage marks a bad command line; main prints it with the usage hint.
-var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

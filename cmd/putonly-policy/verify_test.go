@@ -8,19 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 )
-
-// verifyFixedClock fixes the markdown report's date and version.
-func verifyFixedClock(t *testing.T) {
-	t.Helper()
-	now, version := verifyNow, verifyVersion
-	verifyNow = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
-	verifyVersion = func() string { return "v0.0.0-test" }
-	t.Cleanup(func() { verifyNow, verifyVersion = now, version })
-}
 
 func runVerifyCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

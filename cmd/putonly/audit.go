@@ -184,7 +184,3 @@ func writeTextfile(path string, data []byte) error {
 	}
 	return nil
 }
-
-var promEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-func promEscape(s string) string { return promEscaper.Replace(s) }

@@ -189,10 +189,3 @@ func reportDrill(stdout io.Writer, name, bucket, prefix, format, textfile string
 	}
 	return nil
 }
-
-func round(d time.Duration) time.Duration {
-	if d >= 10*time.Second {
-		return d.Round(time.Second)
-	}
-	return d.Round(time.Millisecond)
-}

@@ -465,7 +465,7 @@ func parseOperator(op string) (base string, set setQualifier, ifExists bool, err
 		return "", 0, false, fmt.Errorf("unknown condition operator")
 	}
 	if base == "Null" && (ifExists || set != setNone) {
-		return "", 0, false, fmt.Errorf("Null takes no IfExists or set qualifier")
+		return "", 0, false, fmt.Errorf("the Null operator takes no IfExists or set qualifier")
 	}
 	return base, set, ifExists, nil
 }
@@ -513,7 +513,7 @@ func parseConditions(n *node) ([]Condition, string, error) {
 			if base == "Null" {
 				for _, v := range vals {
 					if v != "true" && v != "false" {
-						return nil, kfield, fmt.Errorf(`Null takes "true" or "false", not %q`, v)
+						return nil, kfield, fmt.Errorf(`the Null operator takes "true" or "false", not %q`, v)
 					}
 				}
 			}
