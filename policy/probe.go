@@ -273,10 +273,17 @@ type probe struct {
 }
 
 func (p *prober) run(ctx context.Context) {
+	p.probeWrites(ctx)
+	p.probeReads(ctx)
+	p.probeListings(ctx)
+	p.probeChanges(ctx)
+	p.probeBucketWrites(ctx)
+}
+
+// probeWrites runs the writes the agent makes, which must succeed.
+func (p *prober) probeWrites(ctx context.Context) {
 	bucket := aws.String(p.o.Bucket)
 	key := func(name string) *string { return aws.String(p.dir + name) }
-	never := key("never-written")
-
 	// 1. The writes the agent makes must succeed.
 	p.do(ctx, probe{name: "PutObject canary (SSE, If-None-Match, CRC64NVME)", op: "PutObject", expect: ProbeAllowed,
 		fix: fmt.Sprintf(fixWrite, p.o.Bucket, p.o.Prefix),
@@ -302,9 +309,14 @@ func (p *prober) run(ctx context.Context) {
 			_, err = p.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: key("aborted"), UploadId: out.UploadId})
 			return err
 		}})
+}
 
-	// 2. Reads of the canary: object data or metadata leaving S3.
+// probeReads runs reads of the canary: object data or metadata leaving S3.
+func (p *prober) probeReads(ctx context.Context) {
+	bucket := aws.String(p.o.Bucket)
+	key := func(name string) *string { return aws.String(p.dir + name) }
 	canary := func() *string { return aws.String(p.canary) }
+	// 2. Reads of the canary: object data or metadata leaving S3.
 	p.do(ctx, probe{name: "GetObject canary", op: "GetObject", expect: ProbeRefused, needsCanary: true,
 		call: func(ctx context.Context) error {
 			return getObject(ctx, p.api, &s3.GetObjectInput{Bucket: bucket, Key: canary()})
@@ -348,7 +360,12 @@ func (p *prober) run(ctx context.Context) {
 	p.do(ctx, probe{name: "UploadPartCopy from the canary", op: "UploadPartCopy", class: ClassRead, expect: ProbeRefused, needsCanary: true,
 		note: "a part copy reads the source: it needs s3:GetObject on the canary",
 		call: func(ctx context.Context) error { return p.uploadPartCopy(ctx) }})
+}
 
+// probeListings runs the existence oracle, listings and bucket configuration reads.
+func (p *prober) probeListings(ctx context.Context) {
+	bucket := aws.String(p.o.Bucket)
+	never := aws.String(p.dir + "never-written")
 	// 3. Existence oracle: reported, never a failure.
 	p.do(ctx, probe{name: "GetObject of a missing key (existence oracle)", op: "GetObject", expect: ProbeRefused,
 		onAllowed: SeverityInfo, onRefused: SeverityInfo,
@@ -384,7 +401,13 @@ func (p *prober) run(ctx context.Context) {
 			_, err := p.api.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: bucket})
 			return err
 		}})
+}
 
+// probeChanges runs writes that may change only the canary, and deletes of a key never written.
+func (p *prober) probeChanges(ctx context.Context) {
+	bucket := aws.String(p.o.Bucket)
+	never := aws.String(p.dir + "never-written")
+	canary := func() *string { return aws.String(p.canary) }
 	// 6. Writes that may change only the canary, or a key never written.
 	p.do(ctx, probe{name: "overwrite the canary with If-None-Match: *", op: "PutObject", class: ClassNeeded, expect: ProbeRefused, needsCanary: true,
 		onAllowed: SeverityWarning, fix: fixOverwrite,
@@ -427,7 +450,11 @@ func (p *prober) run(ctx context.Context) {
 		}})
 	p.do(ctx, probe{name: "DeleteObjects of a key never written", op: "DeleteObjects", expect: ProbeRefused,
 		call: func(ctx context.Context) error { return p.deleteObjects(ctx, never) }})
+}
 
+// probeBucketWrites runs bucket-level writes, each with a body S3 must reject.
+func (p *prober) probeBucketWrites(ctx context.Context) {
+	bucket := aws.String(p.o.Bucket)
 	// 7. Bucket-level writes, each with a body S3 must reject: 403 without
 	// the right, 400 with it, and the bucket unchanged either way.
 	p.do(ctx, probe{name: "PutBucketPolicy (invalid body)", op: "PutBucketPolicy", expect: ProbeRefused, bodyCodes: codesPutBucketPolicy,
