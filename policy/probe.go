@@ -244,6 +244,9 @@ type prober struct {
 	// run, rather than each waiting out the retries, and the report names
 	// the cause instead of a verdict on the key.
 	cause error
+	// unreachable is set by the first probe that got no HTTP answer that
+	// s3err could name; the rest are not run either.
+	unreachable string
 }
 
 // outcome is what a probe's classifier makes of S3's answer.
@@ -554,6 +557,8 @@ func (p *prober) do(ctx context.Context, pr probe) {
 		oc = outcome{got: "not run: no canary", verdict: ProbeUnknown}
 	case ctx.Err() != nil:
 		oc = outcome{got: "not run: " + context.Cause(ctx).Error(), verdict: ProbeUnknown}
+	case p.unreachable != "":
+		oc = outcome{got: "not run: no answer to an earlier probe", verdict: ProbeUnknown}
 	case p.cause != nil:
 		oc = outcome{got: "not run: " + causeName(p.cause), verdict: ProbeUnknown}
 	default:
@@ -566,6 +571,9 @@ func (p *prober) do(ctx context.Context, pr probe) {
 			break
 		}
 		oc = classify(err, pr.bodyCodes)
+		if oc.got == gotNoAnswer {
+			p.unreachable = oc.detail
+		}
 	}
 	res.Got, res.Verdict = oc.got, oc.verdict
 	if oc.detail != "" {
@@ -684,7 +692,7 @@ func classify(err error, bodyCodes []string) outcome {
 		return outcome{got: "not run: " + oneLine(err), verdict: ProbeUnknown}
 	}
 	var re *smithyhttp.ResponseError
-	if !errors.As(err, &re) || re.Response == nil {
+	if !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() == 0 {
 		return outcome{got: gotNoAnswer, verdict: ProbeUnknown, detail: oneLine(err)}
 	}
 	status := re.HTTPStatusCode()

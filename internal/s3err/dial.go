@@ -61,6 +61,13 @@ func Preflight(ctx context.Context, w Where, timeout time.Duration) error {
 	}
 	defer conn.Close()
 	if !strings.EqualFold(u.Scheme, "https") {
+		// A TLS server on an http:// URL resets a plain request; the SDK
+		// would retry that as a cut connection. A handshake that
+		// completes names it now (a plain-HTTP server answers the
+		// ClientHello with an error or closes, at once).
+		if SpeaksTLS(ctx, host, min(timeout, time.Second)) {
+			return &Error{Cause: ErrTLSMismatch, Detail: fmt.Sprintf("http:// spoken to %s, which speaks HTTPS", host), Fix: "use https:// in --endpoint / endpoint:"}
+		}
 		return nil
 	}
 	_ = conn.SetDeadline(time.Now().Add(timeout))
@@ -97,11 +104,13 @@ func classifyPreflight(err error, w Where, host string) error {
 }
 
 // SpeaksTLS reports whether host (host:port) completes a TLS handshake
-// within a second: it tells a plain-HTTP request cut off by a TLS server
-// from one cut off by the network.
-func SpeaksTLS(host string) bool {
-	d := net.Dialer{Timeout: time.Second}
-	conn, err := tls.DialWithDialer(&d, "tcp", host, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // protocol check only
+// within timeout: it tells a plain-HTTP request cut off by a TLS server
+// from one cut off by the network. No data is sent after the handshake.
+func SpeaksTLS(ctx context.Context, host string, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // protocol check only
+	conn, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
 		return false
 	}

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -335,7 +336,7 @@ func isHTTPToTLS(err error, w Where) bool {
 	if perr != nil || u.Host == "" {
 		return false
 	}
-	return SpeaksTLS(u.Host)
+	return SpeaksTLS(context.Background(), u.Host, time.Second)
 }
 
 func looksLikePlainHTTPToTLS(msg string) bool {

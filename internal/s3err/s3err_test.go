@@ -121,6 +121,7 @@ func TestPreflight(t *testing.T) {
 		{"http://" + closedPort(t), s3err.ErrRefused},
 		{"https" + strings.TrimPrefix(plain.Endpoint, "http"), s3err.ErrTLSMismatch},
 		{"http://nosuchhost.invalid", s3err.ErrDNS},
+		{"http" + strings.TrimPrefix(tlsSrv.Endpoint, "https"), s3err.ErrTLSMismatch},
 	} {
 		err := s3err.Preflight(ctx, s3err.Where{Endpoint: c.endpoint}, time.Second)
 		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
