@@ -113,12 +113,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	o := restore.Options{Bucket: *bucket, Key: *key, Identities: identities, NoVerify: *noVerify}
-	return restoreTo(ctx, &conn, o, *latest, *prefix, *job, *out, *force, stdout, stderr)
+	return restoreTo(ctx, &conn, o, *latest, *prefix, *job, *out, *force, *progress, stdout, stderr)
 }
 
 // restoreTo restores o.Key (with latest, the newest backup of job) to out,
 // a file written atomically or "-" for stdout.
-func restoreTo(ctx context.Context, conn *connFlags, o restore.Options, latest bool, prefix, job, out string, force bool, stdout, stderr io.Writer) error {
+func restoreTo(ctx context.Context, conn *connFlags, o restore.Options, latest bool, prefix, job, out string, force bool, progress string, stdout, stderr io.Writer) error {
 	// The output file is claimed before any request, so an existing file
 	// fails at once rather than after the listing.
 	var af *restore.AtomicFile
@@ -141,8 +141,12 @@ func restoreTo(ctx context.Context, conn *connFlags, o restore.Options, latest b
 		o.Key = b.Key
 	}
 	start := time.Now()
+	var fed atomic.Int64
+	stop := startRestoreProgress("restore", &fed, progress, stderr)
+	defer stop()
 	if af == nil {
-		res, err := restore.Restore(ctx, client, o, stdout)
+		res, err := restore.Restore(ctx, client, o, &countingWriter{w: stdout, n: &fed})
+		stop()
 		if err != nil && res.PlaintextBytes > 0 {
 			err = fmt.Errorf("%w\n\tthe %d bytes already written to stdout are incomplete or wrong: discard them", err, res.PlaintextBytes)
 		}
@@ -152,7 +156,8 @@ func restoreTo(ctx context.Context, conn *connFlags, o restore.Options, latest b
 		fmt.Fprintf(stderr, "putonly: restored s3://%s/%s to stdout: %s, %s\n", o.Bucket, o.Key, verdict(res), rate(res.PlaintextBytes, time.Since(start)))
 		return nil
 	}
-	res, err := restore.Restore(ctx, client, o, af)
+	res, err := restore.Restore(ctx, client, o, &countingWriter{w: af, n: &fed})
+	stop()
 	if err != nil {
 		return failure(err)
 	}
@@ -246,4 +251,15 @@ func restoreInto(ctx context.Context, conn *connFlags, ids stringList, bucket, p
 		fmt.Fprintf(stderr, "putonly: %s holds %d tables, %d rows\n", target, len(contents.Tables), contents.Rows)
 	}
 	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }

@@ -17,6 +17,7 @@ func startRestoreProgress(what string, n *atomic.Int64, mode string, w io.Writer
 	}
 	start := time.Now()
 	done := make(chan struct{})
+	var once sync.Once
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -34,5 +35,7 @@ func startRestoreProgress(what string, n *atomic.Int64, mode string, w io.Writer
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	// The stop function may be called more than once (a defer and the
+	// normal path).
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
