@@ -56,9 +56,28 @@ func TestPushWAL(t *testing.T) {
 	// A retry (PostgreSQL calls archive_command again after a crash, or
 	// after a lost answer) succeeds and writes nothing.
 	before := s3test.Keys(t, s)
-	res2, err := PushWAL(ctx, api, job, p)
-	if err != nil || !res2.Already || res2.Key != res.Key {
-		t.Fatalf("retry: %+v, %v", res2, err)
+	// versitygw v1.8.0 now and then lets a conditional PutObject through
+	// right after the object it conflicts with was stored (its
+	// If-None-Match check reads the object's ETag attribute, and treats
+	// any miss as "no object"): seen about once in eight runs on a loaded
+	// machine. S3's conditional writes are atomic ("Conditional writes",
+	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+	// So the retry is tried up to three times: one must be answered 412
+	// (Already), which cannot happen if the push stopped sending
+	// If-None-Match.
+	var res2 WALResult
+	for try := 0; try < 3; try++ {
+		res2, err = PushWAL(ctx, api, job, p)
+		if err != nil || res2.Key != res.Key {
+			t.Fatalf("retry: %+v, %v", res2, err)
+		}
+		if res2.Already {
+			break
+		}
+		t.Logf("retry %d: the local server stored the same content again instead of answering 412", try+1)
+	}
+	if !res2.Already {
+		t.Fatalf("retry: %+v: never answered 412, so the push does not send If-None-Match", res2)
 	}
 	if after := s3test.Keys(t, s); len(after) != len(before) {
 		t.Fatalf("retry added objects: %v -> %v", before, after)
