@@ -66,11 +66,21 @@ func ParseCaller(arn string) (Caller, error) {
 
 // keys returns the global condition keys the caller fixes: the attacker
 // holding its key cannot change them. Source: IAM User Guide, "AWS global
-// condition context keys" (aws:PrincipalArn is the role's ARN for a role
-// session; aws:username is present only for IAM users).
+// condition context keys"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+// aws:PrincipalArn is the role's ARN for a role session; aws:username is
+// present only for IAM users.
+//
+// An unsigned request carries no aws:PrincipalArn, aws:PrincipalAccount,
+// aws:username, aws:PrincipalOrgID or aws:PrincipalIsAWSService, but
+// aws:PrincipalType and aws:userid "are included in the request context
+// for all requests, including anonymous requests" (same page): present,
+// with values for an anonymous caller that the evaluator does not pin, so
+// it leaves them unknown. Taking them as absent would read an Allow to "*"
+// conditioned on aws:PrincipalType = "Anonymous" as granting nothing.
 func (c Caller) keys(ctx Context) Context {
 	if c.Type == "Anonymous" {
-		for _, k := range []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username", "aws:userid", "aws:PrincipalOrgID", "aws:PrincipalIsAWSService"} {
+		for _, k := range []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:username", "aws:PrincipalOrgID", "aws:PrincipalIsAWSService"} {
 			ctx = ctx.With(k, Absent)
 		}
 		return ctx
