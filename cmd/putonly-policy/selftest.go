@@ -8,9 +8,6 @@ import (
 	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/policy"
 )
@@ -73,30 +70,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{Code: 2, Err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
 	}
 
-	opts := []func(*config.LoadOptions) error{
-		// A probe is a question: a few attempts, so an unreachable store
-		// answers in seconds.
-		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 3) }),
-	}
-	if *profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(*profile))
-	}
-	if *region != "" {
-		opts = append(opts, config.WithRegion(*region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, client, err := connect(ctx, awsOptions{profile: *profile, region: *region, endpoint: *endpoint, pathStyle: *pathStyle})
 	if err != nil {
 		return &exitError{Code: 2, Err: fmt.Errorf("load AWS config: %w", err)}
 	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // S3-compatible stores still need one to sign
-	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if *endpoint != "" {
-			o.BaseEndpoint = aws.String(*endpoint)
-		}
-		o.UsePathStyle = *pathStyle
-	})
 	// Credentials and the endpoint first: a cause of set-up is named in
 	// seconds, as the error itself (exit 1), before any probe.
 	w := s3err.Where{Endpoint: aws.ToString(client.Options().BaseEndpoint), Bucket: *bucket, Region: cfg.Region, Profile: *profile}

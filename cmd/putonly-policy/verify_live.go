@@ -4,45 +4,21 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/putonly/putonly/policy"
 )
 
-type verifyLiveOptions struct {
-	profile, region, endpoint string
-	pathStyle                 bool
-}
+// verifyLiveOptions say how verify --live reaches the account.
+type verifyLiveOptions = awsOptions
 
 // verifyFetchLive reads what verify --live evaluates, with the admin's
 // credentials from the standard chain (or the profile).
 func verifyFetchLive(ctx context.Context, o verifyLiveOptions, bucket, principal string) (*policy.Live, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 3) }),
-	}
-	if o.profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(o.profile))
-	}
-	if o.region != "" {
-		opts = append(opts, config.WithRegion(o.region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, s3c, err := connect(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("verify --live: load AWS config: %w", err)
 	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // IAM is global; S3-compatible stores still sign with one
-	}
-	s3c := s3.NewFromConfig(cfg, func(so *s3.Options) {
-		if o.endpoint != "" {
-			so.BaseEndpoint = aws.String(o.endpoint)
-		}
-		so.UsePathStyle = o.pathStyle
-	})
 	l, err := policy.FetchLive(ctx, policy.LiveInput{Bucket: bucket, Principal: principal, S3: s3c, IAM: awsiam.NewFromConfig(cfg)})
 	if err != nil {
 		return nil, fmt.Errorf("verify --live: %w\n\thint: the admin credentials need read access to the bucket's configuration and to IAM (IAMReadOnlyAccess)", err)
