@@ -153,6 +153,13 @@ func (g *SQLGuard) Write(p []byte) (int, error) {
 	base := len(g.buf)
 	g.buf = append(g.buf, p...)
 	for i := base; i < len(g.buf); i++ {
+		// Fast paths: inside a string only its quote, a backslash and
+		// newlines matter; in COPY data only newlines.
+		if skip := g.skippable(g.buf[i:]); skip > 0 {
+			g.line += int64(bytes.Count(g.buf[i:i+skip], []byte{'\n'}))
+			i += skip - 1
+			continue
+		}
 		if err := g.step(i, g.buf[i]); err != nil {
 			g.err = err
 			return 0, err
@@ -208,6 +215,32 @@ func (g *SQLGuard) Close() error {
 		g.buf = g.buf[:0]
 	}
 	return nil
+}
+
+// skippable is how many leading bytes of p step would read without a
+// decision: the body of a string up to its quote (or a backslash), COPY
+// data after a line's first bytes up to the newline.
+func (g *SQLGuard) skippable(p []byte) int {
+	switch {
+	case g.state == stString && !g.backslash:
+		var j int
+		if g.escapes {
+			j = bytes.IndexAny(p, string([]byte{g.quote, '\\'}))
+		} else {
+			j = bytes.IndexByte(p, g.quote)
+		}
+		if j < 0 {
+			return len(p)
+		}
+		return j
+	case g.state == stCopy && len(g.copyLine) >= 3:
+		j := bytes.IndexByte(p, '\n')
+		if j < 0 {
+			return len(p)
+		}
+		return j
+	}
+	return 0
 }
 
 func isWordByte(c byte, d Dialect) bool {
@@ -452,8 +485,12 @@ func (g *SQLGuard) step(i int, c byte) error {
 	return nil
 }
 
+// maxTokens is how many leading tokens of a statement are kept: enough
+// for its kind and the table it creates or copies into.
+const maxTokens = 24
+
 func (g *SQLGuard) addToken(t token) {
-	if len(g.words) < 24 {
+	if len(g.words) < maxTokens {
 		g.words = append(g.words, t)
 	}
 }
@@ -485,6 +522,11 @@ func (g *SQLGuard) lastWordIs(s string) bool {
 func (g *SQLGuard) endWord() error {
 	if len(g.word) == 0 || g.state != stCode {
 		return nil
+	}
+	if len(g.words) >= maxTokens {
+		// Past the words a statement is known by: nothing to keep.
+		g.word = g.word[:0]
+		return g.maybeClassify()
 	}
 	w := string(g.word)
 	g.word = g.word[:0]

@@ -3,6 +3,8 @@ package restore
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -179,5 +181,55 @@ func TestSQLGuardHoldBound(t *testing.T) {
 	_, out, err := guard(t, DialectPostgres, sql, 64<<10, false)
 	if err == nil || out != "" && strings.Contains(out, "DATABASE") {
 		t.Fatalf("err %v, %d bytes out", err, len(out))
+	}
+}
+
+// BenchmarkSQLGuard: the guard's cost per byte of a real mysqldump (for
+// helper "perf"'s ratios; no timing is asserted).
+func BenchmarkSQLGuard(b *testing.B) {
+	one, err := os.ReadFile("testdata/sqlscan/mysql-single.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dump := bytes.Repeat(one, 256)
+	b.SetBytes(int64(len(dump)))
+	for b.Loop() {
+		g := NewSQLGuard(io.Discard, DialectMySQL, true)
+		for p := dump; len(p) > 0; p = p[min(len(p), 256<<10):] {
+			if _, err := g.Write(p[:min(len(p), 256<<10)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := g.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSQLGuardRows: extended INSERTs, the bulk of a real dump.
+func BenchmarkSQLGuardRows(b *testing.B) {
+	var sb strings.Builder
+	for s := 0; s < 16; s++ {
+		sb.WriteString("INSERT INTO `orders` VALUES ")
+		for r := 0; r < 4000; r++ {
+			if r > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "(%d,'customer-%d',%d.%02d,'2026-01-01 00:%02d:00','note \\'%x\\'')", r, r*7919, r, r%100, r%60, r*31337)
+		}
+		sb.WriteString(";\n")
+	}
+	dump := []byte(sb.String())
+	b.SetBytes(int64(len(dump)))
+	for b.Loop() {
+		g := NewSQLGuard(io.Discard, DialectMySQL, false)
+		for p := dump; len(p) > 0; p = p[min(len(p), 256<<10):] {
+			if _, err := g.Write(p[:min(len(p), 256<<10)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := g.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -53,6 +53,10 @@ with recursive g(i) as (select 1 union all select i+1 from g where i < 1500) ins
 	ln.Close()
 
 	scratch := filepath.Join(e.dir, "drill.db")
+	// A second drill whose scratch file holds a table: it must fail, be
+	// reported as a failure, and leave the file alone.
+	full := filepath.Join(e.dir, "full.db")
+	sh(t, fmt.Sprintf(`sqlite3 %q "create table keep(x); insert into keep values (42)"`, full))
 	auditor := filepath.Join(e.dir, "auditor.yaml")
 	os.WriteFile(auditor, []byte(fmt.Sprintf(`defaults:
   bucket: %s
@@ -70,6 +74,12 @@ drills:
     identity: %s
     into_database: %s
     notify: [ops]
+  - name: app-into-full
+    job: app
+    schedule: "@every 2s"
+    identity: %s
+    into_database: %s
+    notify: [ops]
 audits:
   - name: db1
     schedule: "@every 2s"
@@ -77,7 +87,7 @@ audits:
     jobs: [app]
     identity: %s
     notify: [ops]
-`, e.s.Bucket, e.s.Endpoint, hook.URL, filepath.Join(e.dir, "state.json"), addr, e.idFile, scratch, e.idFile)), 0o600)
+`, e.s.Bucket, e.s.Endpoint, hook.URL, filepath.Join(e.dir, "state.json"), addr, e.idFile, scratch, e.idFile, full, e.idFile)), 0o600)
 
 	cmd := exec.Command(putonlyBin, "daemon", "--config", auditor, "--log-format", "json")
 	cmd.Env = e.readEnv()
@@ -91,24 +101,34 @@ audits:
 		cmd.Wait()
 	}()
 
-	var drill, audit *state.Event
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && (drill == nil || audit == nil); time.Sleep(200 * time.Millisecond) {
+	var drill, audit, failed *state.Event
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && (drill == nil || audit == nil || failed == nil); time.Sleep(200 * time.Millisecond) {
 		mu.Lock()
 		for i := range events {
 			switch ev := &events[i]; ev.Kind {
 			case "drill":
-				drill = ev
+				if ev.Job == "app-into-full" {
+					failed = ev
+				} else {
+					drill = ev
+				}
 			case "audit":
 				audit = ev
 			}
 		}
 		mu.Unlock()
 	}
-	if drill == nil || audit == nil {
+	if drill == nil || audit == nil || failed == nil {
 		t.Fatalf("webhook got %d events, no drill or audit\n%s", len(events), logs.String())
 	}
 	if drill.Status != state.StatusSuccess || drill.Job != "app" || audit.Status != state.StatusSuccess {
 		t.Fatalf("drill %+v\naudit %+v\n%s", drill, audit, logs.String())
+	}
+	if failed.Status != state.StatusFailure || !strings.Contains(failed.Error, "exists and is not empty") {
+		t.Fatalf("failing drill %+v", failed)
+	}
+	if got := sh(t, fmt.Sprintf(`sqlite3 %q "select x from keep"`, full)); got != "42" {
+		t.Fatalf("the full scratch file changed: %q", got)
 	}
 	var rep restore.DrillReport
 	if err := json.Unmarshal(drill.Report, &rep); err != nil || rep.Restored == nil || rep.Restored.Rows != 1500 || !rep.Dropped {
@@ -131,6 +151,8 @@ audits:
 		"putonly_drill_restored_rows" + labels + " 1500",
 		"putonly_drill_last_attempt_success" + labels + " 1",
 		fmt.Sprintf(`putonly_audit_last_attempt_success{audit="db1",bucket="%s",prefix="db1/"} 1`, e.s.Bucket),
+		fmt.Sprintf(`putonly_drill_last_attempt_success{bucket="%s",drill="app-into-full",job="app",prefix="db1/"} 0`, e.s.Bucket),
+		fmt.Sprintf(`putonly_drill_last_success_timestamp_seconds{bucket="%s",drill="app-into-full",job="app",prefix="db1/"} 0`, e.s.Bucket),
 	} {
 		if !strings.Contains(m, want) {
 			t.Fatalf("metrics lack %s\n%s", want, grepLines(m, "putonly_drill", "putonly_audit"))
