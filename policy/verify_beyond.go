@@ -29,6 +29,16 @@ func (v *verifier) permittedRights() []iam.Right {
 	return rs
 }
 
+// beyondNoPermission is the one action outside S3 that no policy can grant
+// or deny: "No permissions are required to perform this operation. If an
+// administrator attaches a policy to your identity that explicitly denies
+// access to the sts:GetCallerIdentity action, you can still perform this
+// operation" (STS API Reference, GetCallerIdentity,
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+// An Allow naming exactly it is no finding; a pattern that matches it and
+// more ("sts:Get*") still is.
+const beyondNoPermission = "sts:GetCallerIdentity"
+
 // beyondEscalation names the actions outside S3 that verify looks for by
 // name, with why each lets the key get at the backups. They only name what
 // the policies grant: the decision comes from the action strings (package
@@ -123,6 +133,11 @@ func (v *verifier) beyondFindings() []VerifyFinding {
 		passRole = passRole || (!b.Unconfined && iam.ActionMatches(b.Action, "iam:PassRole"))
 	}
 	for _, b := range beyond {
+		if !b.Unnamed && !b.Unconfined && strings.EqualFold(b.Action, beyondNoPermission) {
+			out = append(out, VerifyFinding{Action: beyondNoPermission, Effect: verEffect(b.Access), Statement: verRefLabels(b.Grants), Severity: SeverityInfo,
+				Reason: "sts:GetCallerIdentity needs no permission, so allowing it grants nothing: it only tells the key who it is (the self-test calls it)"})
+			continue
+		}
 		f := VerifyFinding{Action: b.Action, Effect: verEffect(b.Access), Statement: verRefLabels(b.Grants), Severity: SeverityViolation}
 		cond := ""
 		if b.Access == iam.Conditional {

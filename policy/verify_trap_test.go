@@ -180,6 +180,8 @@ func TestVerifyTraps(t *testing.T) {
 		{name: "read for signed callers of another account only", bucket: verHardenedWith(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*","Condition":{"StringEquals":{"aws:PrincipalAccount":"999988887777"}}}`), fail: false},
 
 		// Safe policies.
+		{name: "sts:GetCallerIdentity needs no permission", identity: []string{id(allowID("Who", `"sts:GetCallerIdentity"`, `"*"`))}, fail: false},
+		{name: "sts:Get* is more than GetCallerIdentity", identity: []string{id(allowID("Who", `"sts:Get*"`, `"*"`))}, fail: true, want: "sts:Get*"},
 		{name: "hardened, identity write only", identity: []string{id()}, settings: verGoodSettings(), fail: false},
 		{name: "hardened on unversioned bucket (If-None-Match forced)", identity: []string{id()}, settings: unversioned(), fail: false},
 		{name: "Statement as an object", bucket: `{"Version":"2012-10-17","Statement":` + verWrite + `}`, fail: false},
