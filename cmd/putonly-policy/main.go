@@ -64,8 +64,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
+		// 'help CMD' is 'CMD --help'; 'help help' and 'help --help' are
+		// the usage itself (not a recursion), an unknown CMD a usage error.
 		if len(args) > 1 {
-			return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
+			switch args[1] {
+			case "help", "-h", "-help", "--help":
+			case "generate", "verify", "selftest":
+				return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
+			default:
+				fmt.Fprint(stderr, usage)
+				return &exitError{Code: 2, Err: fmt.Errorf("help: unknown command %q", args[1])}
+			}
 		}
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/policy"
 )
@@ -50,14 +51,8 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	principal := fs.String("principal", "", "the backup key's expected IAM user or role `ARN`: the IAM probes say when the key is another")
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), selftestUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
-		return &exitError{Code: 2}
+	if done, err := cli.ParseFlags(fs, cli.FlagUsage(fs, selftestUsage), args, stdout, stderr); done {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:

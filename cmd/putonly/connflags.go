@@ -12,6 +12,7 @@ import (
 	"filippo.io/age"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/restore"
 )
@@ -81,17 +82,7 @@ func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
 // usage to stdout; done is then true with a nil error. A bad flag gives
 // done and exit status 2 (the flag package has printed why).
 func parseCommandFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (done bool, err error) {
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return true, nil
-		}
-		return true, &exitError{Code: 2}
-	}
-	return false, nil
+	return cli.ParseFlags(fs, cli.FlagUsage(fs, usage), args, stdout, stderr)
 }
 
 // flagsSet names the flags given on the command line.
@@ -109,16 +100,9 @@ func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io
 // parseFlagsArgs is parseFlags allowing up to max positional arguments,
 // before, between or after the flags.
 func parseFlagsArgs(fs *flag.FlagSet, usage string, args []string, max int, stdout, stderr io.Writer) (pos []string, done bool, err error) {
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stdout)
-				fs.Usage()
-				return nil, true, nil
-			}
-			return nil, true, &exitError{Code: 2}
+		if done, err := cli.ParseFlags(fs, cli.FlagUsage(fs, usage), args, stdout, stderr); done {
+			return nil, true, err
 		}
 		if fs.NArg() == 0 {
 			return pos, false, nil

@@ -145,7 +145,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
-		if len(args) > 1 {
+		// 'help CMD' is 'CMD --help'; 'help help' and 'help --help' are
+		// the usage itself (not a recursion), an unknown CMD a usage error.
+		if len(args) > 1 && !isHelp(args[1]) {
+			if _, ok := commands[args[1]]; !ok {
+				fmt.Fprint(stderr, usage())
+				return &exitError{Code: 2, Err: fmt.Errorf("help: unknown command %q", args[1])}
+			}
 			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage())
@@ -167,3 +173,5 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // build is what the release stamped, completed from Go's build info.
 func build() cli.Build { return cli.Build{Version: version, Commit: commit, Date: date}.Resolve() }
+
+func isHelp(s string) bool { return s == "help" || s == "-h" || s == "--help" || s == "-help" }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 func init() {
@@ -40,14 +41,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	config := fs.String("config", "", "take the state file's path from this config (daemon.state_file)")
 	state := fs.String("state", "", "state `file` (default: $PUTONLY_STATE_DIR/state.json, "+backup.DefaultStateFile+" as root)")
 	asJSON := fs.Bool("json", false, "print the state file as JSON")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), statusUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
-		return &exitError{Code: 2}
+	if done, err := cli.ParseFlags(fs, cli.FlagUsage(fs, statusUsage), args, stdout, stderr); done {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return &exitError{Code: 2, Err: fmt.Errorf("status takes no arguments (got %q)", fs.Arg(0))}

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -82,4 +83,35 @@ func (b Build) Resolve() Build {
 func (b Build) Print(w io.Writer, prog string) {
 	b = b.Resolve()
 	fmt.Fprintf(w, "%s %s\ncommit %s\ndate %s\n%s %s/%s\n", prog, b.Version, b.Commit, b.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// ParseFlags parses args with fs and prints the usage exactly once: to
+// stdout when asked for (-h, --help; help is then true and err nil), to
+// stderr after the flag package's own line on a bad flag (err is then an
+// ExitError with status 2). usage prints the command's text and flags to
+// w. The flag package itself would print the usage on -h too, which with
+// our own print to stdout made the help appear twice.
+func ParseFlags(fs *flag.FlagSet, usage func(w io.Writer), args []string, stdout, stderr io.Writer) (help bool, err error) {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // printed below, once, where it belongs
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return true, nil
+		}
+		usage(stderr)
+		return true, &ExitError{Code: 2}
+	}
+	return false, nil
+}
+
+// FlagUsage is the usage of ParseFlags for a text followed by fs's flags.
+func FlagUsage(fs *flag.FlagSet, text string) func(io.Writer) {
+	return func(w io.Writer) {
+		fmt.Fprint(w, text)
+		out := fs.Output()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+	}
 }
