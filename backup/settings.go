@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/internal/s3name"
 )
@@ -223,8 +224,10 @@ var settings = []Setting{
 
 // Names accepted by settings that name things.
 var (
-	jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-	extRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,15}$`)
+	// Both name parts of the object key: internal/layout owns them, so
+	// the config accepts exactly the names a restore can list.
+	jobNameRE = layout.JobNameRE
+	extRE     = layout.DumpExtRE
 	regionRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 )
 

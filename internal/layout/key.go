@@ -121,18 +121,28 @@ func ParseKey(s string) (k Key, ok bool) {
 	return Key{Prefix: prefix, Job: job, Time: t, Random: rnd, Ext: ext}, true
 }
 
-// fileRE matches <job>-<YYYYMMDDTHHMMSSZ>-<8 hex>.<ext>, ext ending in .age.
-var fileRE = regexp.MustCompile(`^(` + jobPattern + `)-([0-9]{8}T[0-9]{6}Z)-([0-9a-f]{8})\.([a-z0-9.]+\.age)$`)
+// fileRE matches <job>-<YYYYMMDDTHHMMSSZ>-<8 hex>.<ext>, ext a dump
+// extension and its layers, ending in .age.
+var fileRE = regexp.MustCompile(`^(` + jobPattern + `)-([0-9]{8}T[0-9]{6}Z)-([0-9a-f]{8})\.(` + extPattern + `(?:\.zst)?\.age)$`)
 
 // jobPattern is what a job name may be: it names a directory and starts
-// the file name, so it has no "/" and no upper case.
-const jobPattern = `[a-z0-9][a-z0-9._-]{0,62}`
+// the file name, so it has no "/" and no upper case. extPattern is what the
+// dump's own extension may be ("dump", "sql", "tar"), before the layers.
+const (
+	jobPattern = `[a-z0-9][a-z0-9._-]{0,62}`
+	extPattern = `[a-z0-9][a-z0-9._-]{0,15}`
+)
 
-var jobRE = regexp.MustCompile(`^` + jobPattern + `$`)
+// JobNameRE and DumpExtRE are the names the config accepts for a job and a
+// dump extension: exactly those whose keys ParseKey reads back.
+var (
+	JobNameRE = regexp.MustCompile(`^` + jobPattern + `$`)
+	DumpExtRE = regexp.MustCompile(`^` + extPattern + `$`)
+)
 
 // ValidJob tells whether name can name a job: 1 to 63 characters of a-z,
 // 0-9, ".", "_" and "-", starting with a letter or digit.
-func ValidJob(name string) bool { return jobRE.MatchString(name) }
+func ValidJob(name string) bool { return JobNameRE.MatchString(name) }
 
 // ManifestSuffix is appended to a backup's key to name its manifest. The
 // manifest is encrypted to the same recipients as the backup: it names the
