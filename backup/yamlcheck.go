@@ -50,30 +50,8 @@ func walkYAML(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch {
-	case t == byteSizeType:
-		if n.Kind != yaml.ScalarNode {
-			bad("a size such as 16MiB, 64MB or a number of bytes")
-			return
-		}
-		s, err := expandString(n.Value)
-		if err == nil {
-			_, err = ParseByteSize(s)
-		}
-		if err != nil {
-			*errs = append(*errs, &FieldError{Field: orTop(path), Line: n.Line, Value: n.Value,
-				Err: errors.New("not a size"), Hint: "write it as 16MiB, 64MB or a number of bytes"})
-		}
-		return
-	case t == durationType:
-		if n.Kind != yaml.ScalarNode {
-			bad("a duration such as 90m or 6h")
-			return
-		}
-		if _, err := parseDurationYAML(n.Value); err != nil {
-			*errs = append(*errs, &FieldError{Field: orTop(path), Line: n.Line, Value: n.Value,
-				Err: errors.New("not a duration"), Hint: "write it as 90s, 90m or 6h"})
-		}
+	if t == byteSizeType || t == durationType {
+		walkUnit(n, t, path, errs)
 		return
 	}
 	switch t.Kind() {
@@ -82,26 +60,7 @@ func walkYAML(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 			bad("a mapping of key: value")
 			return
 		}
-		fields := yamlFields(t)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" {
-				walkYAML(v, t, path, errs) // a merge key: its mapping's keys are this one's
-				continue
-			}
-			ft, ok := fields[k.Value]
-			if !ok {
-				fe := &FieldError{Field: join(path, k.Value), Line: k.Line, Err: errors.New("unknown field")}
-				if near := nearest(k.Value, fields); near != "" {
-					fe.Hint = "did you mean " + near + "?"
-				} else {
-					fe.Hint = "known here: " + strings.Join(sortedKeys(fields), ", ")
-				}
-				*errs = append(*errs, fe)
-				continue
-			}
-			walkYAML(v, ft, join(path, k.Value), errs)
-		}
+		walkStruct(n, t, path, errs)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			bad("a mapping of name: value")
@@ -138,6 +97,64 @@ func walkYAML(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 		if _, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err != nil {
 			*errs = append(*errs, &FieldError{Field: orTop(path), Line: n.Line, Value: n.Value, Err: &rangeError{"too large"}})
 		}
+	}
+}
+
+// walkUnit checks a size or a duration.
+func walkUnit(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
+	bad := func(want string) {
+		*errs = append(*errs, &FieldError{Field: orTop(path), Line: n.Line, Value: shortValue(n),
+			Err: errors.New("expected " + want)})
+	}
+	switch t {
+	case byteSizeType:
+		if n.Kind != yaml.ScalarNode {
+			bad("a size such as 16MiB, 64MB or a number of bytes")
+			return
+		}
+		s, err := expandString(n.Value)
+		if err == nil {
+			_, err = ParseByteSize(s)
+		}
+		if err != nil {
+			*errs = append(*errs, &FieldError{Field: orTop(path), Line: n.Line, Value: n.Value,
+				Err: errors.New("not a size"), Hint: "write it as 16MiB, 64MB or a number of bytes"})
+		}
+		return
+	case durationType:
+		if n.Kind != yaml.ScalarNode {
+			bad("a duration such as 90m or 6h")
+			return
+		}
+		if _, err := parseDurationYAML(n.Value); err != nil {
+			*errs = append(*errs, &FieldError{Field: orTop(path), Line: n.Line, Value: n.Value,
+				Err: errors.New("not a duration"), Hint: "write it as 90s, 90m or 6h"})
+		}
+		return
+	}
+}
+
+// walkStruct checks the keys of mapping n against the fields of struct t.
+func walkStruct(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
+	fields := yamlFields(t)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "<<" {
+			walkYAML(v, t, path, errs) // a merge key: its mapping's keys are this one's
+			continue
+		}
+		ft, ok := fields[k.Value]
+		if !ok {
+			fe := &FieldError{Field: join(path, k.Value), Line: k.Line, Err: errors.New("unknown field")}
+			if near := nearest(k.Value, fields); near != "" {
+				fe.Hint = "did you mean " + near + "?"
+			} else {
+				fe.Hint = "known here: " + strings.Join(sortedKeys(fields), ", ")
+			}
+			*errs = append(*errs, fe)
+			continue
+		}
+		walkYAML(v, ft, join(path, k.Value), errs)
 	}
 }
 
