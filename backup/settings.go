@@ -197,7 +197,7 @@ var settings = []Setting{
 		ptr:  func(j *JobConfig) any { return &j.ConnectTimeout }, def: Duration(s3err.DefaultConnectTimeout), check: durationIn(100*time.Millisecond, 5*time.Minute),
 		hint: "a wrong or dead endpoint is named within it; raise it only for a slow link"},
 	{YAML: "timeout", Flag: "timeout", Default: "12h", Range: "1s to 720h",
-		Help: "kill the dump and abort the upload after this `duration`",
+		Help: "bound the whole job (self-test, dump, upload) by this `duration`; the abort of a failed upload gets 15s more",
 		ptr:  func(j *JobConfig) any { return &j.Timeout }, def: Duration(DefaultTimeout), check: durationIn(time.Second, 720*time.Hour),
 		hint: "use a duration such as 6h: the whole job, dump and upload, must end within it"},
 	{YAML: "nice", Flag: "nice", Default: "putonly's own", Range: "-20 to 19",

@@ -44,8 +44,13 @@ Examples:
 Output: each completed object's s3:// URL on stdout, one per line; logs,
 the progress line and errors on stderr.
 
+The timeout bounds each job from its start: the key's self-test, the dump,
+the upload and the manifest. A failed multipart upload's abort gets 15s
+more; if S3 does not answer within it, the error says the upload is NOT
+aborted and names it.
+
 Exit status: 0 every job uploaded; 1 a job failed (one line per job on
-stderr); 2 bad flags or config.
+stderr); 2 bad flags or config; 130 stopped by SIGINT or SIGTERM.
 
 Flags:
 `
