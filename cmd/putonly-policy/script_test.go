@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the CLI scripts of testdata/generate and testdata/verify
+// TestScripts runs the CLI scripts of testdata/generate, testdata/verify and
+// testdata/selftest (against a local S3 server)
 // (testscript; the commands exits and s3 come from internal/clitest). A
 // script sees the package's testdata as ./testdata, and the golden policies
 // of policy/testdata/generate as $GOLDEN. -update rewrites the want-stdout
@@ -40,7 +41,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{"generate", "verify"} {
+	for _, dir := range []string{"generate", "verify", "selftest"} {
 		t.Run(dir, func(t *testing.T) {
 			testscript.Run(t, testscript.Params{
 				Dir:                 filepath.Join("testdata", dir),
