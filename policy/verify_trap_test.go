@@ -64,6 +64,10 @@ func TestVerifyTraps(t *testing.T) {
 		{name: "s3:GetObject via ${aws:username}", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/${aws:username}/*"`))}, fail: false},
 		{name: "s3:GetObject on bk/${aws:username} when prefix is the user", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/d${aws:username}*"`))}, fail: false},
 		{name: "s3:GetObject with unknown variable", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/${aws:PrincipalTag/team}/*"`))}, fail: true, want: "s3:GetObject"},
+		{name: "service segment in upper case", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:S3:::bk/*"`))}, fail: true, want: "s3:GetObject"},
+		{name: "partition segment in upper case", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:AWS:s3:::bk/*"`))}, fail: true, want: "s3:GetObject"},
+		{name: "short ARN in upper case", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:AWS:*"`))}, fail: true, want: "s3:GetObject"},
+		{name: "bucket name in upper case is another bucket", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::BK/*"`))}, fail: false},
 		{name: "other bucket only", identity: []string{id(allowID("A", `"s3:*"`, `["arn:aws:s3:::bk-restore","arn:aws:s3:::bk-restore/*"]`))}, fail: false},
 		{name: "other partition only", identity: []string{id(allowID("A", `"s3:*"`, `"arn:aws-cn:s3:::bk/*"`))}, fail: false},
 

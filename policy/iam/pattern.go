@@ -273,16 +273,27 @@ func arnCovers(a, b pattern) bool {
 // in the resource part ("bk/*") does not reach into the Region or account
 // ("arn:aws:s3:::bk/*" and "arn:aws:s3:*:*:accesspoint/*" share no ARN,
 // though as plain strings they would). A pattern with fewer components
-// ("*", "arn:aws:*") is compared as a whole string, which can only find
-// more overlap than AWS would.
+// ("*", "arn:aws:*") is compared as a whole string, and without case,
+// which can only find more overlap than AWS would.
+//
+// The partition, service, Region and account components are compared
+// without case. AWS documents the case of the resource part ("In the
+// Resource element, the IAM user name is case sensitive", "IAM JSON policy
+// elements: Resource",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html),
+// not whether "arn:aws:S3:::bk/*" names the bucket bk; an evaluator that
+// must not understate access cannot assume it does not. Overlap is only
+// ever used to find where an Allow may reach or where a Deny may apply
+// (which leaves that Deny partial), so finding more of it can only
+// overstate access; the covering tests stay exact.
 func arnOverlaps(a, b pattern) bool {
 	sa, ok1 := arnSegments(a)
 	sb, ok2 := arnSegments(b)
 	if !ok1 || !ok2 {
-		return overlaps(a, b, false)
+		return overlaps(a, b, true)
 	}
 	for k := range sa {
-		if !overlaps(sa[k], sb[k], false) {
+		if !overlaps(sa[k], sb[k], k < 5) {
 			return false
 		}
 	}
