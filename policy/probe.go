@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/internal/s3err"
 )
 
@@ -28,7 +29,7 @@ import (
 // SelftestPrefix is appended to the backup prefix for the self-test's
 // canaries: <prefix>_putonly-selftest/<time>-<random>/... It lies under the
 // prefix the policy grants, and a lifecycle rule should expire it.
-const SelftestPrefix = "_putonly-selftest/"
+const SelftestPrefix = layout.SelftestPrefix
 
 // Verdicts of one probe: what S3 did with the request.
 const (

@@ -22,7 +22,10 @@ var ErrNoBackup = errors.New("no backup found")
 // Listing is what List found.
 type Listing struct {
 	Backups []Backup // newest first
-	Other   int      // objects that are neither backups nor manifests
+	Other   int      // objects that are neither backups, manifests nor canaries
+	// Canaries counts the key self-test's objects (PREFIX_putonly-selftest/),
+	// which are not backups and expire by a lifecycle rule.
+	Canaries int
 	// Orphans are manifests whose backup was not listed.
 	Orphans []string
 }
@@ -48,6 +51,10 @@ func List(ctx context.Context, api Lister, bucket, prefix, job string) (*Listing
 			key := aws.ToString(o.Key)
 			if base, ok := layout.ManifestFor(key); ok {
 				manifests[base] = true
+				continue
+			}
+			if layout.IsSelftest(prefix, key) {
+				l.Canaries++
 				continue
 			}
 			b, ok := ParseKey(key)

@@ -319,12 +319,15 @@ func TestListAndLatest(t *testing.T) {
 	}
 	f.backup(t, "wiki", []byte("x"), "none")
 	f.put(t, "db1/README.txt", []byte("not a backup"))
+	// The key self-test's canaries are named as such, not as strangers.
+	f.put(t, "db1/_putonly-selftest/20260101T000000Z-0123abcd/canary", []byte("canary"))
+	f.put(t, "db1/_putonly-selftest/20260101T000000Z-0123abcd/multipart", []byte("canary"))
 
 	l, err := List(ctx, f.admin(), f.s.Bucket, "db1/", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Backups) != 4 || l.Other != 1 || len(l.Orphans) != 0 {
+	if len(l.Backups) != 4 || l.Other != 1 || l.Canaries != 2 || len(l.Orphans) != 0 {
 		t.Fatalf("listing %+v", l)
 	}
 	if l.Backups[0].Job != "wiki" || l.Backups[1].Key != keys[2] || l.Backups[3].Key != keys[0] {

@@ -28,8 +28,10 @@ an S3-compatible --endpoint the IAM probes are not applicable.
 
 Exit status: 0 every write succeeded and every read, delete and escalation
 was refused (warnings allowed); 1 the key can read, delete or escalate, or
-cannot write (with --strict, also on a warning); 2 a probe could not tell,
-or bad flags.
+cannot write (with --strict, also on a warning), or the self-test could
+not run (the endpoint, the credentials, the region or the bucket: the cause
+is printed first, with its fix); 2 a probe got an answer that proves
+neither, or bad flags.
 
 Example:
   putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/

@@ -57,8 +57,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if j.Compression == "none" {
 			comp = "no compression"
 		}
-		fmt.Fprintf(stdout, "%s: %s | %s | age (%d recipients: %s) -> s3://%s/%s%s/…, SSE %s\n",
-			j.Name, strings.Join(backup.RedactArgv(j.Argv), " "), comp, j.Recipient.Len(),
+		fmt.Fprintf(stdout, "%s: %s | %s | age (%s: %s) -> s3://%s/%s%s/…, SSE %s\n",
+			j.Name, strings.Join(backup.RedactArgv(j.Argv), " "), comp, plural(j.Recipient.Len(), "recipient"),
 			strings.Join(j.Recipient.Types(), ","), j.Bucket, j.Prefix, j.Name, j.SSE)
 		if _, err := backup.CheckProgram(j); err != nil {
 			missing = append(missing, err)
@@ -82,6 +82,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(unreachable) > 0 {
 		return &exitError{Code: 1, Err: errors.Join(unreachable...)}
 	}
-	fmt.Fprintf(stdout, "%s: %d job(s) valid\n", *config, len(jobs))
+	fmt.Fprintf(stdout, "%s: %s valid\n", *config, plural(len(jobs), "job"))
 	return nil
+}
+
+// plural is "1 recipient", "2 recipients".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

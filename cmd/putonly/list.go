@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/putonly/putonly/internal/layout"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -66,8 +67,15 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return nil
 	}
+	canaries := func() {
+		if l.Canaries > 0 {
+			fmt.Fprintf(stderr, "putonly: %s under %s%s %s key self-test canaries, not backups (a lifecycle rule expires them)\n",
+				plural(l.Canaries, "object"), *prefix, layout.SelftestPrefix, isAre(l.Canaries))
+		}
+	}
 	if len(l.Backups) == 0 {
 		fmt.Fprintf(stderr, "putonly: no backups under s3://%s/%s%s\n", *bucket, *prefix, *job)
+		canaries()
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -83,8 +91,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, o := range l.Orphans {
 		fmt.Fprintf(stderr, "putonly: manifest without its backup: %s\n", o)
 	}
+	canaries()
 	if l.Other > 0 {
-		fmt.Fprintf(stderr, "putonly: %d other object(s) under the prefix are not backups\n", l.Other)
+		fmt.Fprintf(stderr, "putonly: %s under the prefix %s not backups\n", plural(l.Other, "other object"), isAre(l.Other))
 	}
 	return nil
 }
@@ -98,4 +107,11 @@ type listEntry struct {
 	Completed time.Time `json:"completed"`
 	Size      int64     `json:"size"`
 	Manifest  bool      `json:"manifest"`
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }

@@ -23,11 +23,16 @@ const selftestUsage = `Usage:
   putonly selftest --config FILE [--job NAME] [connection flags] [--strict] [--format text|json]
   putonly selftest --bucket B [--prefix P] [--endpoint URL --path-style --region R --profile P] [--strict]
 
-Asks S3, with the backup key itself, what the key may do. It writes two
-canaries under PREFIX_putonly-selftest/ (one object, and one multipart upload
-of two parts, both with server-side encryption, If-None-Match and a CRC64NVME
-checksum, as the agent writes backups) and checks that every call a backup
-key must not make is refused: reads of the canary (GetObject, ranged
+Asks S3, with the backup key itself, what the key may do. Each run writes
+under PREFIX_putonly-selftest/<time>-<random>/ two objects: "canary" (one
+PutObject, 60 bytes) and "multipart" (two parts, 5 MiB and 1 KiB), both with
+server-side encryption, If-None-Match and a CRC64NVME checksum, as the agent
+writes backups; a third, "no-sse", where the store accepts a PutObject
+without SSE (reported as a warning); and a fourth, "copy", only if the key
+may read the canary (a failure). It also starts and aborts two multipart
+uploads ("aborted", "part-copy"), which leave nothing. A lifecycle rule on
+_putonly-selftest/ expires them (putonly-policy generate writes one). It
+then checks that every call a backup key must not make is refused: reads of the canary (GetObject, ranged
 GetObject, HeadObject, GetObjectAttributes, GetObjectAcl, GetObjectTagging,
 CopyObject and UploadPartCopy from it), listings, deletes, tagging and ACL
 changes, and bucket-level reads and writes (policy, ACL, versioning,

@@ -323,3 +323,17 @@ func TestRunRefusesReadableKey(t *testing.T) {
 		}
 	})
 }
+
+// 'putonly list' names the self-test's canaries as such, not as objects
+// that are not backups.
+func TestListNamesCanaries(t *testing.T) {
+	m := newKeyMatrix(t)
+	m.keys["admin"] = m.s.Admin
+	if out, errOut, code := m.putonly(t, "good", t.TempDir(), "selftest", "--bucket", m.s.Bucket, "--prefix", matrixPrefix, "--path-style"); code != 0 {
+		t.Fatalf("selftest: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code := m.putonly(t, "admin", t.TempDir(), "list", "--bucket", m.s.Bucket, "--prefix", matrixPrefix, "--path-style")
+	if code != 0 || !strings.Contains(errOut, "under "+matrixPrefix+"_putonly-selftest/ are key self-test canaries, not backups") || strings.Contains(errOut, "other object") {
+		t.Fatalf("list: exit %d\n%s", code, errOut)
+	}
+}

@@ -160,3 +160,16 @@ func IsManifest(key string) bool { return strings.HasSuffix(key, ManifestSuffix)
 func ManifestFor(key string) (backupKey string, ok bool) {
 	return strings.CutSuffix(key, ManifestSuffix)
 }
+
+// SelftestPrefix is the directory, right under the backup prefix, where the
+// key self-test writes its canaries: <prefix>_putonly-selftest/<time>-<random>/...
+// It lies under the prefix the policy grants, and a lifecycle rule expires
+// it. No job name starts with "_", so no backup lives there.
+const SelftestPrefix = "_putonly-selftest/"
+
+// IsSelftest reports whether key, listed under prefix, is a self-test
+// canary.
+func IsSelftest(prefix, key string) bool {
+	rest, ok := strings.CutPrefix(key, prefix)
+	return ok && strings.HasPrefix(rest, SelftestPrefix)
+}
