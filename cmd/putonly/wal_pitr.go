@@ -73,38 +73,12 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if done, err := parseFlags(fs, pitrUsage, args, stdout, stderr); done {
 		return err
 	}
-	n := 0
-	for _, set := range []bool{*targetTime != "", *targetLSN != "", *latest} {
-		if set {
-			n++
-		}
-	}
-	if d.drill && n == 0 {
-		*latest, n = true, 1
-	}
-	switch {
-	case *bucket == "" || *job == "" || (*dataDir == "" && !d.drill):
+	if *bucket == "" || *job == "" || (*dataDir == "" && !d.drill) {
 		return usageError(errors.New("pitr needs --bucket, --job and --data-dir (or --drill)"), "")
-	case d.drill && *keepArchiving:
-		return usageError(errors.New("--drill never archives: drop --keep-archiving"), "")
-	case n != 1:
-		return usageError(errors.New("pitr needs exactly one of --target-time, --target-lsn and --latest"), "")
-	case *action != "promote" && *action != "pause" && *action != "shutdown":
-		return usageError(fmt.Errorf("--target-action %q: use promote, pause or shutdown", *action), "")
 	}
-	var target restore.PITRTarget
-	if *targetTime != "" {
-		t, err := parseTargetTime(*targetTime)
-		if err != nil {
-			return usageError(err, "")
-		}
-		target.Time = t
-	}
-	if *targetLSN != "" {
-		if _, err := wal.ParseLSN(*targetLSN); err != nil {
-			return usageError(err, "")
-		}
-		target.LSN = *targetLSN
+	target, err := pitrTarget(*targetTime, *targetLSN, *latest, d.drill, *keepArchiving, *action)
+	if err != nil {
+		return err
 	}
 	identities, err := identities(ids)
 	if err != nil {
@@ -112,30 +86,15 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var scratch string
 	if d.drill {
-		if err := d.check(); err != nil {
-			return usageError(err, "")
+		var cleanup func()
+		if scratch, ids, cleanup, err = d.prepare(dataDir, ids); err != nil {
+			return err
 		}
-		if *dataDir == "" {
-			if scratch, err = os.MkdirTemp("", "putonly-pitr-drill-"); err != nil {
-				return failure(err)
-			}
-			defer func() {
-				if !d.keep {
-					os.RemoveAll(scratch)
-				}
-			}()
-			*dataDir = filepath.Join(scratch, "data")
-		}
-		if ids, err = d.identities(scratch, ids); err != nil {
-			return failure(err)
-		}
+		defer cleanup()
 	}
-	dir, err := filepath.Abs(*dataDir)
+	dir, err := emptyDataDir(*dataDir)
 	if err != nil {
-		return usageError(err, "")
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return usageError(fmt.Errorf("--data-dir %s: %w", dir, restore.ErrNotEmpty), "recover into a new or empty directory; putonly never overwrites a data directory")
+		return err
 	}
 	// The listing wal-fetch keeps lives in the data directory: one per
 	// recovery, started afresh by the next one.
@@ -169,7 +128,14 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if d.drill {
 		return d.replay(ctx, dir, scratch, stdout)
 	}
-	fmt.Fprintf(stdout, "added to %s:\n\t%s\n", filepath.Join(dir, "postgresql.auto.conf"), strings.Join(res.Settings, "\n\t"))
+	printPITRStart(stdout, dir, res.Settings, *action)
+	return nil
+}
+
+// printPITRStart says what pitr added to the data directory and how to
+// start the server on it.
+func printPITRStart(stdout io.Writer, dir string, settings []string, action string) {
+	fmt.Fprintf(stdout, "added to %s:\n\t%s\n", filepath.Join(dir, "postgresql.auto.conf"), strings.Join(settings, "\n\t"))
 	owner := ""
 	if os.Geteuid() == 0 {
 		owner = fmt.Sprintf("  chown -R postgres: %s    # the server refuses to run as root\n", dir)
@@ -178,8 +144,80 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 %s  pg_ctl -D %s -o '-p 5433' -l %s.log start
 the server replays the archived WAL, then %s; its log says "recovery stopping" and "archive recovery complete".
 a server whose postgresql.conf is not in its data directory (Debian: /etc/postgresql/...) needs -o '-c config_file=...'.
-`, owner, dir, dir, map[string]string{"promote": "promotes and accepts writes", "pause": "pauses (select pg_wal_replay_resume() to promote)", "shutdown": "shuts down"}[*action])
-	return nil
+`, owner, dir, dir, map[string]string{"promote": "promotes and accepts writes", "pause": "pauses (select pg_wal_replay_resume() to promote)", "shutdown": "shuts down"}[action])
+}
+
+// emptyDataDir is the absolute path of --data-dir, which must be new or
+// empty.
+func emptyDataDir(dataDir string) (string, error) {
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", usageError(err, "")
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return "", usageError(fmt.Errorf("--data-dir %s: %w", dir, restore.ErrNotEmpty), "recover into a new or empty directory; putonly never overwrites a data directory")
+	}
+	return dir, nil
+}
+
+// pitrTarget checks the target flags (exactly one of time, LSN and latest;
+// a drill defaults to latest) and the target action.
+func pitrTarget(targetTime, targetLSN string, latest, drill, keepArchiving bool, action string) (restore.PITRTarget, error) {
+	var target restore.PITRTarget
+	n := 0
+	for _, set := range []bool{targetTime != "", targetLSN != "", latest} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case drill && keepArchiving:
+		return target, usageError(errors.New("--drill never archives: drop --keep-archiving"), "")
+	case n > 1 || (n == 0 && !drill):
+		return target, usageError(errors.New("pitr needs exactly one of --target-time, --target-lsn and --latest"), "")
+	case action != "promote" && action != "pause" && action != "shutdown":
+		return target, usageError(fmt.Errorf("--target-action %q: use promote, pause or shutdown", action), "")
+	}
+	if targetTime != "" {
+		t, err := parseTargetTime(targetTime)
+		if err != nil {
+			return target, usageError(err, "")
+		}
+		target.Time = t
+	}
+	if targetLSN != "" {
+		if _, err := wal.ParseLSN(targetLSN); err != nil {
+			return target, usageError(err, "")
+		}
+		target.LSN = targetLSN
+	}
+	return target, nil
+}
+
+// prepare checks the drill's flags and, without --data-dir, makes the
+// scratch directory the drill recovers into (removed by cleanup unless
+// --keep); ids gain the drill's identities.
+func (d *pitrDrillFlags) prepare(dataDir *string, ids stringList) (scratch string, _ stringList, cleanup func(), err error) {
+	cleanup = func() {}
+	if err := d.check(); err != nil {
+		return "", nil, cleanup, usageError(err, "")
+	}
+	if *dataDir == "" {
+		if scratch, err = os.MkdirTemp("", "putonly-pitr-drill-"); err != nil {
+			return "", nil, cleanup, failure(err)
+		}
+		cleanup = func() {
+			if !d.keep {
+				os.RemoveAll(scratch)
+			}
+		}
+		*dataDir = filepath.Join(scratch, "data")
+	}
+	if ids, err = d.identities(scratch, ids); err != nil {
+		cleanup()
+		return "", nil, func() {}, failure(err)
+	}
+	return scratch, ids, cleanup, nil
 }
 
 // walIndexFile is the listing of the archive wal-fetch keeps in a data

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -102,30 +103,7 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	gerr := gate.CheckCached(ctx, client, job, *config)
 	if !*noRefresh && gate.NeedsRefresh(ctx, client, job) {
-		// Renew the gate's verdict in the background, before it expires
-		// (or, refused now, so that PostgreSQL's retry finds one): this
-		// segment does not wait for it.
-		argv := []string{"selftest", "--config", *config, "--job", job.Name}
-		for _, name := range []string{"endpoint", "region", "profile", "path-style"} {
-			if set[name] {
-				argv = append(argv, "--"+name+"="+fs.Lookup(name).Value.String())
-			}
-		}
-		self, err := os.Executable()
-		if err == nil {
-			var logPath string
-			var started bool
-			logPath, started, err = gate.RefreshInBackground(append([]string{self}, argv...))
-			if started {
-				log.Info("started the key self-test in the background", "job", job.Name, "log", logPath)
-				if gerr != nil {
-					gerr = fmt.Errorf("%w\n\thint: a self-test is running in the background (log %s); PostgreSQL's next attempt archives once it passed", gerr, logPath)
-				}
-			}
-		}
-		if err != nil {
-			log.Warn("cannot start the key self-test in the background", "job", job.Name, "err", err.Error())
-		}
+		gerr = refreshSelftest(gate, job, *config, fs, set, log, gerr)
 	}
 	if gerr != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("job %s: wal-push %s: %w", job.Name, pos[0], gerr)}
@@ -144,6 +122,35 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"config_ms", ms(loaded.Sub(start)), "gate_ms", ms(ready.Sub(loaded)), "push_ms", ms(res.Duration),
 		"total_ms", ms(time.Since(start)))
 	return nil
+}
+
+// refreshSelftest renews the gate's verdict in the background, before it
+// expires (or, refused now, so that PostgreSQL's retry finds one): this
+// segment does not wait for it. It returns gerr, the gate's answer now,
+// with a hint when a self-test was started.
+func refreshSelftest(gate *agent.Gate, job *backup.Job, config string, fs *flag.FlagSet, set map[string]bool, log *slog.Logger, gerr error) error {
+	argv := []string{"selftest", "--config", config, "--job", job.Name}
+	for _, name := range []string{"endpoint", "region", "profile", "path-style"} {
+		if set[name] {
+			argv = append(argv, "--"+name+"="+fs.Lookup(name).Value.String())
+		}
+	}
+	self, err := os.Executable()
+	if err == nil {
+		var logPath string
+		var started bool
+		logPath, started, err = gate.RefreshInBackground(append([]string{self}, argv...))
+		if started {
+			log.Info("started the key self-test in the background", "job", job.Name, "log", logPath)
+			if gerr != nil {
+				gerr = fmt.Errorf("%w\n\thint: a self-test is running in the background (log %s); PostgreSQL's next attempt archives once it passed", gerr, logPath)
+			}
+		}
+	}
+	if err != nil {
+		log.Warn("cannot start the key self-test in the background", "job", job.Name, "err", err.Error())
+	}
+	return gerr
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
