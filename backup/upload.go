@@ -199,34 +199,7 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 	}
 	send(1, first, n)
 
-	var readErr error
-	for num := 2; ; num++ {
-		if ctx.Err() != nil {
-			break
-		}
-		if num > maxParts {
-			readErr = fmt.Errorf("stream exceeds S3's %d-part limit (%d bytes so far); raise part_size", maxParts, total)
-			break
-		}
-		size := partSize(u.o.PartSize, num)
-		buf := u.acquire(size)
-		n, err := io.ReadFull(r, buf)
-		if n > 0 {
-			total += int64(n)
-			if total > maxObjectSize {
-				readErr = fmt.Errorf("stream exceeds S3's 5 TiB object limit")
-				break
-			}
-			send(num, buf, n)
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			readErr = fmt.Errorf("read stream: %w", err)
-			break
-		}
-	}
+	total, readErr := u.readParts(ctx, r, total, send)
 	if readErr != nil {
 		fail(readErr)
 	}
@@ -239,6 +212,36 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 		return uploadResult{}, u.abort(ctx, err)
 	}
 	return res, nil
+}
+
+// readParts reads parts 2, 3, ... of r and sends each, until the stream
+// ends (nil), ctx is cancelled by a failed part (nil: that failure is
+// reported), or r fails or outgrows S3's limits (the error).
+func (u *uploader) readParts(ctx context.Context, r io.Reader, total int64, send func(num int, buf []byte, size int)) (int64, error) {
+	for num := 2; ; num++ {
+		if ctx.Err() != nil {
+			return total, nil
+		}
+		if num > maxParts {
+			return total, fmt.Errorf("stream exceeds S3's %d-part limit (%d bytes so far); raise part_size", maxParts, total)
+		}
+		size := partSize(u.o.PartSize, num)
+		buf := u.acquire(size)
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			total += int64(n)
+			if total > maxObjectSize {
+				return total, fmt.Errorf("stream exceeds S3's 5 TiB object limit")
+			}
+			send(num, buf, n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, fmt.Errorf("read stream: %w", err)
+		}
+	}
 }
 
 // acquire returns a buffer of exactly size bytes, reusing a released one.
