@@ -429,6 +429,8 @@ func verWhy(d iam.Decision, t iam.Target) string {
 	for _, g := range d.Grants {
 		s := g.Label()
 		switch {
+		case g.Deputy:
+			s += " (to an AWS service, which acts for whoever directs it: any account unless aws:SourceArn or aws:SourceAccount pins it, and then whoever that resource serves)"
 		case g.Anonymous || verToAnyone(g.Statement):
 			s += " (to anyone, unsigned requests included)"
 		case g.Identity:

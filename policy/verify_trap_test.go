@@ -183,6 +183,16 @@ func TestVerifyTraps(t *testing.T) {
 		{name: "public read by userid pattern", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*","Condition":{"StringLike":{"aws:userid":"anon*"}}}`), fail: true, want: "s3:GetObject"},
 		{name: "read for signed callers of another account only", bucket: verHardenedWith(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*","Condition":{"StringEquals":{"aws:PrincipalAccount":"999988887777"}}}`), fail: false},
 
+		// Service principals: a service acts for whoever configures it, and
+		// any account can point CloudFront (or another service) at the
+		// bucket: the confused deputy.
+		{name: "read by a service principal", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), fail: true, want: "s3:GetObject"},
+		{name: "read by a service principal, pinned to a distribution", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudfront::111122223333:distribution/E1"}}}`), fail: true, want: "s3:GetObject"},
+		{name: "delete by a service principal", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":["s3.amazonaws.com"]},"Action":"s3:Delete*","Resource":"arn:aws:s3:::bk/*"}`), fail: true, want: "s3:DeleteObject"},
+		{name: "public read by PrincipalAccount anonymous", bucket: verHardenedWith(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*","Condition":{"StringEquals":{"aws:PrincipalAccount":"anonymous"}}}`), fail: true, want: "s3:GetObject"},
+		{name: "service read denied to everyone", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`, `{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), fail: false},
+		{name: "service read outside the backups", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/web/*"}`), fail: false},
+
 		// Safe policies.
 		{name: "sts:GetCallerIdentity needs no permission", identity: []string{id(allowID("Who", `"sts:GetCallerIdentity"`, `"*"`))}, fail: false},
 		{name: "sts:Get* is more than GetCallerIdentity", identity: []string{id(allowID("Who", `"sts:Get*"`, `"*"`))}, fail: true, want: "sts:Get*"},

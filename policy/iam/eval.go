@@ -3,6 +3,7 @@ package iam
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -22,6 +23,24 @@ type Caller struct {
 // Anonymous is an unsigned request: it carries no principal keys, and only
 // statements whose Principal is "*" apply to it.
 var Anonymous = Caller{Type: "Anonymous"}
+
+// Deputy is an AWS service principal acting on the bucket for whoever set
+// it up: any account can point CloudFront, log delivery or another service
+// at any bucket, so a grant to a service principal reaches the key holder
+// through an account of their own. Source: IAM User Guide, "The confused
+// deputy problem" (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html):
+// a service can be "manipulated to use its permissions to act on another
+// customer's resources"; aws:SourceArn, aws:SourceAccount and
+// aws:SourceOrgID in the resource policy limit that, and those keys are
+// left unknown here (the service fills them from the attacker's own
+// resources), so such a grant is at least conditional. Only statements
+// whose Principal is "*" or names a service apply to it; identity-based
+// policies do not.
+var Deputy = Caller{Type: "Service"}
+
+// external reports a caller outside IAM's identities: an unsigned request
+// or a service principal, to which identity-based policies do not apply.
+func (c Caller) external() bool { return c.Type == "Anonymous" || c.Type == "Service" }
 
 var (
 	reAccount = regexp.MustCompile(`^[0-9]{12}$`)
@@ -71,19 +90,29 @@ func ParseCaller(arn string) (Caller, error) {
 // aws:PrincipalArn is the role's ARN for a role session; aws:username is
 // present only for IAM users.
 //
-// An unsigned request carries no aws:PrincipalArn, aws:PrincipalAccount,
-// aws:username, aws:PrincipalOrgID or aws:PrincipalIsAWSService, but
-// aws:PrincipalType and aws:userid "are included in the request context
-// for all requests, including anonymous requests" (same page): present,
-// with values for an anonymous caller that the evaluator does not pin, so
-// it leaves them unknown. Taking them as absent would read an Allow to "*"
+// An unsigned request carries no aws:PrincipalArn, aws:username,
+// aws:PrincipalOrgID or aws:PrincipalIsAWSService; aws:PrincipalAccount is
+// "anonymous"; aws:PrincipalType and aws:userid "are included in the
+// request context for all requests, including anonymous requests" (same
+// page): present, with values the evaluator does not pin, so it leaves
+// them unknown. Taking them as absent would read an Allow to "*"
 // conditioned on aws:PrincipalType = "Anonymous" as granting nothing.
 func (c Caller) keys(ctx Context) Context {
 	if c.Type == "Anonymous" {
-		for _, k := range []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:username", "aws:PrincipalOrgID", "aws:PrincipalIsAWSService"} {
+		for _, k := range []string{"aws:PrincipalArn", "aws:username", "aws:PrincipalOrgID", "aws:PrincipalIsAWSService"} {
 			ctx = ctx.With(k, Absent)
 		}
-		return ctx
+		// "For anonymous requests, the request context returns anonymous"
+		// (aws:PrincipalAccount, same page).
+		return ctx.With("aws:PrincipalAccount", Present("anonymous"))
+	}
+	if c.Type == "Service" {
+		// "The request context key is set to true when a service uses a
+		// service principal to perform a direct action on your resources"
+		// (aws:PrincipalIsAWSService, same page); aws:username is present
+		// only for IAM users. The other keys are left unknown.
+		ctx = ctx.With("aws:PrincipalIsAWSService", Present("true"))
+		return ctx.With("aws:username", Absent)
 	}
 	arn := c.ARN
 	if c.RoleARN != "" {
@@ -187,6 +216,8 @@ type Grant struct {
 	Delegated bool
 	// Anonymous is true for a grant to "*" that an unsigned request gets.
 	Anonymous bool
+	// Deputy is true for a grant a service principal gets (see Deputy).
+	Deputy bool
 }
 
 // Decision is the evaluator's answer with the statements behind it.
@@ -246,7 +277,21 @@ func (e *Evaluator) Evaluate(req Request) Decision {
 		for i := range anon.Grants {
 			anon.Grants[i].Anonymous = true
 		}
-		return anon
+		d = anon
+	}
+	if d.Access == Allowed {
+		return d
+	}
+	dep := e.evaluateAs(Deputy, req)
+	// The deputy acts only where the service supports it and once the key
+	// holder has set it up in an account of their own: conditional.
+	dep.Access = min(dep.Access, Conditional)
+	if dep.Access > d.Access {
+		for i := range dep.Grants {
+			dep.Grants[i].Deputy = true
+			dep.Grants[i].Access = min(dep.Grants[i].Access, Conditional)
+		}
+		d = dep
 	}
 	return d
 }
@@ -262,8 +307,17 @@ const (
 )
 
 func matchPrincipal(p *Principal, c Caller) pmatch {
-	if p.Any {
+	if p.Any && c.Type != "Service" {
 		return pmDirect
+	}
+	if c.Type == "Service" {
+		// Any service named: the deputy stands for each of them. A grant
+		// to "*" is left to the caller and the unsigned request, whose
+		// principal keys the evaluator knows.
+		if len(p.Values["Service"]) > 0 {
+			return pmDirect
+		}
+		return pmNo
 	}
 	best := pmNo
 	for _, v := range p.Values["AWS"] {
@@ -328,6 +382,9 @@ func matchAWSPrincipal(v string, c Caller) pmatch {
 // denyPrincipal is how surely a Deny statement of a resource-based policy
 // applies to the caller.
 func denyPrincipal(s *Statement, c Caller) pmatch {
+	if !s.NotPrincipal && c.Type == "Service" && (s.Principal.Any || slices.Contains(s.Principal.Values["AWS"], "*")) {
+		return pmDirect // a Deny to "*" covers service principals too
+	}
 	if !s.NotPrincipal {
 		return matchPrincipal(s.Principal, c)
 	}
@@ -349,6 +406,14 @@ func denyPrincipal(s *Statement, c Caller) pmatch {
 func notPrincipalDeny(p *Principal, c Caller) pmatch {
 	if p.Any {
 		return pmNo
+	}
+	if c.Type == "Service" {
+		// Listing any service (or "*") may exempt the deputy; listing only
+		// AWS principals leaves it denied.
+		if len(p.Values["Service"]) > 0 || slices.Contains(p.Values["AWS"], "*") {
+			return pmNo
+		}
+		return pmDirect
 	}
 	maybe := false
 	for _, v := range p.Values["AWS"] {
@@ -515,7 +580,7 @@ func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
 	// Explicit denies first.
 	var denies []denyScope
 	for _, p := range e.policies() {
-		if p.Kind == IdentityBased && c.Type == "Anonymous" {
+		if p.Kind == IdentityBased && c.external() {
 			continue
 		}
 		vars := p.Version == Version2012
@@ -576,7 +641,7 @@ func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
 
 	var resDirect, resAccount, ident Access
 	for _, p := range e.policies() {
-		if p.Kind == IdentityBased && c.Type == "Anonymous" {
+		if p.Kind == IdentityBased && c.external() {
 			continue
 		}
 		vars := p.Version == Version2012
@@ -640,9 +705,9 @@ func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
 		}
 	}
 
-	same := c.Type != "Anonymous" && c.Account == e.ResourceAccount
+	same := !c.external() && c.Account == e.ResourceAccount
 	switch {
-	case c.Type == "Anonymous":
+	case c.external():
 		d.Access = resDirect
 	case same:
 		// Within one account the resource side alone grants only when it

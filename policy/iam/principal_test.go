@@ -55,7 +55,9 @@ func TestPrincipalForms(t *testing.T) {
 		{name: "allow/cross-account user needs its identity side", bucket: allow(`{"AWS":"` + foreign + `"}`), caller: foreign, want: Denied},
 		{name: "allow/cross-account user with identity grant", bucket: allow(`{"AWS":"` + foreign + `"}`), identity: []string{idRead}, caller: foreign, want: Allowed},
 		{name: "allow/cross-account account", bucket: allow(`{"AWS":"999988887777"}`), identity: []string{idRead}, caller: foreign, want: Allowed},
-		{name: "allow/service principal is not the user", bucket: allow(`{"Service":"lambda.amazonaws.com"}`), caller: bob, want: Denied},
+		// Not the user, but a confused deputy any account can direct at the
+		// bucket (see Deputy).
+		{name: "allow/service principal is a deputy", bucket: allow(`{"Service":"lambda.amazonaws.com"}`), caller: bob, want: Conditional},
 		{name: "allow/the user's name in another case may be the user", bucket: allow(`{"AWS":"arn:aws:iam::111122223333:user/BOB"}`), caller: bob, want: Conditional},
 		{name: "notprincipal/the user's name in another case: uncertain", bucket: notPrincipal("arn:aws:iam::111122223333:user/bob"), caller: bob, want: Allowed},
 		{name: "allow/unique id may be anyone", bucket: allow(`{"AWS":"AIDAJQABLZS4A3QDU576Q"}`), caller: bob, want: Conditional},
