@@ -23,12 +23,42 @@ func testManifest() *Manifest {
 	}
 }
 
+// fullManifest has every field set, so that the round trip covers each;
+// TestFullManifestIsFull fails when a field is added without a value here.
+func fullManifest() *Manifest {
+	m := testManifest()
+	m.SourceType, m.SourceDatabase, m.DumpFormat, m.ServerVersion = "postgres", "shop", "pg_dump custom 1.15", "15.8"
+	m.Postgres = &PostgresBase{
+		StartLSN: "0/2000028", StartWALFile: "000000010000000000000002", CheckpointLSN: "0/2000060", Timeline: 1,
+		StopLSN: "0/2000138", StopWALFile: "000000010000000000000002", StopTimeline: 1,
+		StartTime: "2026-11-26 02:15:00 UTC", Label: "putonly", Tablespaces: true,
+		BackupLabel: "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n",
+	}
+	return m
+}
+
+func TestFullManifestIsFull(t *testing.T) {
+	var check func(path string, v reflect.Value)
+	check = func(path string, v reflect.Value) {
+		for i := range v.NumField() {
+			f, name := v.Field(i), path+v.Type().Field(i).Name
+			if f.IsZero() && name != "DumpExitStatus" { // 0 is the only status a manifest records
+				t.Errorf("fullManifest leaves %s unset: give it a value so the round trip covers it", name)
+			}
+			if f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct {
+				check(name+".", f.Elem())
+			}
+		}
+	}
+	check("", reflect.ValueOf(*fullManifest()))
+}
+
 func TestManifestRoundTrip(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := testManifest()
+	want := fullManifest()
 	body, err := EncodeManifest(want)
 	if err != nil {
 		t.Fatal(err)
