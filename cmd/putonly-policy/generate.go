@@ -151,10 +151,17 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			Fix: "drop --output, or drop --preset seed"}}
 	}
 
-	var (
-		doc []byte
-		err error
-	)
+	doc, err := generateDoc(o, output, preset, args)
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
+	}
+	_, err = stdout.Write(doc)
+	return err
+}
+
+// generateDoc is the document --output names, from o (args, the command
+// line, is written into the set-up documents).
+func generateDoc(o policy.GenerateOptions, output, preset string, args []string) (doc []byte, err error) {
 	switch output {
 	case "bucket-policy":
 		if preset == "seed" {
@@ -178,11 +185,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		err = &policy.OptionError{Flag: "--output", Value: output, Msg: "unknown kind",
 			Fix: "one of bucket-policy, user-policy, lifecycle, setup, cloudformation, terraform, terraform-module"}
 	}
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
-	_, err = stdout.Write(doc)
-	return err
+	return doc, err
 }
 
 // genUsageError is a command line that does not parse, with the hint.
