@@ -45,6 +45,7 @@ type commandReader struct {
 	argv0  string
 	ctx    context.Context
 	grace  time.Duration // pipeGrace when started
+	stderr *lineLogger   // the dump's stderr; its last line goes into the error
 
 	exited    chan struct{} // closed when cmd.Wait returned
 	waitErr   error         // valid after exited
@@ -88,7 +89,8 @@ func startDump(ctx context.Context, argv []string, env []string, prio Priority, 
 	cmd.Stdout = pw
 	// exec copies stderr through its own goroutine; WaitDelay bounds that
 	// copy when a child keeps stderr open.
-	cmd.Stderr = &lineLogger{log: log, argv0: argv[0]}
+	stderr := &lineLogger{log: log, argv0: argv[0]}
+	cmd.Stderr = stderr
 	cmd.WaitDelay = pipeGrace
 	// Kill the whole process group: sh -c 'pg_dump ...' must not leave the
 	// dump running when the shell is killed.
@@ -99,7 +101,7 @@ func startDump(ctx context.Context, argv []string, env []string, prio Priority, 
 		return nil, fmt.Errorf("start dump %s: %w", argv[0], err)
 	}
 	pw.Close() // the child has its copy; EOF comes when every writer closed
-	r := &commandReader{cmd: cmd, stdout: pr, argv0: argv[0], ctx: ctx, exited: make(chan struct{}), closed: make(chan struct{}), grace: pipeGrace}
+	r := &commandReader{cmd: cmd, stdout: pr, argv0: argv[0], ctx: ctx, stderr: stderr, exited: make(chan struct{}), closed: make(chan struct{}), grace: pipeGrace}
 	var st unix.Stat_t
 	if rc, err := pr.SyscallConn(); err == nil {
 		_ = rc.Control(func(fd uintptr) {
@@ -265,11 +267,20 @@ func (r *commandReader) result() error {
 	return r.fail(r.waitErr)
 }
 
+// fail is the dump's error: how it ended and, when it said why, its last
+// stderr line ('database "shop" does not exist'), so the one-line summary
+// cron mails names the dump's own reason.
 func (r *commandReader) fail(err error) error {
-	if r.ctx.Err() != nil {
-		return fmt.Errorf("%w: %s: %w (%v)", ErrDumpFailed, r.argv0, context.Cause(r.ctx), err)
+	why := ""
+	if r.stderr != nil {
+		if l := r.stderr.lastLine(); l != "" {
+			why = fmt.Sprintf(": %q", l)
+		}
 	}
-	return fmt.Errorf("%w: %s: %v", ErrDumpFailed, r.argv0, err)
+	if r.ctx.Err() != nil {
+		return fmt.Errorf("%w: %s: %w (%v)%s", ErrDumpFailed, r.argv0, context.Cause(r.ctx), err, why)
+	}
+	return fmt.Errorf("%w: %s: %v%s", ErrDumpFailed, r.argv0, err, why)
 }
 
 // Close kills the command if it has not exited, reaps it, and returns how it
@@ -287,14 +298,35 @@ func (r *commandReader) Close() error {
 	return nil
 }
 
-// lineLogger logs a dump's stderr line by line at warn level.
+// lineLogger logs a dump's stderr line by line at warn level, and keeps
+// the last line that is not blank.
 type lineLogger struct {
 	log   *slog.Logger
 	argv0 string
 	buf   []byte
+
+	mu   sync.Mutex
+	last string
+}
+
+// lastLine is the last non-blank line the dump wrote to stderr (a final
+// line without a newline too), at most 300 bytes.
+func (l *lineLogger) lastLine() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.last
+	if t := strings.TrimSpace(string(l.buf)); t != "" {
+		s = t
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
 }
 
 func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.buf = append(l.buf, p...)
 	for {
 		i := bytes.IndexByte(l.buf, '\n')
@@ -302,6 +334,9 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 			break
 		}
 		l.log.Warn("dump stderr", "cmd", l.argv0, "line", string(l.buf[:i]))
+		if t := strings.TrimSpace(string(l.buf[:i])); t != "" {
+			l.last = t
+		}
 		l.buf = l.buf[i+1:]
 	}
 	if len(l.buf) > 64<<10 { // a very long line: log it in pieces

@@ -256,3 +256,28 @@ func processState(pid int) string {
 	}
 	return ""
 }
+
+// A failed dump's error carries its last stderr line, the reason a person
+// reads in the one-line summary; a line without a final newline counts.
+func TestCommandReaderLastStderrLine(t *testing.T) {
+	for _, tt := range []struct{ script, want string }{
+		{`echo "pg_dump: error: connection to server failed" >&2; echo 'pg_dump: error: database "nosuchdb" does not exist' >&2; echo >&2; exit 1`, `"pg_dump: error: database \"nosuchdb\" does not exist"`},
+		{`printf 'no newline at the end' >&2; exit 2`, `exit status 2: "no newline at the end"`},
+	} {
+		r, err := startCommand(context.Background(), []string{"sh", "-c", tt.script}, nil, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(r)
+		if err == nil || !errors.Is(err, ErrDumpFailed) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want it to hold %s", err, tt.want)
+		}
+	}
+	r, err := startCommand(context.Background(), []string{"sh", "-c", "echo fine >&2"}, nil, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); err != nil {
+		t.Errorf("a dump that succeeds with stderr: %v", err)
+	}
+}

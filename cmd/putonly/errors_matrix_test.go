@@ -126,3 +126,20 @@ func TestRunFailureCauses(t *testing.T) {
 		})
 	}
 }
+
+// The one-line summary cron mails holds the dump's own last stderr line.
+func TestRunSummaryNamesDumpError(t *testing.T) {
+	m := newKeyMatrix(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := m.putonly(t, "good", t.TempDir(), "run", "--bucket", m.s.Bucket, "--prefix", matrixPrefix, "--path-style",
+		"--recipient", id.Recipient().String(), "--name", "shop", "--",
+		"sh", "-c", `echo 'pg_dump: error: connection to server on socket "/run/postgresql/.s.PGSQL.5432" failed: FATAL:  database "nosuchdb" does not exist' >&2; exit 1`)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || !strings.HasPrefix(last, "putonly: job shop: ") || !strings.Contains(last, `database \"nosuchdb\" does not exist`) {
+		t.Fatalf("exit %d, summary %q\n%s", code, last, stderr)
+	}
+}
