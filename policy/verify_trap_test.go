@@ -193,6 +193,17 @@ func TestVerifyTraps(t *testing.T) {
 		{name: "service read denied to everyone", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`, `{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/*"}`), fail: false},
 		{name: "service read outside the backups", bucket: verHardenedWith(`{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bk/web/*"}`), fail: false},
 
+		// Overwrite through the identity side alone.
+		{name: "identity-only upload on an unversioned bucket", bucket: verDoc(verNoHTTP), identity: []string{id()}, settings: unversioned(), fail: true, want: "s3:PutObject"},
+		{name: "identity-only upload with If-None-Match forced", bucket: verDoc(verNoHTTP, verSSE), settings: unversioned(), fail: false,
+			identity: []string{id(`{"Effect":"Deny","Action":"s3:PutObject","Resource":"arn:aws:s3:::bk/*","Condition":{"Bool":{"s3:ObjectCreationOperation":"true"},"Null":{"s3:if-none-match":"true"}}}`)}},
+		{name: "If-None-Match forced only on .age keys", bucket: verDoc(verNoHTTP, verSSE), settings: unversioned(), fail: true, want: "s3:PutObject",
+			identity: []string{id(`{"Effect":"Deny","Action":"s3:PutObject","Resource":"arn:aws:s3:::bk/db/*.age","Condition":{"Bool":{"s3:ObjectCreationOperation":"true"},"Null":{"s3:if-none-match":"true"}}}`)}},
+		{name: "If-None-Match deny misspells the action", bucket: verDoc(verNoHTTP, verSSE), settings: unversioned(), fail: true, want: "s3:PutObject",
+			identity: []string{id(`{"Effect":"Deny","Action":"s3:PutObjects","Resource":"arn:aws:s3:::bk/*","Condition":{"Null":{"s3:if-none-match":"true"}}}`)}},
+		{name: "assumed-role session, role's policy grants reads", principal: "arn:aws:sts::111122223333:assumed-role/backup/host1", bucket: verDoc(verNoHTTP),
+			identity: []string{id(allowID("R", `"s3:GetObject*"`, `"arn:aws:s3:::bk/*"`))}, fail: true, want: "s3:GetObjectVersion"},
+
 		// Safe policies.
 		{name: "sts:GetCallerIdentity needs no permission", identity: []string{id(allowID("Who", `"sts:GetCallerIdentity"`, `"*"`))}, fail: false},
 		{name: "sts:Get* is more than GetCallerIdentity", identity: []string{id(allowID("Who", `"sts:Get*"`, `"*"`))}, fail: true, want: "sts:Get*"},
