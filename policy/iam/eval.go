@@ -33,9 +33,9 @@ var Anonymous = Caller{Type: "Anonymous"}
 // customer's resources"; aws:SourceArn, aws:SourceAccount and
 // aws:SourceOrgID in the resource policy limit that, and those keys are
 // left unknown here (the service fills them from the attacker's own
-// resources), so such a grant is at least conditional. Only statements
-// whose Principal is "*" or names a service apply to it; identity-based
-// policies do not.
+// resources), so such a grant is at least conditional. Statements whose
+// Principal is "*" or names a service apply to it; identity-based policies
+// do not.
 var Deputy = Caller{Type: "Service"}
 
 // external reports a caller outside IAM's identities: an unsigned request
@@ -109,10 +109,21 @@ func (c Caller) keys(ctx Context) Context {
 	if c.Type == "Service" {
 		// "The request context key is set to true when a service uses a
 		// service principal to perform a direct action on your resources"
-		// (aws:PrincipalIsAWSService, same page); aws:username is present
-		// only for IAM users. The other keys are left unknown.
+		// (aws:PrincipalIsAWSService, same page). aws:username is present
+		// only for IAM users, aws:PrincipalArn only for IAM users, roles,
+		// STS federated users and root users, aws:PrincipalOrgID only for a
+		// member of an organization (same page). aws:PrincipalAccount is
+		// present in every request; a service directed by the key holder
+		// acts for the holder's account or AWS's, never the bucket
+		// owner's, so it stands as a value no policy names. aws:SourceArn,
+		// aws:SourceAccount and the rest stay unknown: the key holder's
+		// own resources fill them.
 		ctx = ctx.With("aws:PrincipalIsAWSService", Present("true"))
-		return ctx.With("aws:username", Absent)
+		ctx = ctx.With("aws:PrincipalAccount", Present("putonly-not-your-account"))
+		for _, k := range []string{"aws:username", "aws:PrincipalArn", "aws:PrincipalOrgID"} {
+			ctx = ctx.With(k, Absent)
+		}
+		return ctx
 	}
 	arn := c.ARN
 	if c.RoleARN != "" {
@@ -307,14 +318,12 @@ const (
 )
 
 func matchPrincipal(p *Principal, c Caller) pmatch {
-	if p.Any && c.Type != "Service" {
-		return pmDirect
+	if p.Any {
+		return pmDirect // "*" includes service principals
 	}
 	if c.Type == "Service" {
-		// Any service named: the deputy stands for each of them. A grant
-		// to "*" is left to the caller and the unsigned request, whose
-		// principal keys the evaluator knows.
-		if len(p.Values["Service"]) > 0 {
+		// Any service named: the deputy stands for each of them.
+		if len(p.Values["Service"]) > 0 || slices.Contains(p.Values["AWS"], "*") {
 			return pmDirect
 		}
 		return pmNo
@@ -382,9 +391,6 @@ func matchAWSPrincipal(v string, c Caller) pmatch {
 // denyPrincipal is how surely a Deny statement of a resource-based policy
 // applies to the caller.
 func denyPrincipal(s *Statement, c Caller) pmatch {
-	if !s.NotPrincipal && c.Type == "Service" && (s.Principal.Any || slices.Contains(s.Principal.Values["AWS"], "*")) {
-		return pmDirect // a Deny to "*" covers service principals too
-	}
 	if !s.NotPrincipal {
 		return matchPrincipal(s.Principal, c)
 	}
