@@ -57,6 +57,7 @@ type Settings struct {
 	UploadConcurrency int      `yaml:"upload_concurrency"`
 	MaxAttempts       int      `yaml:"max_attempts"`
 	ConnectTimeout    Duration `yaml:"connect_timeout"`
+	MaxRetryTime      Duration `yaml:"max_retry_time"`
 	Timeout           Duration `yaml:"timeout"`
 
 	// Nice and IONice: the dump's CPU and I/O priority (priority.go).
@@ -126,7 +127,8 @@ type SourceConfig struct {
 const (
 	DefaultPartSize          = 16 << 20
 	DefaultUploadConcurrency = 4
-	DefaultMaxAttempts       = 10
+	DefaultMaxAttempts       = 20
+	DefaultMaxRetryTime      = 2 * time.Minute
 	DefaultTimeout           = 12 * time.Hour
 	DefaultSSE               = "AES256"
 	DefaultChecksum          = "CRC64NVME"

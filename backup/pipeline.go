@@ -104,7 +104,7 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 		Prefix:         jc.Prefix,
 		Client: ClientOptions{
 			Region: jc.Region, Endpoint: jc.Endpoint, PathStyle: pathStyle,
-			Profile: jc.Profile, MaxAttempts: jc.MaxAttempts, ConnectTimeout: time.Duration(jc.ConnectTimeout),
+			Profile: jc.Profile, MaxAttempts: jc.MaxAttempts, ConnectTimeout: time.Duration(jc.ConnectTimeout), MaxRetryTime: time.Duration(jc.MaxRetryTime),
 		},
 		Recipient:              rec,
 		Compression:            jc.Compression,

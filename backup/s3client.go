@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -30,6 +28,9 @@ type ClientOptions struct {
 	// s3err.DefaultConnectTimeout, 5 s), apart from the transfer's
 	// retries: a wrong or dead endpoint is named in seconds.
 	ConnectTimeout time.Duration
+	// MaxRetryTime bounds how long one request keeps retrying (0:
+	// DefaultMaxRetryTime); the job's deadline bounds it too.
+	MaxRetryTime time.Duration
 }
 
 func (o ClientOptions) connectTimeout() time.Duration {
@@ -71,25 +72,7 @@ func Connect(ctx context.Context, o ClientOptions, bucket string) (*s3.Client, e
 // request checksums, endpoint resolution and credential chain stay on
 // (building s3.Options by hand silently turns checksums off).
 func NewS3Client(ctx context.Context, o ClientOptions) (*s3.Client, error) {
-	attempts := o.MaxAttempts
-	if attempts <= 0 {
-		attempts = DefaultMaxAttempts
-	}
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) {
-				// Each request (one part) is retried with jittered
-				// exponential backoff on 503 SlowDown, 500s and cut
-				// connections. The default client-side retry quota would
-				// give up on a throttling storm after a few failures
-				// across all parts; S3 asks clients to back off, not to
-				// fail, so there is no quota.
-				so.MaxAttempts = attempts
-				so.MaxBackoff = 20 * time.Second
-				so.RateLimiter = ratelimit.None
-			})
-		}),
-	}
+	var opts []func(*config.LoadOptions) error
 	// The connection set-up has a timeout of its own, short, apart from
 	// the transfer's: the SDK's default dialer waits 30 s per attempt.
 	ct := o.connectTimeout()
@@ -115,7 +98,8 @@ func NewS3Client(ctx context.Context, o ClientOptions) (*s3.Client, error) {
 		// S3-compatible stores still need a region to sign requests.
 		cfg.Region = "us-east-1"
 	}
-	return s3.NewFromConfig(cfg, func(so *s3.Options) {
+	// The retryer is set on the client, not on cfg: see retryOptions.
+	return s3.NewFromConfig(cfg, retryOptions(o.MaxAttempts, o.MaxRetryTime), func(so *s3.Options) {
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}

@@ -71,6 +71,7 @@ func TestSettingBounds(t *testing.T) {
 		"max_attempts":            {[]string{"1", "100"}, []string{"101", "-1", "9223372036854775807"}},
 		"timeout":                 {[]string{"1s", "720h", "6h"}, []string{"1ns", "999ms", "720h1s", "-1h", "2562047h"}},
 		"connect_timeout":         {[]string{"100ms", "5m", "5s"}, []string{"99ms", "5m1s", "-1s"}},
+		"max_retry_time":          {[]string{"1s", "1h", "2m"}, []string{"999ms", "1h1s", "-1s"}},
 		"jitter":                  {[]string{"0s", "24h", "30m"}, []string{"-1ns", "24h1s", "2562047h"}},
 		"nice":                    {[]string{"-20", "0", "19"}, []string{"-21", "20", "9223372036854775807"}},
 		"ionice":                  {[]string{"idle", "best-effort", "best-effort:0", "best-effort:7", "realtime:0"}, []string{"best-effort:8", "best-effort:-1", "idle:3", "low", "'best-effort:'", "realtime:99999999999999999999"}},

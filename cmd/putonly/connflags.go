@@ -29,7 +29,7 @@ type connFlags struct {
 
 func (c *connFlags) register(fs *flag.FlagSet) {
 	c.registerEndpoint(fs)
-	fs.IntVar(&c.maxAttempts, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 10)")
+	fs.IntVar(&c.maxAttempts, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 20)")
 }
 
 // registerEndpoint registers where to connect, without --max-attempts
