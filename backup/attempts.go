@@ -49,8 +49,12 @@ func (l *attemptLog) record(err error) {
 	var op *net.OpError
 	switch {
 	case err == nil:
-	case errors.As(err, &op) && op.Op == "dial":
-		// Never sent: S3 cannot have acted on it.
+	case errors.As(err, &op) && (op.Op == "dial" || op.Op == "write" || op.Op == "readfrom"):
+		// Never sent, or cut while sending the body: S3 cannot have
+		// stored an object it did not receive whole. (A store that
+		// refuses If-None-Match early answers 412 and resets the
+		// connection while the body is still being sent; the retry then
+		// reads that 412, which is a collision.)
 	case errors.As(err, &re) && re.HTTPStatusCode() >= 500:
 		// S3 answered. A 5xx may come after the write was done (500
 		// InternalError); 503 SlowDown never does, but telling them apart

@@ -79,7 +79,10 @@ func (r *budgetRetryer) GetRetryToken(ctx context.Context, opErr error) (func(er
 		if r.budget > 0 && next.After(st.start.Add(r.budget)) {
 			return nil, fmt.Errorf("%w after %s of %d tries: max_retry_time is %s", ErrRetryBudget, time.Since(st.start).Round(time.Second), st.retries, r.budget)
 		}
-		if dl, ok := ctx.Deadline(); ok && next.After(dl) {
+		// Against the deadline, the longest pause: a retry cut short by
+		// the deadline would end with a bare "context deadline exceeded"
+		// instead of S3's error.
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(2*retryDelayMin(st.retries)).After(dl) {
 			return nil, fmt.Errorf("%w after %d tries: the job's deadline comes before the next one", ErrRetryBudget, st.retries)
 		}
 	}
