@@ -38,6 +38,7 @@ func TestVerifyTraps(t *testing.T) {
 		identity  []string
 		principal string
 		owner     string
+		prefix    string // "" = db/
 		settings  map[string]string
 		fail      bool
 		want      string // an action that must be a violation ("" any)
@@ -63,6 +64,8 @@ func TestVerifyTraps(t *testing.T) {
 		{name: "s3:GetObject on one backup", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/db/2026/full.dump.zst.age"`))}, fail: true, want: "s3:GetObject"},
 		{name: "s3:GetObject via ${aws:username}", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/${aws:username}/*"`))}, fail: false},
 		{name: "s3:GetObject on bk/${aws:username} when prefix is the user", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/d${aws:username}*"`))}, fail: false},
+		{name: "s3:GetObject via ${aws:username} when the user is named as the prefix", principal: "arn:aws:iam::111122223333:user/ops/db", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/${aws:username}/*"`))}, fail: true, want: "s3:GetObject"},
+		{name: "s3:GetObject via ${aws:PrincipalAccount}", prefix: "111122223333/", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/${aws:PrincipalAccount}/*"`))}, fail: true, want: "s3:GetObject"},
 		{name: "s3:GetObject with unknown variable", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:s3:::bk/${aws:PrincipalTag/team}/*"`))}, fail: true, want: "s3:GetObject"},
 		{name: "service segment in upper case", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:aws:S3:::bk/*"`))}, fail: true, want: "s3:GetObject"},
 		{name: "partition segment in upper case", identity: []string{id(allowID("A", `"s3:GetObject"`, `"arn:AWS:s3:::bk/*"`))}, fail: true, want: "s3:GetObject"},
@@ -221,6 +224,9 @@ func TestVerifyTraps(t *testing.T) {
 				bucket = verHardenedWith()
 			}
 			in := VerifyInput{Principal: verUser, Bucket: "bk", Prefix: "db/", BucketAccount: tc.owner}
+			if tc.prefix != "" {
+				in.Prefix = tc.prefix
+			}
 			if tc.principal != "" {
 				in.Principal = tc.principal
 			}
