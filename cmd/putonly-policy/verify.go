@@ -119,37 +119,24 @@ type verifyDoc struct {
 	policy *iam.Policy // nil for a settings document
 }
 
+// verifyFlags are verify's flags.
+type verifyFlags struct {
+	bucketPolicy, principal, bucket, prefix, bucketAccount string
+	identity, topics                                       stringsFlag
+	kmsKey, settingsDir                                    string
+	retention                                              int
+	live, pathStyle                                        bool
+	profile, region, endpoint                              string
+	format                                                 string
+	strict                                                 bool
+}
+
 // runVerify implements 'putonly-policy verify'.
 func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var (
-		bucketPolicy, principal, bucket, prefix, bucketAccount string
-		identity, topics                                       stringsFlag
-		kmsKey, settingsDir                                    string
-		retention                                              int
-		live, pathStyle                                        bool
-		profile, region, endpoint                              string
-		format                                                 = "text"
-		strict                                                 bool
-	)
-	fs.StringVar(&bucketPolicy, "bucket-policy", "", "")
-	fs.StringVar(&principal, "principal", "", "")
-	fs.StringVar(&bucket, "bucket", "", "")
-	fs.StringVar(&prefix, "prefix", "", "")
-	fs.Var(&identity, "identity-policy", "")
-	fs.StringVar(&bucketAccount, "bucket-account", "", "")
-	fs.Var(&topics, "sns-topic", "")
-	fs.StringVar(&kmsKey, "kms-key", "", "")
-	fs.StringVar(&settingsDir, "bucket-settings", "", "")
-	fs.IntVar(&retention, "retention-days", 0, "")
-	fs.StringVar(&format, "format", format, "")
-	fs.BoolVar(&live, "live", false, "")
-	fs.StringVar(&profile, "profile", "", "")
-	fs.StringVar(&region, "region", "", "")
-	fs.StringVar(&endpoint, "endpoint", "", "")
-	fs.BoolVar(&pathStyle, "path-style", false, "")
-	fs.BoolVar(&strict, "strict", false, "")
+	var v verifyFlags
+	v.register(fs)
 	if err := fs.Parse(verifyExpandIdentity(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, verifyUsage)
@@ -157,35 +144,104 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		return verifyUsageError("%v", err)
 	}
-	switch {
-	case fs.NArg() > 0:
+	if fs.NArg() > 0 {
 		return verifyUsageError("unexpected argument %q", fs.Arg(0))
-	case live && (bucketPolicy != "" || len(identity) > 0 || settingsDir != ""):
-		return verifyUsageError("--live fetches the bucket policy, the identity policies and the bucket settings itself: drop --bucket-policy, --identity-policy and --bucket-settings")
-	case !live && (profile != "" || region != "" || endpoint != "" || pathStyle):
-		return verifyUsageError("--profile, --region, --endpoint and --path-style go with --live")
-	case bucketPolicy == "" && !live:
-		return verifyUsageError("--bucket-policy is required (or --live to fetch it)")
-	case principal == "":
-		return verifyUsageError("--principal is required")
-	case bucket == "":
-		return verifyUsageError("--bucket is required")
-	case bucketAccount != "" && !reAccountID.MatchString(bucketAccount):
-		return verifyUsageError("--bucket-account %q: an AWS account id is 12 digits", bucketAccount)
-	case strings.HasPrefix(prefix, "/"):
-		return verifyUsageError("--prefix %q: S3 keys do not begin with /", prefix)
-	case kmsKey != "" && !strings.HasPrefix(kmsKey, "arn:"):
-		return verifyUsageError("--kms-key %q: give the key's ARN (aws kms describe-key --key-id KEY --query KeyMetadata.Arn)", kmsKey)
-	case retention < 0 || retention > 36500:
-		return verifyUsageError("--retention-days %d: want 1 to 36500 days", retention)
-	case retention > 0 && settingsDir == "" && !live:
-		return verifyUsageError("--retention-days needs --bucket-settings: it is checked against the bucket's lifecycle rules")
-	case format != "text" && format != "json" && format != "markdown":
-		return verifyUsageError("--format %q: want text, json or markdown", format)
 	}
-	if _, err := iam.ParseCaller(principal); err != nil {
+	if err := v.check(); err != nil {
+		return err
+	}
+	in, docs, fetched, err := v.load(ctx, stdin)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res, err := policy.Verify(in)
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
+	}
+	if fetched != nil {
+		res.Assumptions = append(res.Assumptions, verifyLiveAssumptions(fetched, res)...)
+	}
+	code := res.Exit(v.strict)
+	switch v.format {
+	case "json":
+		err = verifyJSON(stdout, in, res, code)
+	case "markdown":
+		err = verifyMarkdown(stdout, in, res, docs, code, v.strict)
+	default:
+		err = verifyText(stdout, in, res, v.strict, docs, v.live)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if code != 0 {
+		return &exitError{Code: code}
+	}
+	return nil
+}
+
+// register adds the flags to fs (their help is verifyUsage).
+func (v *verifyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&v.bucketPolicy, "bucket-policy", "", "")
+	fs.StringVar(&v.principal, "principal", "", "")
+	fs.StringVar(&v.bucket, "bucket", "", "")
+	fs.StringVar(&v.prefix, "prefix", "", "")
+	fs.Var(&v.identity, "identity-policy", "")
+	fs.StringVar(&v.bucketAccount, "bucket-account", "", "")
+	fs.Var(&v.topics, "sns-topic", "")
+	fs.StringVar(&v.kmsKey, "kms-key", "", "")
+	fs.StringVar(&v.settingsDir, "bucket-settings", "", "")
+	fs.IntVar(&v.retention, "retention-days", 0, "")
+	fs.StringVar(&v.format, "format", "text", "")
+	fs.BoolVar(&v.live, "live", false, "")
+	fs.StringVar(&v.profile, "profile", "", "")
+	fs.StringVar(&v.region, "region", "", "")
+	fs.StringVar(&v.endpoint, "endpoint", "", "")
+	fs.BoolVar(&v.pathStyle, "path-style", false, "")
+	fs.BoolVar(&v.strict, "strict", false, "")
+}
+
+// check refuses flags that do not go together or do not parse.
+func (v *verifyFlags) check() error {
+	switch {
+	case v.live && (v.bucketPolicy != "" || len(v.identity) > 0 || v.settingsDir != ""):
+		return verifyUsageError("--live fetches the bucket policy, the identity policies and the bucket settings itself: drop --bucket-policy, --identity-policy and --bucket-settings")
+	case !v.live && (v.profile != "" || v.region != "" || v.endpoint != "" || v.pathStyle):
+		return verifyUsageError("--profile, --region, --endpoint and --path-style go with --live")
+	case v.bucketPolicy == "" && !v.live:
+		return verifyUsageError("--bucket-policy is required (or --live to fetch it)")
+	case v.principal == "":
+		return verifyUsageError("--principal is required")
+	case v.bucket == "":
+		return verifyUsageError("--bucket is required")
+	case v.bucketAccount != "" && !reAccountID.MatchString(v.bucketAccount):
+		return verifyUsageError("--bucket-account %q: an AWS account id is 12 digits", v.bucketAccount)
+	case strings.HasPrefix(v.prefix, "/"):
+		return verifyUsageError("--prefix %q: S3 keys do not begin with /", v.prefix)
+	case v.kmsKey != "" && !strings.HasPrefix(v.kmsKey, "arn:"):
+		return verifyUsageError("--kms-key %q: give the key's ARN (aws kms describe-key --key-id KEY --query KeyMetadata.Arn)", v.kmsKey)
+	case v.retention < 0 || v.retention > 36500:
+		return verifyUsageError("--retention-days %d: want 1 to 36500 days", v.retention)
+	case v.retention > 0 && v.settingsDir == "" && !v.live:
+		return verifyUsageError("--retention-days needs --bucket-settings: it is checked against the bucket's lifecycle rules")
+	case v.format != "text" && v.format != "json" && v.format != "markdown":
+		return verifyUsageError("--format %q: want text, json or markdown", v.format)
+	}
+	if _, err := iam.ParseCaller(v.principal); err != nil {
 		return verifyUsageError("--principal: %v", err)
 	}
+	for _, t := range v.topics {
+		if !strings.HasPrefix(t, "arn:") || !strings.Contains(t, ":sns:") {
+			return verifyUsageError("--sns-topic %q: give the topic's ARN, e.g. arn:aws:sns:eu-west-1:123456789012:backups", t)
+		}
+	}
+	return nil
+}
+
+// load reads (or, with --live, fetches) the documents verify judges.
+func (v *verifyFlags) load(ctx context.Context, stdin io.Reader) (policy.VerifyInput, []*verifyDoc, *policy.Live, error) {
 	stdinUsed := false
 	read := func(role, file string, kind iam.Kind) (*verifyDoc, error) {
 		var data []byte
@@ -209,19 +265,14 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		sum := sha256.Sum256(data)
 		return &verifyDoc{role: role, file: file, sha256: hex.EncodeToString(sum[:]), policy: p}, nil
 	}
-	for _, t := range topics {
-		if !strings.HasPrefix(t, "arn:") || !strings.Contains(t, ":sns:") {
-			return verifyUsageError("--sns-topic %q: give the topic's ARN, e.g. arn:aws:sns:eu-west-1:123456789012:backups", t)
-		}
-	}
-	in := policy.VerifyInput{Principal: principal, Bucket: bucket, Prefix: prefix, BucketAccount: bucketAccount,
-		SNSTopics: topics, KMSKey: kmsKey, RetentionDays: retention}
+	in := policy.VerifyInput{Principal: v.principal, Bucket: v.bucket, Prefix: v.prefix, BucketAccount: v.bucketAccount,
+		SNSTopics: v.topics, KMSKey: v.kmsKey, RetentionDays: v.retention}
 	var docs []*verifyDoc
 	var fetched *policy.Live
-	if live {
-		l, err := verifyFetchLive(ctx, verifyLiveOptions{profile: profile, region: region, endpoint: endpoint, pathStyle: pathStyle}, bucket, principal)
+	if v.live {
+		l, err := verifyFetchLive(ctx, verifyLiveOptions{profile: v.profile, region: v.region, endpoint: v.endpoint, pathStyle: v.pathStyle}, v.bucket, v.principal)
 		if err != nil {
-			return &exitError{Code: 2, Err: err}
+			return in, nil, nil, &exitError{Code: 2, Err: err}
 		}
 		fetched = l
 		in.BucketPolicy, in.IdentityPolicies, in.Settings = l.BucketPolicy, l.Identity, l.Settings
@@ -229,9 +280,9 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			docs = append(docs, &verifyDoc{role: d.Role, file: d.Name, label: d.Name, sha256: d.SHA256})
 		}
 	} else {
-		bp, err := read("bucket policy", bucketPolicy, iam.ResourceBased)
+		bp, err := read("bucket policy", v.bucketPolicy, iam.ResourceBased)
 		if err != nil {
-			return &exitError{Code: 2, Err: err}
+			return in, nil, nil, &exitError{Code: 2, Err: err}
 		}
 		bp.policy.Name = "bucket"
 		bp.label = "bucket"
@@ -239,10 +290,10 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		in.BucketPolicy = bp.policy
 	}
 	names := map[string]bool{"bucket": true}
-	for _, f := range identity {
+	for _, f := range v.identity {
 		d, err := read("identity policy", f, iam.IdentityBased)
 		if err != nil {
-			return &exitError{Code: 2, Err: err}
+			return in, nil, nil, &exitError{Code: 2, Err: err}
 		}
 		name := verifyFileName(f)
 		if names[name] {
@@ -254,44 +305,19 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		docs = append(docs, d)
 		in.IdentityPolicies = append(in.IdentityPolicies, d.policy)
 	}
-	if settingsDir != "" {
-		st, err := policy.ReadBucketSettings(settingsDir)
+	if v.settingsDir != "" {
+		st, err := policy.ReadBucketSettings(v.settingsDir)
 		if err != nil {
-			return &exitError{Code: 2, Err: err}
+			return in, nil, nil, &exitError{Code: 2, Err: err}
 		}
 		in.Settings = st
 		for _, d := range st.Documents {
 			if d.SHA256 != "" {
-				docs = append(docs, &verifyDoc{role: "bucket settings", file: filepath.Join(settingsDir, d.Name), label: "bucket-settings", sha256: d.SHA256})
+				docs = append(docs, &verifyDoc{role: "bucket settings", file: filepath.Join(v.settingsDir, d.Name), label: "bucket-settings", sha256: d.SHA256})
 			}
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	res, err := policy.Verify(in)
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
-	if fetched != nil {
-		res.Assumptions = append(res.Assumptions, verifyLiveAssumptions(fetched, res)...)
-	}
-	code := res.Exit(strict)
-	switch format {
-	case "json":
-		err = verifyJSON(stdout, in, res, code)
-	case "markdown":
-		err = verifyMarkdown(stdout, in, res, docs, code, strict)
-	default:
-		err = verifyText(stdout, in, res, strict, docs, live)
-	}
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if code != 0 {
-		return &exitError{Code: code}
-	}
-	return nil
+	return in, docs, fetched, nil
 }
 
 // verifyExpandIdentity lets --identity-policy take several files, as the
