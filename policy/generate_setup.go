@@ -102,6 +102,19 @@ func GenerateSetup(o GenerateOptions, commandLine string) ([]byte, error) {
 		lock = " --object-lock-enabled-for-bucket"
 	}
 
+	setupHeader(w, o, commandLine, bp, up, lc)
+	setupBucket(w, o, lock)
+	if o.Fleet {
+		setupFleet(w, o)
+	} else {
+		setupUser(w, o)
+	}
+	return []byte(b.String()), nil
+}
+
+// setupHeader writes the script's variables, its account check and the
+// documents it applies.
+func setupHeader(w func(string, ...any), o GenerateOptions, commandLine string, bp, up, lc []byte) {
 	w("#!/bin/sh\n")
 	w("# Sets up the S3 bucket %s and its backup user for putonly.\n", o.Bucket)
 	w("# Made by: %s\n", commandLine)
@@ -133,7 +146,10 @@ func GenerateSetup(o GenerateOptions, commandLine string) ([]byte, error) {
 		w("cat > %s <<'PUTONLY_EOF'\n%sPUTONLY_EOF\n", d.file, d.doc)
 	}
 	w("\n")
+}
 
+// setupBucket writes steps 1 and 2: the bucket and the backup user's policy.
+func setupBucket(w func(string, ...any), o GenerateOptions, lock string) {
 	w("# 1. The bucket. us-east-1 takes no LocationConstraint.\n")
 	w("if [ \"$REGION\" = us-east-1 ]; then\n")
 	w("  aws s3api create-bucket --bucket \"$BUCKET\" --region \"$REGION\"%s\n", lock)
@@ -155,30 +171,34 @@ func GenerateSetup(o GenerateOptions, commandLine string) ([]byte, error) {
 	w("# 2. The policy for the backup user: write-only, identity side.\n")
 	w("aws iam create-policy --policy-name \"$POLICY_NAME\" --policy-document file://putonly-user-policy.json \\\n")
 	w("  --description 'putonly: write-only backups to s3://%s/%s'\n\n", o.Bucket, o.Prefix)
+}
 
-	if o.Fleet {
-		w("# 3. The bucket policy. It names the account and the users' path, so no user\n")
-		w("#    has to exist yet.\n")
-		w("aws s3api put-bucket-policy --bucket \"$BUCKET\" --policy file://putonly-bucket-policy.json\n\n")
-		w("# 4. One user per host, under the path %s: no console password (never run\n", o.fleetPath())
-		w("#    create-login-profile for it) and exactly one access key, written to NAME.key.\n")
-		w("#    Copy that file to the host's ~/.aws/credentials, then delete it here.\n")
-		w("add_host() {\n")
-		w("  aws iam create-user --user-name \"$1\" --path '%s'\n", o.fleetPath())
-		w("  aws iam attach-user-policy --user-name \"$1\" --policy-arn \"$POLICY_ARN\"\n")
-		w("  test \"$(aws iam list-access-keys --user-name \"$1\" --query 'length(AccessKeyMetadata)' --output text)\" = 0\n")
-		w("  set +x\n")
-		genWriteKey(w, "  ", "1")
-		w("  set -x\n")
-		w("}\n")
-		w("# The hosts named on the command line: sh setup.sh db1 db2. Add one later with\n")
-		w("# the commands of add_host.\n")
-		w("for host in \"$@\"; do\n")
-		w("  add_host \"$host\"\n")
-		w("done\n")
-		return []byte(b.String()), nil
-	}
+// setupFleet writes steps 3 and 4 for a fleet: the bucket policy, then one
+// user per host.
+func setupFleet(w func(string, ...any), o GenerateOptions) {
+	w("# 3. The bucket policy. It names the account and the users' path, so no user\n")
+	w("#    has to exist yet.\n")
+	w("aws s3api put-bucket-policy --bucket \"$BUCKET\" --policy file://putonly-bucket-policy.json\n\n")
+	w("# 4. One user per host, under the path %s: no console password (never run\n", o.fleetPath())
+	w("#    create-login-profile for it) and exactly one access key, written to NAME.key.\n")
+	w("#    Copy that file to the host's ~/.aws/credentials, then delete it here.\n")
+	w("add_host() {\n")
+	w("  aws iam create-user --user-name \"$1\" --path '%s'\n", o.fleetPath())
+	w("  aws iam attach-user-policy --user-name \"$1\" --policy-arn \"$POLICY_ARN\"\n")
+	w("  test \"$(aws iam list-access-keys --user-name \"$1\" --query 'length(AccessKeyMetadata)' --output text)\" = 0\n")
+	w("  set +x\n")
+	genWriteKey(w, "  ", "1")
+	w("  set -x\n")
+	w("}\n")
+	w("# The hosts named on the command line: sh setup.sh db1 db2. Add one later with\n")
+	w("# the commands of add_host.\n")
+	w("for host in \"$@\"; do\n")
+	w("  add_host \"$host\"\n")
+	w("done\n")
+}
 
+// setupUser writes steps 3 to 6 for one backup user and its access key.
+func setupUser(w func(string, ...any), o GenerateOptions) {
 	w("# 3. The backup user: no console password (never run create-login-profile for it).\n")
 	w("USER_NAME='%s'\n", o.userName())
 	w("aws iam create-user --user-name \"$USER_NAME\" --path '%s'\n", o.userPath())
@@ -197,7 +217,6 @@ func GenerateSetup(o GenerateOptions, commandLine string) ([]byte, error) {
 	w("set +x\n")
 	genWriteKey(w, "", "USER_NAME")
 	w("echo \"access key written to $USER_NAME.key\"\n")
-	return []byte(b.String()), nil
 }
 
 // GenerateCloudFormation returns a CloudFormation template (JSON) that
