@@ -52,6 +52,9 @@ func TestUploadRidesOutOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: takes over a minute")
 	}
+	if raceEnabled {
+		t.Skip("-race: the run without it rides out the outage; a minute more is not worth it")
+	}
 	s := s3test.Start(t, s3local.Options{})
 	const outage = 60 * time.Second
 	var start atomic.Int64 // unix ns when the outage began; 0 before
