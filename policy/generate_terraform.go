@@ -365,6 +365,37 @@ func GenerateTerraformModule(o GenerateOptions, commandLine string) ([]byte, err
 	w("  restrict_public_buckets  = true\n")
 	w("  control_object_ownership = true\n")
 	w("  object_ownership         = \"BucketOwnerEnforced\"\n\n")
+	o.writeModuleEncryption(w)
+	if o.ObjectLockDays > 0 {
+		w("  # Object lock: every new backup is locked for %d days (%s mode).\n", o.ObjectLockDays, strings.ToLower(o.objectLockMode()))
+		w("  object_lock_enabled = true\n")
+		w("  versioning = {\n")
+		w("    enabled = true\n")
+		w("  }\n")
+		w("  object_lock_configuration = {\n")
+		w("    rule = {\n")
+		w("      default_retention = {\n")
+		w("        mode = %s\n", hclString(o.objectLockMode()))
+		w("        days = %d\n", o.ObjectLockDays)
+		w("      }\n")
+		w("    }\n")
+		w("  }\n\n")
+	}
+	o.writeModuleLifecycle(w)
+	w("  # The write-only bucket policy ('putonly-policy generate --output bucket-policy').\n")
+	w("  attach_policy = true\n")
+	w("  policy        = %s\n", hclHeredoc(bp))
+	if !o.Fleet {
+		w("\n  # S3 rejects a policy naming a principal that does not exist yet.\n")
+		w("  depends_on = [aws_iam_user.backup]\n")
+	}
+	w("}\n\n")
+	o.writeTerraformIAM(w, bp, up, true)
+	return []byte(b.String()), nil
+}
+
+// writeModuleEncryption writes the module's default encryption.
+func (o GenerateOptions) writeModuleEncryption(w func(string, ...any)) {
 	w("  # Default encryption: what S3 applies to every upload, multipart parts included.\n")
 	w("  server_side_encryption_configuration = {\n")
 	w("    rule = {\n")
@@ -381,21 +412,10 @@ func GenerateTerraformModule(o GenerateOptions, commandLine string) ([]byte, err
 	w("      blocked_encryption_types = %s\n", hclStringList(genBlockSSEC["EncryptionType"].([]any)))
 	w("    }\n")
 	w("  }\n\n")
-	if o.ObjectLockDays > 0 {
-		w("  # Object lock: every new backup is locked for %d days (%s mode).\n", o.ObjectLockDays, strings.ToLower(o.objectLockMode()))
-		w("  object_lock_enabled = true\n")
-		w("  versioning = {\n")
-		w("    enabled = true\n")
-		w("  }\n")
-		w("  object_lock_configuration = {\n")
-		w("    rule = {\n")
-		w("      default_retention = {\n")
-		w("        mode = %s\n", hclString(o.objectLockMode()))
-		w("        days = %d\n", o.ObjectLockDays)
-		w("      }\n")
-		w("    }\n")
-		w("  }\n\n")
-	}
+}
+
+// writeModuleLifecycle writes the module's lifecycle rules.
+func (o GenerateOptions) writeModuleLifecycle(w func(string, ...any)) {
 	w("  # Retention: the backup key can delete nothing; these rules expire old backups.\n")
 	w("  lifecycle_rule = [\n")
 	for _, r := range o.lifecycle().Rules {
@@ -436,14 +456,4 @@ func GenerateTerraformModule(o GenerateOptions, commandLine string) ([]byte, err
 		w("    },\n")
 	}
 	w("  ]\n\n")
-	w("  # The write-only bucket policy ('putonly-policy generate --output bucket-policy').\n")
-	w("  attach_policy = true\n")
-	w("  policy        = %s\n", hclHeredoc(bp))
-	if !o.Fleet {
-		w("\n  # S3 rejects a policy naming a principal that does not exist yet.\n")
-		w("  depends_on = [aws_iam_user.backup]\n")
-	}
-	w("}\n\n")
-	o.writeTerraformIAM(w, bp, up, true)
-	return []byte(b.String()), nil
 }
