@@ -290,7 +290,11 @@ func (s *Scheduler) Jobs() []*ScheduledJob {
 func (s *Scheduler) Host() string { return s.o.Host }
 
 // fire is what cron runs, inside its Recover and SkipIfStillRunning chain.
-func (s *Scheduler) fire(sj *ScheduledJob) {
+func (s *Scheduler) fire(sj *ScheduledJob) { s.start(sj, true) }
+
+// start runs sj under its per-name lock, after its jitter delay when
+// jitter is set.
+func (s *Scheduler) start(sj *ScheduledJob, jitter bool) {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
@@ -305,7 +309,7 @@ func (s *Scheduler) fire(sj *ScheduledJob) {
 		return
 	}
 	defer lock.Unlock()
-	if d := JitterDelay(s.o.Host, sj.Name, sj.Jitter); d > 0 {
+	if d := JitterDelay(s.o.Host, sj.Name, sj.Jitter); jitter && d > 0 {
 		s.o.Log.Info("waiting for the jitter delay", "job", sj.Name, "delay", d.Round(time.Second).String())
 		if err := s.o.Sleep(s.stopping, d); err != nil {
 			s.o.Log.Info("shutting down: run not started", "job", sj.Name)
@@ -333,6 +337,27 @@ func (s *Scheduler) Trigger(name string) bool {
 		return false
 	}
 	e.WrappedJob.Run()
+	return true
+}
+
+// RunNow runs the named job at once, without its jitter delay (the
+// delay spreads a fleet's scheduled runs; a run asked for now is not one),
+// under the same per-name lock as the schedule, so it never overlaps a
+// scheduled run of the job, and with a recover like cron.Recover. It
+// returns when the run is done and reports whether the job exists.
+func (s *Scheduler) RunNow(name string) bool {
+	s.mu.Lock()
+	sj, ok := s.jobs[name]
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.o.Log.Error("job panicked", "job", name, "panic", fmt.Sprint(r))
+		}
+	}()
+	s.start(sj, false)
 	return true
 }
 

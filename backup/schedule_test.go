@@ -377,3 +377,24 @@ func TestExampleDaemonConfig(t *testing.T) {
 		t.Errorf("example shows %d jobs, metrics %q, %d destinations", len(jobs), cfg.Daemon.MetricsListen, len(cfg.Notify))
 	}
 }
+
+// RunNow (daemon --run-now) runs at once, without the jitter delay the
+// scheduled runs of the same job wait for; an unknown job is reported.
+func TestSchedulerRunNowSkipsJitter(t *testing.T) {
+	clock := &fakeSleep{}
+	var ran []string
+	s := NewScheduler(SchedulerOptions{Host: "db1", Sleep: clock.Sleep, Run: func(ctx context.Context, sj *ScheduledJob) {
+		ran = append(ran, sj.Name)
+	}})
+	s.Load([]*ScheduledJob{scheduled(t, "shop", "@daily", 4*time.Hour)})
+	if !s.RunNow("shop") || s.RunNow("nope") {
+		t.Fatal("RunNow: shop not run, or nope run")
+	}
+	if len(clock.delays) != 0 || strings.Join(ran, ",") != "shop" {
+		t.Errorf("slept %v, ran %v: want no delay and one run", clock.delays, ran)
+	}
+	s.Trigger("shop") // the schedule's path still waits its delay
+	if len(clock.delays) != 1 || clock.delays[0] != JitterDelay("db1", "shop", 4*time.Hour) {
+		t.Errorf("scheduled run slept %v", clock.delays)
+	}
+}

@@ -114,7 +114,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		"metrics", d.opts.MetricsListen, "shutdown_grace", d.opts.ShutdownGrace.String())
 	if d.o.RunNow {
 		for _, sj := range jobs {
-			go d.sched.Trigger(sj.Name)
+			go d.sched.RunNow(sj.Name) // at once: the jitter is for scheduled runs
 		}
 	}
 	for {
