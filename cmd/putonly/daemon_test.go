@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/agent"
 	"github.com/putonly/putonly/internal/s3local"
 	"github.com/putonly/putonly/internal/s3test"
 )
@@ -342,7 +344,7 @@ func TestStatusOutput(t *testing.T) {
 		DurationSeconds: 1, Start: now.Add(-time.Hour), End: now.Add(-time.Hour + time.Second)})
 	st.Record(backup.Event{Job: "cron-job", Status: backup.StatusStart, Start: now.Add(-30 * time.Second)})
 	var b bytes.Buffer
-	if n := printStatus(&b, st, now); n != 1 {
+	if n := printStatus(&b, st, now, true); n != 1 {
 		t.Errorf("%d failed, want 1", n)
 	}
 	want := `JOB       LAST RUN                        RESULT         DURATION  LAST SUCCESS                          NEXT RUN                             SCHEDULE
@@ -450,5 +452,41 @@ func TestDaemonSecondSignal(t *testing.T) {
 	}
 	if !strings.Contains(d.stderr.String(), "second signal") {
 		t.Errorf("stderr:\n%s", d.stderr.String())
+	}
+}
+
+// 'putonly status' knows whether the daemon runs: the daemon holds a lock
+// next to the state file (with its pid); without it NEXT RUN is not shown as
+// a run that will happen. A second daemon on the same state file is refused.
+func TestStatusKnowsDaemonStopped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	if _, err := backup.NewStateFile(path).Update(time.Now(), func(st *backup.State) {
+		st.Job("shop").Schedule = "15 2 * * *"
+		st.Job("shop").NextRun = time.Now().Add(58 * time.Second)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := exitCode(run(t.Context(), []string{"status", "--state", path}, &stdout, &stderr), &stderr); code != 0 {
+			t.Fatalf("status: exit %d\n%s", code, stderr.String())
+		}
+		return stdout.String()
+	}
+	release, err := agent.LockDaemon(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agent.LockDaemon(path); !errors.Is(err, agent.ErrDaemonRunning) {
+		t.Errorf("a second daemon: %v, want ErrDaemonRunning", err)
+	}
+	if out := status(); !strings.Contains(out, fmt.Sprintf("daemon running (pid %d)", os.Getpid())) || !strings.Contains(out, "from now") {
+		t.Errorf("with the daemon:\n%s", out)
+	}
+	release()
+	out := status()
+	if !strings.Contains(out, "- (daemon not running)") || strings.Contains(out, "from now") || !strings.Contains(out, "daemon not running: no scheduled run will start") {
+		t.Errorf("after the daemon stopped:\n%s", out)
 	}
 }

@@ -70,7 +70,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	failed := printStatus(stdout, st, time.Now())
+	pid, running := agent.DaemonStatus(path)
+	failed := printStatus(stdout, st, time.Now(), running)
+	switch {
+	case running:
+		fmt.Fprintf(stdout, "\ndaemon running (pid %d)\n", pid)
+	case hasSchedule(st):
+		fmt.Fprintf(stdout, "\ndaemon not running: no scheduled run will start (NEXT RUN is what it would be)\n")
+	}
 	if failed > 0 {
 		return &exitError{Code: 1}
 	}
@@ -79,7 +86,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // printStatus writes one line per job and, under a failed one, its error.
 // It returns how many jobs' last run failed.
-func printStatus(w io.Writer, st *backup.State, now time.Time) int {
+func printStatus(w io.Writer, st *backup.State, now time.Time, daemonRunning bool) int {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tLAST RUN\tRESULT\tDURATION\tLAST SUCCESS\tNEXT RUN\tSCHEDULE")
 	failed := 0
@@ -114,7 +121,11 @@ func printStatus(w io.Writer, st *backup.State, now time.Time) int {
 		if schedule == "" {
 			schedule = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, when(js.LastAttempt, now), result, dur, success, when(js.NextRun, now), schedule)
+		next := when(js.NextRun, now)
+		if !daemonRunning && !js.NextRun.IsZero() {
+			next = "- (daemon not running)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, when(js.LastAttempt, now), result, dur, success, next, schedule)
 	}
 	tw.Flush()
 	for _, e := range errs {
@@ -156,3 +167,13 @@ func roughly(d time.Duration) string {
 }
 
 func humanBytes(n int64) string { return human(n) }
+
+// hasSchedule: some job in st was run by a daemon on a schedule.
+func hasSchedule(st *backup.State) bool {
+	for _, js := range st.Jobs {
+		if js.Schedule != "" || !js.NextRun.IsZero() {
+			return true
+		}
+	}
+	return false
+}

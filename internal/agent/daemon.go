@@ -95,6 +95,13 @@ func NewDaemon(plan *Plan, o DaemonOptions) (*Daemon, error) {
 // running jobs finish within the shutdown grace. It returns nil after a
 // clean stop and an error when running jobs had to be cancelled.
 func (d *Daemon) Run(ctx context.Context) error {
+	// The lock next to the state file tells 'putonly status' whether a
+	// daemon is running, and keeps a second one from running every job twice.
+	release, err := LockDaemon(d.opts.StateFile)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if d.metrics != nil {
 		go func() {
 			if err := d.metrics.Serve(); err != nil {
