@@ -70,6 +70,17 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 	w("  }\n")
 	w("}\n\n")
 
+	o.writeTerraformEncryption(w)
+
+	o.writeTerraformLifecycle(w)
+
+	o.writeTerraformIAM(w, bp, up, false)
+	return []byte(b.String()), nil
+}
+
+// writeTerraformEncryption writes the bucket's default encryption and, with
+// object lock, its versioning and lock configuration.
+func (o GenerateOptions) writeTerraformEncryption(w func(string, ...any)) {
 	w("# Default encryption: what S3 applies to every upload, multipart parts included.\n")
 	w("resource \"aws_s3_bucket_server_side_encryption_configuration\" \"backups\" {\n")
 	w("  bucket = aws_s3_bucket.backups.id\n")
@@ -108,11 +119,6 @@ func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
 		w("  }\n")
 		w("}\n\n")
 	}
-
-	o.writeTerraformLifecycle(w)
-
-	o.writeTerraformIAM(w, bp, up, false)
-	return []byte(b.String()), nil
 }
 
 // writeTerraformIAM writes the backup user (or the fleet's users), its
