@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -262,4 +263,31 @@ func abortAll(t *testing.T, s *s3local.Server) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestRunTimeoutCutsTricklingSetsidChild: a job whose dump leaves a setsid
+// child writing a byte a second ends at its timeout (plus the abort), fails
+// with the dump cut at the deadline, and leaves no object or upload.
+func TestRunTimeoutCutsTricklingSetsidChild(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	id, _ := age.GenerateX25519Identity()
+	job := testJob(t, s, id, "sh", "-c", fmt.Sprintf(`head -c %d /dev/zero; setsid sh -c 'while :; do printf x; sleep 1; done' & sleep 600`, 1000))
+	job.Compression = "none"
+	job.Timeout = 3 * time.Second
+	t0 := time.Now()
+	_, err := Run(context.Background(), backupClient(s, s.Endpoint, 3), job, RunOptions{})
+	took := time.Since(t0)
+	if !errors.Is(err, ErrDumpFailed) || !strings.Contains(err.Error(), "cut at the deadline") {
+		t.Fatalf("err = %v, want the dump cut at the deadline", err)
+	}
+	if took > job.Timeout+10*time.Second {
+		t.Errorf("the job ran %s with a timeout of %s", took, job.Timeout)
+	}
+	if !strings.Contains(err.Error(), "multipart upload aborted") && !strings.Contains(err.Error(), "no object written") && !strings.Contains(err.Error(), "nothing was sent") {
+		t.Errorf("err = %v, want the cleanup said", err)
+	}
+	if ups := s3test.PendingUploads(t, s); len(ups) != 0 {
+		t.Errorf("uploads left: %v", ups)
+	}
+	t.Logf("ended after %s: %v", took.Round(time.Millisecond), err)
 }
