@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/putonly/putonly/policy/iam"
@@ -176,6 +177,85 @@ func (l *Live) fetchS3(ctx context.Context, in LiveInput) error {
 		}
 		return false, fmt.Errorf("%s s3://%s: %w", what, in.Bucket, err)
 	}
+	if err := l.fetchBucketPolicy(ctx, in, step); err != nil {
+		return err
+	}
+
+	docs := map[string][]byte{}
+	put := func(file string, v any) {
+		data, _ := json.MarshalIndent(v, "", "  ")
+		docs[file] = data
+	}
+	ver, err := in.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+	if ok, err := step("get bucket versioning", err); err != nil {
+		return err
+	} else if ok {
+		put("versioning.json", liveVersioning(ver))
+	}
+	lock, err := in.S3.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: b})
+	if ok, err := step("get object lock configuration", err); err != nil {
+		return err
+	} else if ok && lock.ObjectLockConfiguration != nil {
+		put("object-lock-configuration.json", map[string]any{"ObjectLockConfiguration": liveObjectLock(lock.ObjectLockConfiguration)})
+	}
+	enc, err := in.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: b})
+	if ok, err := step("get bucket encryption", err); err != nil {
+		return err
+	} else if ok && enc.ServerSideEncryptionConfiguration != nil {
+		var rules []any
+		for _, r := range enc.ServerSideEncryptionConfiguration.Rules {
+			rules = append(rules, liveEncryptionRule(r))
+		}
+		put("encryption.json", map[string]any{"ServerSideEncryptionConfiguration": map[string]any{"Rules": rules}})
+	}
+	lc, err := in.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: b})
+	if ok, err := step("get bucket lifecycle configuration", err); err != nil {
+		return err
+	} else if ok {
+		var rules []any
+		for _, r := range lc.Rules {
+			rules = append(rules, liveLifecycleRule(r))
+		}
+		put("lifecycle-configuration.json", map[string]any{"Rules": rules})
+	}
+	pab, err := in.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+	if ok, err := step("get public access block", err); err != nil {
+		return err
+	} else if ok && pab.PublicAccessBlockConfiguration != nil {
+		put("public-access-block.json", map[string]any{"PublicAccessBlockConfiguration": livePublicAccessBlock(pab.PublicAccessBlockConfiguration)})
+	}
+	own, err := in.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: b})
+	if ok, err := step("get bucket ownership controls", err); err != nil {
+		return err
+	} else if ok && own.OwnershipControls != nil {
+		var rules []any
+		for _, r := range own.OwnershipControls.Rules {
+			rules = append(rules, map[string]string{"ObjectOwnership": string(r.ObjectOwnership)})
+		}
+		put("ownership-controls.json", map[string]any{"OwnershipControls": map[string]any{"Rules": rules}})
+	}
+	return l.settings(docs)
+}
+
+// settings parses the fetched settings documents, as verify reads them from
+// a directory, and records each.
+func (l *Live) settings(docs map[string][]byte) error {
+	st, err := ParseBucketSettings(docs)
+	if err != nil {
+		return err
+	}
+	l.Settings = st
+	for _, f := range SettingsFiles {
+		if data, ok := docs[f.File]; ok {
+			l.add("bucket settings ("+f.Command+")", f.File, data)
+		}
+	}
+	return nil
+}
+
+// fetchBucketPolicy reads the bucket policy, when there is one.
+func (l *Live) fetchBucketPolicy(ctx context.Context, in LiveInput, step func(string, error) (bool, error)) error {
+	b := aws.String(in.Bucket)
 	pol, err := in.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
 	if ok, err := step("get bucket policy", err); err != nil {
 		return err
@@ -188,145 +268,107 @@ func (l *Live) fetchS3(ctx context.Context, in LiveInput) error {
 		l.BucketPolicy = p
 		l.add("bucket policy", "bucket", []byte(*pol.Policy))
 	}
-
-	docs := map[string][]byte{}
-	put := func(file string, v any) {
-		data, _ := json.MarshalIndent(v, "", "  ")
-		docs[file] = data
-	}
-	ver, err := in.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
-	if ok, err := step("get bucket versioning", err); err != nil {
-		return err
-	} else if ok {
-		m := map[string]any{}
-		if ver.Status != "" {
-			m["Status"] = string(ver.Status)
-		}
-		if ver.MFADelete != "" {
-			m["MFADelete"] = string(ver.MFADelete)
-		}
-		put("versioning.json", m)
-	}
-	lock, err := in.S3.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: b})
-	if ok, err := step("get object lock configuration", err); err != nil {
-		return err
-	} else if ok && lock.ObjectLockConfiguration != nil {
-		c := lock.ObjectLockConfiguration
-		m := map[string]any{"ObjectLockEnabled": string(c.ObjectLockEnabled)}
-		if c.Rule != nil && c.Rule.DefaultRetention != nil {
-			d := c.Rule.DefaultRetention
-			m["Rule"] = map[string]any{"DefaultRetention": map[string]any{"Mode": string(d.Mode), "Days": aws.ToInt32(d.Days), "Years": aws.ToInt32(d.Years)}}
-		}
-		put("object-lock-configuration.json", map[string]any{"ObjectLockConfiguration": m})
-	}
-	enc, err := in.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: b})
-	if ok, err := step("get bucket encryption", err); err != nil {
-		return err
-	} else if ok && enc.ServerSideEncryptionConfiguration != nil {
-		var rules []any
-		for _, r := range enc.ServerSideEncryptionConfiguration.Rules {
-			m := map[string]any{"BucketKeyEnabled": aws.ToBool(r.BucketKeyEnabled)}
-			if d := r.ApplyServerSideEncryptionByDefault; d != nil {
-				m["ApplyServerSideEncryptionByDefault"] = map[string]any{"SSEAlgorithm": string(d.SSEAlgorithm), "KMSMasterKeyID": aws.ToString(d.KMSMasterKeyID)}
-			}
-			if bt := r.BlockedEncryptionTypes; bt != nil {
-				var types []string
-				for _, t := range bt.EncryptionType {
-					types = append(types, string(t))
-				}
-				m["BlockedEncryptionTypes"] = map[string]any{"EncryptionType": types}
-			}
-			rules = append(rules, m)
-		}
-		put("encryption.json", map[string]any{"ServerSideEncryptionConfiguration": map[string]any{"Rules": rules}})
-	}
-	lc, err := in.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: b})
-	if ok, err := step("get bucket lifecycle configuration", err); err != nil {
-		return err
-	} else if ok {
-		var rules []any
-		for _, r := range lc.Rules {
-			m := map[string]any{"ID": aws.ToString(r.ID), "Status": string(r.Status)}
-			//lint:ignore SA1019 a rule written before Filter existed still has only Prefix; the report must show it
-			if p := r.Prefix; p != nil {
-				m["Prefix"] = *p
-			}
-			if f := r.Filter; f != nil {
-				fm := map[string]any{}
-				if f.Prefix != nil {
-					fm["Prefix"] = *f.Prefix
-				}
-				if f.Tag != nil {
-					fm["Tag"] = map[string]any{"Key": aws.ToString(f.Tag.Key), "Value": aws.ToString(f.Tag.Value)}
-				}
-				if f.ObjectSizeGreaterThan != nil {
-					fm["ObjectSizeGreaterThan"] = *f.ObjectSizeGreaterThan
-				}
-				if f.ObjectSizeLessThan != nil {
-					fm["ObjectSizeLessThan"] = *f.ObjectSizeLessThan
-				}
-				if a := f.And; a != nil {
-					am := map[string]any{"Prefix": aws.ToString(a.Prefix)}
-					if len(a.Tags) > 0 {
-						am["Tags"] = a.Tags
-					}
-					fm["And"] = am
-				}
-				m["Filter"] = fm
-			}
-			if e := r.Expiration; e != nil {
-				em := map[string]any{}
-				if e.Days != nil {
-					em["Days"] = *e.Days
-				}
-				if e.Date != nil {
-					em["Date"] = e.Date.UTC().Format(time.RFC3339)
-				}
-				if aws.ToBool(e.ExpiredObjectDeleteMarker) {
-					em["ExpiredObjectDeleteMarker"] = true
-				}
-				m["Expiration"] = em
-			}
-			if n := r.NoncurrentVersionExpiration; n != nil {
-				m["NoncurrentVersionExpiration"] = map[string]any{"NoncurrentDays": aws.ToInt32(n.NoncurrentDays)}
-			}
-			if a := r.AbortIncompleteMultipartUpload; a != nil {
-				m["AbortIncompleteMultipartUpload"] = map[string]any{"DaysAfterInitiation": aws.ToInt32(a.DaysAfterInitiation)}
-			}
-			rules = append(rules, m)
-		}
-		put("lifecycle-configuration.json", map[string]any{"Rules": rules})
-	}
-	pab, err := in.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
-	if ok, err := step("get public access block", err); err != nil {
-		return err
-	} else if ok && pab.PublicAccessBlockConfiguration != nil {
-		c := pab.PublicAccessBlockConfiguration
-		put("public-access-block.json", map[string]any{"PublicAccessBlockConfiguration": map[string]bool{
-			"BlockPublicAcls": aws.ToBool(c.BlockPublicAcls), "IgnorePublicAcls": aws.ToBool(c.IgnorePublicAcls),
-			"BlockPublicPolicy": aws.ToBool(c.BlockPublicPolicy), "RestrictPublicBuckets": aws.ToBool(c.RestrictPublicBuckets)}})
-	}
-	own, err := in.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: b})
-	if ok, err := step("get bucket ownership controls", err); err != nil {
-		return err
-	} else if ok && own.OwnershipControls != nil {
-		var rules []any
-		for _, r := range own.OwnershipControls.Rules {
-			rules = append(rules, map[string]string{"ObjectOwnership": string(r.ObjectOwnership)})
-		}
-		put("ownership-controls.json", map[string]any{"OwnershipControls": map[string]any{"Rules": rules}})
-	}
-	st, err := ParseBucketSettings(docs)
-	if err != nil {
-		return err
-	}
-	l.Settings = st
-	for _, f := range SettingsFiles {
-		if data, ok := docs[f.File]; ok {
-			l.add("bucket settings ("+f.Command+")", f.File, data)
-		}
-	}
 	return nil
+}
+
+// livePublicAccessBlock is the public access block as the settings file
+// writes it.
+func livePublicAccessBlock(c *types.PublicAccessBlockConfiguration) map[string]bool {
+	return map[string]bool{
+		"BlockPublicAcls": aws.ToBool(c.BlockPublicAcls), "IgnorePublicAcls": aws.ToBool(c.IgnorePublicAcls),
+		"BlockPublicPolicy": aws.ToBool(c.BlockPublicPolicy), "RestrictPublicBuckets": aws.ToBool(c.RestrictPublicBuckets)}
+}
+
+// liveVersioning is the versioning state as the settings file writes it.
+func liveVersioning(ver *s3.GetBucketVersioningOutput) map[string]any {
+	m := map[string]any{}
+	if ver.Status != "" {
+		m["Status"] = string(ver.Status)
+	}
+	if ver.MFADelete != "" {
+		m["MFADelete"] = string(ver.MFADelete)
+	}
+	return m
+}
+
+// liveObjectLock is the object lock configuration as the settings file
+// writes it.
+func liveObjectLock(c *types.ObjectLockConfiguration) map[string]any {
+	m := map[string]any{"ObjectLockEnabled": string(c.ObjectLockEnabled)}
+	if c.Rule != nil && c.Rule.DefaultRetention != nil {
+		d := c.Rule.DefaultRetention
+		m["Rule"] = map[string]any{"DefaultRetention": map[string]any{"Mode": string(d.Mode), "Days": aws.ToInt32(d.Days), "Years": aws.ToInt32(d.Years)}}
+	}
+	return m
+}
+
+// liveEncryptionRule is one default-encryption rule as the settings file
+// writes it.
+func liveEncryptionRule(r types.ServerSideEncryptionRule) map[string]any {
+	m := map[string]any{"BucketKeyEnabled": aws.ToBool(r.BucketKeyEnabled)}
+	if d := r.ApplyServerSideEncryptionByDefault; d != nil {
+		m["ApplyServerSideEncryptionByDefault"] = map[string]any{"SSEAlgorithm": string(d.SSEAlgorithm), "KMSMasterKeyID": aws.ToString(d.KMSMasterKeyID)}
+	}
+	if bt := r.BlockedEncryptionTypes; bt != nil {
+		var types []string
+		for _, t := range bt.EncryptionType {
+			types = append(types, string(t))
+		}
+		m["BlockedEncryptionTypes"] = map[string]any{"EncryptionType": types}
+	}
+	return m
+}
+
+// liveLifecycleRule is one lifecycle rule as the settings file writes it.
+func liveLifecycleRule(r types.LifecycleRule) map[string]any {
+	m := map[string]any{"ID": aws.ToString(r.ID), "Status": string(r.Status)}
+	//lint:ignore SA1019 a rule written before Filter existed still has only Prefix; the report must show it
+	if p := r.Prefix; p != nil {
+		m["Prefix"] = *p
+	}
+	if f := r.Filter; f != nil {
+		fm := map[string]any{}
+		if f.Prefix != nil {
+			fm["Prefix"] = *f.Prefix
+		}
+		if f.Tag != nil {
+			fm["Tag"] = map[string]any{"Key": aws.ToString(f.Tag.Key), "Value": aws.ToString(f.Tag.Value)}
+		}
+		if f.ObjectSizeGreaterThan != nil {
+			fm["ObjectSizeGreaterThan"] = *f.ObjectSizeGreaterThan
+		}
+		if f.ObjectSizeLessThan != nil {
+			fm["ObjectSizeLessThan"] = *f.ObjectSizeLessThan
+		}
+		if a := f.And; a != nil {
+			am := map[string]any{"Prefix": aws.ToString(a.Prefix)}
+			if len(a.Tags) > 0 {
+				am["Tags"] = a.Tags
+			}
+			fm["And"] = am
+		}
+		m["Filter"] = fm
+	}
+	if e := r.Expiration; e != nil {
+		em := map[string]any{}
+		if e.Days != nil {
+			em["Days"] = *e.Days
+		}
+		if e.Date != nil {
+			em["Date"] = e.Date.UTC().Format(time.RFC3339)
+		}
+		if aws.ToBool(e.ExpiredObjectDeleteMarker) {
+			em["ExpiredObjectDeleteMarker"] = true
+		}
+		m["Expiration"] = em
+	}
+	if n := r.NoncurrentVersionExpiration; n != nil {
+		m["NoncurrentVersionExpiration"] = map[string]any{"NoncurrentDays": aws.ToInt32(n.NoncurrentDays)}
+	}
+	if a := r.AbortIncompleteMultipartUpload; a != nil {
+		m["AbortIncompleteMultipartUpload"] = map[string]any{"DaysAfterInitiation": aws.ToInt32(a.DaysAfterInitiation)}
+	}
+	return m
 }
 
 // managed reads an attached managed policy at its default version.
