@@ -87,19 +87,7 @@ const probeDenyAll = `{"Version":"2012-10-17","Statement":[{"Sid":"PutonlyProbe"
 // ProbeIAM runs the IAM probes and returns their results, to append to a
 // ProbeReport.
 func ProbeIAM(ctx context.Context, o IAMProbeOptions) []ProbeResult {
-	na := func(why string) []ProbeResult {
-		var out []ProbeResult
-		for _, p := range []struct{ name, op, action string }{
-			{"GetCallerIdentity (who the key is)", "GetCallerIdentity", "sts:GetCallerIdentity"},
-			{"CreateAccessKey for a user that cannot exist", "CreateAccessKey", "iam:CreateAccessKey"},
-			{"PutUserPolicy on a user that cannot exist", "PutUserPolicy", "iam:PutUserPolicy"},
-		} {
-			out = append(out, ProbeResult{Probe: p.name, Operation: p.op, Actions: []string{p.action}, Class: ClassEscalate,
-				Expected: ProbeRefused, Got: "-", Verdict: ProbeNotApplicable, Severity: SeverityInfo,
-				Note: "not applicable: " + why + "; the IAM probes were not run (not passed)"})
-		}
-		return out
-	}
+	na := iamNotApplicable
 	if o.IAM == nil || o.STS == nil {
 		why := o.Why
 		if why == "" {
@@ -139,25 +127,7 @@ func ProbeIAM(ctx context.Context, o IAMProbeOptions) []ProbeResult {
 	out = append(out, who)
 
 	user := "putonly-probe-" + randomHex(16)
-	classify := func(r *ProbeResult, err error, created string) {
-		var ae smithy.APIError
-		switch {
-		case err == nil:
-			r.Got, r.Verdict, r.Severity = "200", ProbeAllowed, SeverityViolation
-			r.Note = "IAM performed it: " + created
-		case errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity":
-			r.Got, r.Verdict, r.Severity = probeErrText(err), ProbeAllowed, SeverityViolation
-			r.Note = "IAM looked for the user, which it does only after authorising the request: the key holds " + r.Actions[0]
-		case errors.As(err, &ae) && (ae.ErrorCode() == "AccessDenied" || ae.ErrorCode() == "AccessDeniedException"):
-			r.Got, r.Verdict, r.Severity = probeErrText(err), ProbeRefused, SeverityOK
-		default:
-			r.Got, r.Verdict, r.Severity = probeErrText(err), ProbeUnknown, SeverityUnknown
-			r.Note = "an answer that may come before authorisation proves nothing"
-		}
-		if r.Severity == SeverityViolation {
-			r.Fix = "remove " + r.Actions[0] + " from the key's policies (run putonly-policy verify --live to find the statement)"
-		}
-	}
+	classify := classifyIAMProbe
 	r := ProbeResult{Probe: "CreateAccessKey for a user that cannot exist", Operation: "CreateAccessKey", Actions: []string{"iam:CreateAccessKey"},
 		Class: ClassEscalate, Expected: ProbeRefused}
 	_, err = o.IAM.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String(user)})
@@ -174,6 +144,43 @@ func ProbeIAM(ctx context.Context, o IAMProbeOptions) []ProbeResult {
 		Expected: ProbeRefused, Got: "-", Verdict: ProbeNotApplicable, Severity: SeverityInfo,
 		Note: "not probed: a role that cannot exist refuses everyone, so the answer would not tell; putonly-policy verify --live decides sts:AssumeRole from the policies"})
 	return out
+}
+
+// iamNotApplicable is the IAM probes' results when they cannot run, and why.
+func iamNotApplicable(why string) []ProbeResult {
+	var out []ProbeResult
+	for _, p := range []struct{ name, op, action string }{
+		{"GetCallerIdentity (who the key is)", "GetCallerIdentity", "sts:GetCallerIdentity"},
+		{"CreateAccessKey for a user that cannot exist", "CreateAccessKey", "iam:CreateAccessKey"},
+		{"PutUserPolicy on a user that cannot exist", "PutUserPolicy", "iam:PutUserPolicy"},
+	} {
+		out = append(out, ProbeResult{Probe: p.name, Operation: p.op, Actions: []string{p.action}, Class: ClassEscalate,
+			Expected: ProbeRefused, Got: "-", Verdict: ProbeNotApplicable, Severity: SeverityInfo,
+			Note: "not applicable: " + why + "; the IAM probes were not run (not passed)"})
+	}
+	return out
+}
+
+// classifyIAMProbe reads IAM's answer to a probe on a user that cannot
+// exist; created says what a success left behind.
+func classifyIAMProbe(r *ProbeResult, err error, created string) {
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		r.Got, r.Verdict, r.Severity = "200", ProbeAllowed, SeverityViolation
+		r.Note = "IAM performed it: " + created
+	case errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity":
+		r.Got, r.Verdict, r.Severity = probeErrText(err), ProbeAllowed, SeverityViolation
+		r.Note = "IAM looked for the user, which it does only after authorising the request: the key holds " + r.Actions[0]
+	case errors.As(err, &ae) && (ae.ErrorCode() == "AccessDenied" || ae.ErrorCode() == "AccessDeniedException"):
+		r.Got, r.Verdict, r.Severity = probeErrText(err), ProbeRefused, SeverityOK
+	default:
+		r.Got, r.Verdict, r.Severity = probeErrText(err), ProbeUnknown, SeverityUnknown
+		r.Note = "an answer that may come before authorisation proves nothing"
+	}
+	if r.Severity == SeverityViolation {
+		r.Fix = "remove " + r.Actions[0] + " from the key's policies (run putonly-policy verify --live to find the statement)"
+	}
 }
 
 // probeSamePrincipal compares the caller's ARN with the expected one: an
