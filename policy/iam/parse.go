@@ -299,28 +299,37 @@ func parseStatement(n *node, index int, kind Kind) (*Statement, error) {
 			return nil, fail(m.key, "%v", err)
 		}
 	}
+	if err := checkStatement(s, seen, kind, fail); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkStatement checks what a statement must have as a whole (seen: the
+// elements it has).
+func checkStatement(s *Statement, seen map[string]bool, kind Kind, fail func(field, format string, args ...any) error) error {
 	switch {
 	case s.Effect == "":
-		return nil, fail("Effect", "missing")
+		return fail("Effect", "missing")
 	case seen["Action"] && seen["NotAction"]:
-		return nil, fail("NotAction", "a statement has Action or NotAction, not both")
+		return fail("NotAction", "a statement has Action or NotAction, not both")
 	case !seen["Action"] && !seen["NotAction"]:
-		return nil, fail("Action", "missing (a statement needs Action or NotAction)")
+		return fail("Action", "missing (a statement needs Action or NotAction)")
 	case seen["Resource"] && seen["NotResource"]:
-		return nil, fail("NotResource", "a statement has Resource or NotResource, not both")
+		return fail("NotResource", "a statement has Resource or NotResource, not both")
 	case !seen["Resource"] && !seen["NotResource"]:
-		return nil, fail("Resource", "missing (a statement needs Resource or NotResource)")
+		return fail("Resource", "missing (a statement needs Resource or NotResource)")
 	case seen["Principal"] && seen["NotPrincipal"]:
-		return nil, fail("NotPrincipal", "a statement has Principal or NotPrincipal, not both")
+		return fail("NotPrincipal", "a statement has Principal or NotPrincipal, not both")
 	case kind == ResourceBased && s.Principal == nil:
-		return nil, fail("Principal", "missing (a resource-based policy names the principal)")
+		return fail("Principal", "missing (a resource-based policy names the principal)")
 	case s.NotPrincipal && s.Effect == Allow:
 		// Source: IAM User Guide, "AWS JSON policy elements: NotPrincipal":
 		// "NotPrincipal must be used with "Effect":"Deny". Using it with
 		// "Effect":"Allow" is not supported."
-		return nil, fail("NotPrincipal", `only allowed with "Effect": "Deny"`)
+		return fail("NotPrincipal", `only allowed with "Effect": "Deny"`)
 	}
-	return s, nil
+	return nil
 }
 
 // stringList reads an element that is a string or a non-empty array of
