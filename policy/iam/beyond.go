@@ -103,29 +103,8 @@ func (e *Evaluator) BeyondS3(permitted []Right, named []string) []Beyond {
 			if s.Effect != Allow || evalConditions(s.Conditions, vars, &ctx) == False {
 				continue
 			}
-			type cand struct{ action, display string }
-			var candidates []cand
-			if !s.NotAction {
-				for _, a := range s.Actions {
-					if isS3Pattern(a) {
-						continue
-					}
-					for _, n := range named {
-						if globMatch(a, n, true) {
-							candidates = append(candidates, cand{n, n})
-						}
-					}
-					candidates = append(candidates, cand{synthesize(a), a})
-				}
-			} else {
-				for _, n := range append(slices.Clone(named), "putonly-unknown-service:UnknownAction") {
-					if !isS3Pattern(n) && !anyGlob(s.Actions, n) {
-						candidates = append(candidates, cand{n, n})
-					}
-				}
-			}
 			found := false
-			for _, c := range candidates {
+			for _, c := range beyondCandidates(s, named) {
 				if isS3Pattern(c.action) || isPermitted(c.action) {
 					continue
 				}
@@ -161,6 +140,38 @@ func (e *Evaluator) BeyondS3(permitted []Right, named []string) []Beyond {
 		}
 	}
 	return out
+}
+
+// beyondCandidate is a concrete action to evaluate, and how a finding names
+// it (the pattern it was made from, for a synthesized one).
+type beyondCandidate struct{ action, display string }
+
+// beyondCandidates are the actions outside S3 an Allow statement may grant:
+// the named actions its patterns match and one synthesized from each
+// pattern, or, for NotAction, every named action it does not exclude and an
+// action of an unknown service.
+func beyondCandidates(s *Statement, named []string) []beyondCandidate {
+	var candidates []beyondCandidate
+	if !s.NotAction {
+		for _, a := range s.Actions {
+			if isS3Pattern(a) {
+				continue
+			}
+			for _, n := range named {
+				if globMatch(a, n, true) {
+					candidates = append(candidates, beyondCandidate{n, n})
+				}
+			}
+			candidates = append(candidates, beyondCandidate{synthesize(a), a})
+		}
+		return candidates
+	}
+	for _, n := range append(slices.Clone(named), "putonly-unknown-service:UnknownAction") {
+		if !isS3Pattern(n) && !anyGlob(s.Actions, n) {
+			candidates = append(candidates, beyondCandidate{n, n})
+		}
+	}
+	return candidates
 }
 
 func grantRefs(gs []Grant) []Ref {
