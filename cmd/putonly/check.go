@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/agent"
 )
 
 const checkUsage = `Usage:
@@ -47,9 +48,16 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	jobs, err := cfg.ResolveJobs(*job)
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
+	// An auditor's config may have drills and audits and no job at all.
+	var jobs []*backup.Job
+	if len(cfg.Jobs) > 0 || *job != "" {
+		if jobs, err = cfg.ResolveJobs(*job); err != nil {
+			return &exitError{Code: 2, Err: err}
+		}
+	}
+	var checks []agent.Check
+	if *job == "" {
+		checks = describeChecks(cfg, stdout)
 	}
 	var missing, unreachable []error
 	for _, j := range jobs {
@@ -82,8 +90,35 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(unreachable) > 0 {
 		return &exitError{Code: 1, Err: errors.Join(unreachable...)}
 	}
-	fmt.Fprintf(stdout, "%s: %s valid\n", *config, plural(len(jobs), "job"))
+	if len(checks) == 0 {
+		fmt.Fprintf(stdout, "%s: %s valid\n", *config, plural(len(jobs), "job"))
+		return nil
+	}
+	n := map[string]int{}
+	for _, c := range checks {
+		n[c.Kind]++
+	}
+	fmt.Fprintf(stdout, "%s: %s, %s, %s valid\n", *config, plural(len(jobs), "job"), plural(n["drill"], "drill"), plural(n["audit"], "audit"))
 	return nil
+}
+
+// describeChecks prints what each drill and audit of the daemon would do
+// (LoadConfig has checked their schedules).
+func describeChecks(cfg *backup.Config, stdout io.Writer) []agent.Check {
+	checks := agent.ChecksFrom(cfg)
+	for _, c := range checks {
+		what := ""
+		switch {
+		case c.Kind == "audit":
+			what = fmt.Sprintf("the jobs under s3://%s/%s", c.Conn.Bucket, c.Conn.Prefix)
+		case c.Drill.IntoDatabase != "":
+			what = fmt.Sprintf("the newest of s3://%s/%s%s/ into database %s", c.Conn.Bucket, c.Conn.Prefix, c.Drill.Job, c.Drill.IntoDatabase)
+		default:
+			what = fmt.Sprintf("the newest of s3://%s/%s%s/ into %q", c.Conn.Bucket, c.Conn.Prefix, c.Drill.Job, c.Drill.Into)
+		}
+		fmt.Fprintf(stdout, "%s %s: %s, schedule %q\n", c.Kind, c.Name, what, c.Spec)
+	}
+	return checks
 }
 
 // plural is "1 recipient", "2 recipients".
