@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -21,9 +23,24 @@ func verifyFetchLive(ctx context.Context, o verifyLiveOptions, bucket, principal
 	}
 	l, err := policy.FetchLive(ctx, policy.LiveInput{Bucket: bucket, Principal: principal, S3: s3c, IAM: awsiam.NewFromConfig(cfg)})
 	if err != nil {
-		return nil, fmt.Errorf("verify --live: %w\n\thint: the admin credentials need read access to the bucket's configuration and to IAM (IAMReadOnlyAccess)", err)
+		return nil, fmt.Errorf("verify --live: %w\n\thint: %s", err, liveFix(err, o, bucket))
 	}
 	return l, nil
+}
+
+// liveFix is the hint for a failed fetch. A network fault or a credential,
+// region or bucket problem says nothing about the admin's rights, so it
+// is named as what it is; only the rest points at the permissions.
+func liveFix(err error, o verifyLiveOptions, bucket string) string {
+	ce := s3err.Classify(err, s3err.Where{Endpoint: o.endpoint, Bucket: bucket, Region: o.region, Profile: o.profile})
+	e, _ := s3err.As(ce)
+	switch {
+	case errors.Is(ce, s3err.ErrUnreachable) && e != nil:
+		return "the request did not reach S3 or IAM (" + e.Detail + "): check this machine's network, and --endpoint (S3) and AWS_ENDPOINT_URL_IAM (IAM) if you point them elsewhere; without the network, verify the documents offline (--bucket-policy, --identity-policy, --bucket-settings)"
+	case s3err.Setup(ce):
+		return s3err.Fix(ce)
+	}
+	return "the admin credentials need read access to the bucket's configuration and to IAM (IAMReadOnlyAccess)"
 }
 
 // verifyLiveAssumptions says what the live answer rests on. Permissions

@@ -118,6 +118,10 @@ func TestVerifyLive(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "get user putonly-db1") {
 		t.Errorf("IAM unreachable: exit %d, stderr %s", code, errOut)
 	}
+	// A network fault is not blamed on the admin's rights.
+	if !strings.Contains(errOut, "did not reach S3 or IAM") || strings.Contains(errOut, "IAMReadOnlyAccess") {
+		t.Errorf("IAM unreachable: the hint should name the network, not the rights:\n%s", errOut)
+	}
 	_ = context.Background
 }
 
