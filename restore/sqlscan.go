@@ -44,8 +44,12 @@ type SwitchError struct {
 }
 
 func (e *SwitchError) Error() string {
-	return fmt.Sprintf("%v: line %d: %s", ErrDatabaseSwitch, e.Line, e.Statement)
+	return fmt.Sprintf("%v: line %d: %s\n\thint: %s", ErrDatabaseSwitch, e.Line, e.Statement, switchFix)
 }
+
+// switchFix is what a user can do with a dump that names its database.
+const switchFix = "this backup names its database (mysqldump --databases, pg_dumpall): loading it writes there, not into the target; " +
+	"load it only on a scratch server that may be written anywhere (--allow-database-switch), or restore it with -o FILE and remove the statement"
 
 func (e *SwitchError) Unwrap() error { return ErrDatabaseSwitch }
 

@@ -73,6 +73,9 @@ func TestSQLGuardRealDumps(t *testing.T) {
 			if !errors.As(err, &se) || !errors.Is(err, ErrDatabaseSwitch) {
 				t.Fatalf("%s chunk %d: err %v, want a switch", tc.file, chunk, err)
 			}
+			if !strings.Contains(err.Error(), "hint: ") || !strings.Contains(err.Error(), "--allow-database-switch") {
+				t.Fatalf("%s: %q says no fix", tc.file, err)
+			}
 			if !strings.HasPrefix(se.Statement, tc.switch_) {
 				t.Fatalf("%s: statement %q, want %q", tc.file, se.Statement, tc.switch_)
 			}

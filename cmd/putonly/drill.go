@@ -15,7 +15,7 @@ import (
 
 func init() {
 	register(&command{name: "drill", order: 60, run: runDrill,
-		summary: "drill --job J --into COMMAND       restore the newest backup into a scratch target"})
+		summary: "drill --job J --into-database DB   restore the newest backup into a scratch database,\n                                             report its tables and rows, drop it (or --into COMMAND)"})
 }
 
 const drillUsage = `Usage:
