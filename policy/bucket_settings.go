@@ -133,6 +133,9 @@ func ReadBucketSettings(dir string) (*BucketSettings, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("bucket settings: %s is not a directory (want one file per aws s3api command: %s)", dir, settingsFileList())
 	}
+	if err := unknownSettingsFiles(dir); err != nil {
+		return nil, err
+	}
 	docs := map[string][]byte{}
 	for _, f := range SettingsFiles {
 		data, err := os.ReadFile(filepath.Join(dir, f.File))
@@ -145,6 +148,32 @@ func ReadBucketSettings(dir string) (*BucketSettings, error) {
 		docs[f.File] = data
 	}
 	return ParseBucketSettings(docs)
+}
+
+// unknownSettingsFiles refuses a .json file that is none of
+// SettingsFiles: a misspelt name (versionning.json) would otherwise read as
+// a setting never configured, and the report would rest on a document the
+// admin believes was read.
+func unknownSettingsFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("bucket settings: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		known := false
+		for _, f := range SettingsFiles {
+			known = known || f.File == name
+		}
+		if !known {
+			return fmt.Errorf("bucket settings: %s is not one of the files read (%s)\n\thint: rename it, or move it out of %s",
+				filepath.Join(dir, name), settingsFileList(), dir)
+		}
+	}
+	return nil
 }
 
 func sha256Hex(data []byte) string {

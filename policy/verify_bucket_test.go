@@ -362,4 +362,19 @@ func TestReadBucketSettings(t *testing.T) {
 	if _, err := ReadBucketSettings(filepath.Join(dir, "versioning.json")); err == nil {
 		t.Error("a file accepted as the settings directory")
 	}
+	// A misspelt name is refused rather than read as "not configured".
+	typo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(typo, "versionning.json"), []byte(`{"Status": "Enabled"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(typo, "README"), []byte("notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadBucketSettings(typo); err == nil || !strings.Contains(err.Error(), "versionning.json is not one of the files read") {
+		t.Errorf("misspelt settings file: %v", err)
+	}
+	os.Remove(filepath.Join(typo, "versionning.json"))
+	if _, err := ReadBucketSettings(typo); err != nil {
+		t.Errorf("a file that is not .json is not a settings document: %v", err)
+	}
 }
