@@ -74,67 +74,8 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	var target, lister *process
-	var guard *SQLGuard
-	var fed *recordingWriter // the target's stdin, recording its failure
-	var tocOut bytes.Buffer
-	open := func(head []byte) (io.Writer, error) {
-		info := dumpinfo.Sniff(head)
-		res.Dump = info
-		if m != nil {
-			res.Source = m.SourceDatabase
-		}
-		if res.Source == "" {
-			res.Source = info.Database
-		}
-		var argv []string
-		if d := o.Database; d != nil {
-			if d.Type == "" && m != nil && m.SourceType != "command" {
-				d.Type = m.SourceType
-			}
-			if d.Type == "" {
-				d.Type = info.SourceType()
-			}
-			if d.Type == "" {
-				return nil, fmt.Errorf("%s: cannot tell which database the dump is for: name it with --type postgres|mysql|sqlite", url)
-			}
-			if !o.AllowSourceName && d.SameAsSource(res.Source) {
-				return nil, fmt.Errorf("%w: %s is where the backup came from (%s)\n\thint: restore into a new name; a restore onto a new server may pass --allow-source-name", ErrTargetIsSource, d, res.Source)
-			}
-			var err error
-			if argv, err = d.LoadArgv(info); err != nil {
-				return nil, err
-			}
-			if err := d.Prepare(tctx); err != nil {
-				return nil, err
-			}
-			res.Created = d.Created()
-		} else {
-			if info.Format == dumpinfo.PGCustom && !o.AllowSwitch && createsDatabase(o.Into) {
-				return nil, &SwitchError{Statement: "pg_restore --create (the archive's DATABASE entry, " + info.Database + ")", Line: 0}
-			}
-			argv = []string{"sh", "-c", o.Into}
-		}
-		var err error
-		if target, err = startProcess(tctx, argv, o.Env, o.Stdout, o.Stderr); err != nil {
-			return nil, err
-		}
-		fed = &recordingWriter{w: target.stdin}
-		var w io.Writer = fed
-		if info.Format == dumpinfo.PGCustom {
-			// pg_restore -l lists the archive's table of contents as it
-			// streams past; it reads what it needs and may stop early.
-			if lister, err = startProcess(tctx, []string{"pg_restore", "-l"}, o.Env, &tocOut, io.Discard); err == nil {
-				w = io.MultiWriter(fed, &bestEffort{w: lister.stdin})
-			}
-		}
-		if info.SQL() {
-			guard = NewSQLGuard(w, dialectOf(info), o.AllowSwitch)
-			w = guard
-		}
-		return w, nil
-	}
-	gate := &headGate{open: open}
+	l := &loader{ctx: tctx, o: o, m: m, url: url, res: &res}
+	gate := &headGate{open: l.open}
 	var dst io.Writer = gate
 	if o.Progress != nil {
 		dst = &countWriter{w: gate, n: o.Progress}
@@ -145,53 +86,143 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 	res.Restore = r
 	if rerr == nil {
 		// A dump shorter than the head is fed only now, verified whole.
-		if rerr = gate.finish(); rerr == nil && guard != nil {
-			rerr = guard.Close()
+		if rerr = gate.finish(); rerr == nil && l.guard != nil {
+			rerr = l.guard.Close()
 		}
 		if rerr != nil {
 			rerr = fmt.Errorf("restore %s: %w", url, rerr)
 		}
 	}
 	res.Stream = time.Since(streamStart)
-	if guard != nil {
-		res.DumpTables, res.DumpRows, res.Switches = guard.Tables, guard.CopyRows, guard.Switches
+	if l.guard != nil {
+		res.DumpTables, res.DumpRows, res.Switches = l.guard.Tables, l.guard.CopyRows, l.guard.Switches
 	}
-	if target == nil {
+	if l.target == nil {
 		return res, rerr
 	}
-	if rerr != nil && fed.err == nil {
+	if rerr != nil && l.fed.err == nil {
 		// The dump is bad, or switches database: the target must not
 		// finish with part of it.
-		target.kill()
-		if lister != nil {
-			lister.kill()
+		l.target.kill()
+		if l.lister != nil {
+			l.lister.kill()
 		}
 		cancel()
 	}
 	finishStart := time.Now()
-	werr := target.wait()
+	werr := l.target.wait()
 	res.Finish = time.Since(finishStart)
-	if lister != nil {
-		if lerr := lister.wait(); lerr == nil && rerr == nil {
-			res.DumpTables = tocTables(tocOut.String())
+	if l.lister != nil {
+		if lerr := l.lister.wait(); lerr == nil && rerr == nil {
+			res.DumpTables = tocTables(l.tocOut.String())
 		}
 	}
-	name := target.name
-	switch {
-	case (rerr != nil || werr != nil) && ctx.Err() != nil:
-		return res, fmt.Errorf("stopped: %w", context.Cause(ctx))
-	case rerr != nil && fed.err != nil:
-		// The target stopped reading: its failure is the cause.
-		if werr != nil {
-			return res, fmt.Errorf("%w: %q: %v (it stopped reading about %d bytes in)", ErrTarget, name, werr, r.PlaintextBytes)
-		}
-		return res, fmt.Errorf("%w: %q exited 0 without reading the whole dump", ErrTarget, name)
-	case rerr != nil:
-		return res, rerr
-	case werr != nil:
-		return res, fmt.Errorf("%w: %q: %v", ErrTarget, name, werr)
+	if err := loadError(ctx, rerr, werr, l.fed.err != nil, l.target.name, r.PlaintextBytes); err != nil {
+		return res, err
 	}
 	return res, nil
+}
+
+// loader is one Load's target, as the dump's first bytes decide it.
+type loader struct {
+	ctx    context.Context // the target's: cancelled when the dump turns out bad
+	o      LoadOptions
+	m      *Manifest
+	url    string
+	res    *LoadResult
+	target *process
+	lister *process // pg_restore -l, for a custom-format archive
+	guard  *SQLGuard
+	fed    *recordingWriter // the target's stdin, recording its failure
+	tocOut bytes.Buffer
+}
+
+// open starts the target for a dump that begins with head and returns what
+// the dump is written to.
+func (l *loader) open(head []byte) (io.Writer, error) {
+	info := dumpinfo.Sniff(head)
+	l.res.Dump = info
+	if l.m != nil {
+		l.res.Source = l.m.SourceDatabase
+	}
+	if l.res.Source == "" {
+		l.res.Source = info.Database
+	}
+	argv, err := targetArgv(l.ctx, l.o, l.m, info, l.url, l.res)
+	if err != nil {
+		return nil, err
+	}
+	if l.target, err = startProcess(l.ctx, argv, l.o.Env, l.o.Stdout, l.o.Stderr); err != nil {
+		return nil, err
+	}
+	l.fed = &recordingWriter{w: l.target.stdin}
+	var w io.Writer = l.fed
+	if info.Format == dumpinfo.PGCustom {
+		// pg_restore -l lists the archive's table of contents as it
+		// streams past; it reads what it needs and may stop early.
+		if l.lister, err = startProcess(l.ctx, []string{"pg_restore", "-l"}, l.o.Env, &l.tocOut, io.Discard); err == nil {
+			w = io.MultiWriter(l.fed, &bestEffort{w: l.lister.stdin})
+		}
+	}
+	if info.SQL() {
+		l.guard = NewSQLGuard(w, dialectOf(info), l.o.AllowSwitch)
+		w = l.guard
+	}
+	return w, nil
+}
+
+// targetArgv is the command that loads the dump: the database's client for
+// a database target (its type from the manifest or the dump, the database
+// created), or sh -c COMMAND.
+func targetArgv(ctx context.Context, o LoadOptions, m *Manifest, info dumpinfo.Info, url string, res *LoadResult) ([]string, error) {
+	if d := o.Database; d != nil {
+		if d.Type == "" && m != nil && m.SourceType != "command" {
+			d.Type = m.SourceType
+		}
+		if d.Type == "" {
+			d.Type = info.SourceType()
+		}
+		if d.Type == "" {
+			return nil, fmt.Errorf("%s: cannot tell which database the dump is for: name it with --type postgres|mysql|sqlite", url)
+		}
+		if !o.AllowSourceName && d.SameAsSource(res.Source) {
+			return nil, fmt.Errorf("%w: %s is where the backup came from (%s)\n\thint: restore into a new name; a restore onto a new server may pass --allow-source-name", ErrTargetIsSource, d, res.Source)
+		}
+		argv, err := d.LoadArgv(info)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.Prepare(ctx); err != nil {
+			return nil, err
+		}
+		res.Created = d.Created()
+		return argv, nil
+	}
+	if info.Format == dumpinfo.PGCustom && !o.AllowSwitch && createsDatabase(o.Into) {
+		return nil, &SwitchError{Statement: "pg_restore --create (the archive's DATABASE entry, " + info.Database + ")", Line: 0}
+	}
+	return []string{"sh", "-c", o.Into}, nil
+}
+
+// loadError is the load's failure, if any: the stream's (rerr) or the
+// target's (werr); when the target stopped reading (stopped), its failure
+// is the cause.
+func loadError(ctx context.Context, rerr, werr error, stopped bool, name string, fedBytes int64) error {
+	switch {
+	case (rerr != nil || werr != nil) && ctx.Err() != nil:
+		return fmt.Errorf("stopped: %w", context.Cause(ctx))
+	case rerr != nil && stopped:
+		// The target stopped reading: its failure is the cause.
+		if werr != nil {
+			return fmt.Errorf("%w: %q: %v (it stopped reading about %d bytes in)", ErrTarget, name, werr, fedBytes)
+		}
+		return fmt.Errorf("%w: %q exited 0 without reading the whole dump", ErrTarget, name)
+	case rerr != nil:
+		return rerr
+	case werr != nil:
+		return fmt.Errorf("%w: %q: %v", ErrTarget, name, werr)
+	}
+	return nil
 }
 
 // createsDatabase says a target command would run pg_restore --create
