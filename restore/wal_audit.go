@@ -86,37 +86,7 @@ func AuditWAL(ctx context.Context, api API, o WALAuditOptions) (*WALAudit, error
 			a.Base = &b
 		}
 	}
-	// Segment numbers by timeline; history files; newest object.
-	segs := map[uint32]map[uint64]bool{}
-	history := map[uint32]bool{}
-	for file, objs := range ix.Files {
-		a.Objects += len(objs)
-		digests := map[string]bool{}
-		for i := range objs {
-			o := objs[i]
-			digests[o.SHA256] = true
-			if a.Newest == nil || o.LastModified.After(a.Newest.LastModified) {
-				a.Newest = &o
-			}
-		}
-		if len(digests) > 1 {
-			for d := range digests {
-				a.Duplicates[file] = append(a.Duplicates[file], wal.ShortDigest(d))
-			}
-			sort.Strings(a.Duplicates[file])
-		}
-		n := objs[0].Name
-		switch n.Kind {
-		case wal.Segment:
-			if segs[n.Timeline] == nil {
-				segs[n.Timeline] = map[uint64]bool{}
-			}
-			segs[n.Timeline][n.SegNo(seg)] = true
-			a.Segments++
-		case wal.History:
-			history[n.Timeline] = true
-		}
-	}
+	segs, history := a.fold(ix, seg)
 	for tli := range segs {
 		a.Timelines = append(a.Timelines, tli)
 	}
@@ -168,13 +138,56 @@ func AuditWAL(ctx context.Context, api API, o WALAuditOptions) (*WALAudit, error
 	}
 	a.Stale = a.Newest == nil || (o.MaxAge > 0 && a.Age > o.MaxAge)
 
+	a.findProblems(o, ix.Dir, baseTLI, len(segs[baseTLI]))
+	return a, nil
+}
+
+// fold reads the index: the segment numbers by timeline, the timelines
+// with a history file, the newest object and the files archived with
+// different contents.
+func (a *WALAudit) fold(ix *WALIndex, seg int64) (map[uint32]map[uint64]bool, map[uint32]bool) {
+	segs := map[uint32]map[uint64]bool{}
+	history := map[uint32]bool{}
+	for file, objs := range ix.Files {
+		a.Objects += len(objs)
+		digests := map[string]bool{}
+		for i := range objs {
+			o := objs[i]
+			digests[o.SHA256] = true
+			if a.Newest == nil || o.LastModified.After(a.Newest.LastModified) {
+				a.Newest = &o
+			}
+		}
+		if len(digests) > 1 {
+			for d := range digests {
+				a.Duplicates[file] = append(a.Duplicates[file], wal.ShortDigest(d))
+			}
+			sort.Strings(a.Duplicates[file])
+		}
+		n := objs[0].Name
+		switch n.Kind {
+		case wal.Segment:
+			if segs[n.Timeline] == nil {
+				segs[n.Timeline] = map[uint64]bool{}
+			}
+			segs[n.Timeline][n.SegNo(seg)] = true
+			a.Segments++
+		case wal.History:
+			history[n.Timeline] = true
+		}
+	}
+	return segs, history
+}
+
+// findProblems turns what the audit found into its problems.
+func (a *WALAudit) findProblems(o WALAuditOptions, dir string, baseTLI uint32, baseSegments int) {
 	switch {
 	case a.Newest == nil:
-		a.Problems = append(a.Problems, fmt.Sprintf("no WAL archived under s3://%s/%s (is archive_command 'putonly wal-push ... --job %s %%p'?)", o.Bucket, ix.Dir, o.Job))
+		a.Problems = append(a.Problems, fmt.Sprintf("no WAL archived under s3://%s/%s (is archive_command 'putonly wal-push ... --job %s %%p'?)", o.Bucket, dir, o.Job))
 	case a.Stale:
 		a.Problems = append(a.Problems, fmt.Sprintf("WAL archiving stalled: the newest file (%s) was archived %s ago, more than %s (an idle server archives nothing: archive_timeout switches only after writes)", a.Newest.Name.File, a.Age.Round(time.Second), o.MaxAge))
 	}
-	if a.Base != nil && baseTLI != 0 && len(segs[baseTLI]) == 0 {
+	if a.Base != nil && baseTLI != 0 && baseSegments == 0 {
 		a.Problems = append(a.Problems, fmt.Sprintf("the newest base backup (%s) starts at %s, and no segment of timeline %d is archived", a.Base.Key, a.From, baseTLI))
 	}
 	for _, g := range a.Gaps {
@@ -186,7 +199,6 @@ func AuditWAL(ctx context.Context, api API, o WALAuditOptions) (*WALAudit, error
 	for _, tli := range a.MissingHistory {
 		a.Problems = append(a.Problems, fmt.Sprintf("timeline %d has segments but no %08X.history: recovery cannot follow the switch to it", tli, tli))
 	}
-	return a, nil
 }
 
 func sortedKeys(m map[string][]string) []string {
