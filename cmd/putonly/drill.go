@@ -173,7 +173,12 @@ func reportDrill(stdout io.Writer, name, bucket, prefix, format, textfile string
 		if derr == nil {
 			fmt.Fprintf(stdout, "drill %s: OK s3://%s/%s: %s; %s\n", name, bucket, rep.Key, verdict(res.Restore), res.Timings())
 		} else {
-			fmt.Fprintf(stdout, "drill %s: FAILED s3://%s/%s: %s; %s\n", name, bucket, rep.Key, oneLine(derr), res.Timings())
+			where := "s3://" + bucket + "/" + rep.Key
+			if rep.Key == "" {
+				// No backup was found: the error names the job and prefix.
+				where = "s3://" + bucket + "/" + prefix
+			}
+			fmt.Fprintf(stdout, "drill %s: FAILED %s: %s; %s\n", name, where, oneLine(derr), res.Timings())
 		}
 		rep.WriteText(stdout)
 	}
