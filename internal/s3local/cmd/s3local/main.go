@@ -30,9 +30,24 @@ func main() {
 	}
 }
 
+// usage is what --help prints, and the hint of a bad command.
+const usage = `usage: scripts/s3-local COMMAND [--dir DIR]
+  start [--tls] [--bucket NAME] [--prefix P]   start versitygw on 127.0.0.1, print the env to eval:
+                                               eval "$(scripts/s3-local start)" exports the backup key
+  stop                                         stop it
+  env                                          print the env again
+  get KEY > FILE                               download an object with the admin key
+  install                                      find or build versitygw (VERSITYGW), print its path
+`
+
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: s3-local start|stop|env|get|install [--dir DIR] [--tls] [--bucket NAME] [--prefix P]")
+		return fmt.Errorf("no command\n%s", usage)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return nil
 	}
 	fs := flag.NewFlagSet("s3-local "+args[0], flag.ContinueOnError)
 	dir := fs.String("dir", ".cache/s3-local", "state directory (data, keys, log, env)")
@@ -76,7 +91,7 @@ func run(args []string) error {
 		}
 		fmt.Print(s.EnvFile())
 	default:
-		return fmt.Errorf("unknown command %q: use start, stop or env", args[0])
+		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 	}
 	return nil
 }
