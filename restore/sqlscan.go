@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -53,6 +54,27 @@ const switchFix = "this backup names its database (mysqldump --databases, pg_dum
 
 func (e *SwitchError) Unwrap() error { return ErrDatabaseSwitch }
 
+// ErrUnsafeDump is what a dump fails with when it holds a client command
+// or statement that none of the dump tools writes and that would run a
+// program, read or write a file, or load code on the restore host or the
+// scratch server (errors.Is); the error is an *UnsafeError. A forged
+// backup can carry them: the age recipients a database host encrypts to
+// are public. --allow-database-switch does not allow them.
+var ErrUnsafeDump = errors.New("the dump holds a command no dump tool writes")
+
+// UnsafeError names the command or statement refused, and why.
+type UnsafeError struct {
+	Statement string // e.g. `\! id`, "system", "COPY ... PROGRAM"
+	Line      int64
+	Why       string
+}
+
+func (e *UnsafeError) Error() string {
+	return fmt.Sprintf("%v: line %d: %s (%s): refusing to restore it; a backup holding it was forged or is not a dump", ErrUnsafeDump, e.Line, e.Statement, e.Why)
+}
+
+func (e *UnsafeError) Unwrap() error { return ErrUnsafeDump }
+
 // maxHold bounds what the guard holds back while it reads the first words
 // of a statement; a statement that does not show its kind within it is
 // refused rather than passed unread.
@@ -100,6 +122,11 @@ type SQLGuard struct {
 	backslash bool   // in it, the previous byte was an escaping backslash
 	dollar    []byte // current dollar-quote tag, e.g. "$fn$"
 	versioned int    // depth of MySQL /*! ... */ comments being read as code
+
+	unsafe   *UnsafeError // found while reading a token, reported by Write
+	prevKind byte         // the statement's previous token, any position: 'w'ord, 'q'uoted, 's'tring, 'p'unct
+	prevWord []byte       // and its text, for a word or quoted name
+	lastWord [2]string    // its last two words, upper case ("" quoted or long)
 
 	inStmt     bool // a statement has started
 	classified bool // and its first words were checked
@@ -164,7 +191,11 @@ func (g *SQLGuard) Write(p []byte) (int, error) {
 			i += skip - 1
 			continue
 		}
-		if err := g.step(i, g.buf[i]); err != nil {
+		err := g.step(i, g.buf[i])
+		if err == nil && g.unsafe != nil {
+			err = g.unsafe
+		}
+		if err != nil {
 			g.err = err
 			return 0, err
 		}
@@ -206,6 +237,9 @@ func (g *SQLGuard) Close() error {
 	}
 	if err == nil && g.inStmt && !g.classified {
 		err = g.classify(true)
+	}
+	if err == nil && g.unsafe != nil {
+		err = g.unsafe
 	}
 	if err != nil {
 		g.err = err
@@ -262,6 +296,7 @@ func (g *SQLGuard) startStmt(i int) {
 	}
 	g.inStmt, g.classified, g.stmtLine = true, false, g.line
 	g.words = g.words[:0]
+	g.prevKind, g.prevWord, g.lastWord = 0, g.prevWord[:0], [2]string{}
 	if g.held < 0 {
 		g.held = i
 	}
@@ -494,6 +529,7 @@ func (g *SQLGuard) step(i int, c byte) error {
 const maxTokens = 24
 
 func (g *SQLGuard) addToken(t token) {
+	g.scan(t)
 	if len(g.words) < maxTokens {
 		g.words = append(g.words, t)
 	}
@@ -528,7 +564,9 @@ func (g *SQLGuard) endWord() error {
 		return nil
 	}
 	if len(g.words) >= maxTokens {
-		// Past the words a statement is known by: nothing to keep.
+		// Past the words a statement is known by: nothing to keep, but
+		// scan sees it.
+		g.scanTok(false, false, false, "", g.word)
 		g.word = g.word[:0]
 		return g.maybeClassify()
 	}
@@ -581,6 +619,11 @@ func (g *SQLGuard) maybeClassify() error {
 // classify decides on a statement from its first words; final says the
 // statement has ended.
 func (g *SQLGuard) classify(final bool) error {
+	if stmt, why, wait := g.unsafeStatement(final); wait {
+		return nil
+	} else if stmt != "" {
+		return &UnsafeError{Statement: stmt, Line: g.stmtLine, Why: why}
+	}
 	w0, w1 := g.kw(0), g.kw(1)
 	var bad bool
 	switch w0 {
@@ -660,18 +703,48 @@ func (g *SQLGuard) endMeta() error {
 		return nil
 	case '\\':
 		stmt = `\` + arg
+		var why string
 		switch g.dialect {
 		case DialectPostgres:
-			bad = name == "c" || name == "connect"
+			bad, why = g.psqlCommand(name, arg)
 		case DialectMySQL:
-			// \u DB (use), \r DB HOST (connect); the name is one letter.
-			bad = strings.HasPrefix(name, "u") || strings.HasPrefix(name, "r")
+			// The mysql client's commands are one character
+			// (https://mariadb.com/kb/en/mariadb-command-line-client/):
+			// \u DB (use) and \r DB HOST (connect) switch database;
+			// mariadb-dump's first line "/*M!999999\- enable the sandbox
+			// mode */" is \-, which only makes the client safer
+			// (https://mariadb.org/mariadb-dump-file-compatibility-change/).
+			// mysqldump writes no other.
+			switch name {
+			case "u", "r":
+				bad = true
+			case "-":
+			default:
+				why = "a mysql client command: \\! runs a program, \\. reads a file, \\T writes one, \\P pipes to a program"
+			}
+		}
+		if why != "" {
+			if len(stmt) > 80 {
+				stmt = stmt[:80] + " …"
+			}
+			return &UnsafeError{Statement: stmt, Line: g.metaLine, Why: why}
 		}
 	case '.':
 		stmt = "." + arg
+		// sqlite3's .dump writes no dot command
+		// (https://sqlite.org/cli.html#converting_an_entire_database_to_a_text_file):
+		// .open, .restore and .connection switch database; every other
+		// one is refused, switch allowed or not: .shell and .system run
+		// programs, .output/.once/.save/.backup/.log/.excel write files,
+		// .read/.import/.load read them (https://sqlite.org/cli.html).
 		switch name {
-		case "open", "restore", "connection", "read", "shell", "system", "load", "cd":
+		case "open", "restore", "connection":
 			bad = true
+		default:
+			if len(stmt) > 80 {
+				stmt = stmt[:80] + " …"
+			}
+			return &UnsafeError{Statement: stmt, Line: g.metaLine, Why: "an sqlite3 dot command: it can run a program or read or write a file"}
 		}
 		g.inStmt, g.classified = false, true
 		g.words = g.words[:0]
@@ -782,13 +855,251 @@ func (g *SQLGuard) noteStmt() {
 			}
 		}
 	case "COPY":
-		// COPY name (cols) FROM stdin;
-		for n := 1; n+1 < len(ws); n++ {
-			if at(n) == "FROM" && at(n+1) == "STDIN" {
-				g.state, g.copyTable = stCopyStart, name(1)
-				g.CopyRows[g.copyTable] += 0
-				return
+		// COPY name (cols) FROM stdin; (the column list can be longer
+		// than the words kept: its last words tell)
+		if g.lastWord == [2]string{"FROM", "STDIN"} {
+			g.state, g.copyTable = stCopyStart, name(1)
+			g.CopyRows[g.copyTable] += 0
+		}
+	}
+}
+
+// Functions that read or write files, or reach other servers, from SQL:
+// no dump tool writes a call to them (pg_dump restores large objects with
+// lo_create/lo_open/lowrite/lo_close, never lo_import/lo_export;
+// mysqldump never calls LOAD_FILE; sqlite3 .dump writes plain INSERTs).
+// Server-side functions still need privileges a restore role should not
+// have: restoring as a non-superuser is the real defence (README), this
+// refuses the direct calls early and by name.
+var unsafeFuncs = map[Dialect]map[string]string{
+	// https://www.postgresql.org/docs/15/lo-funcs.html (server-side
+	// lo_import/lo_export act on the server's file system),
+	// https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADMIN-GENFILE
+	DialectPostgres: {
+		"lo_import": "reads a server file", "lo_export": "writes a server file",
+		"pg_read_file": "reads a server file", "pg_read_binary_file": "reads a server file",
+		"pg_ls_dir": "lists a server directory", "pg_stat_file": "reads a server file's status",
+		"pg_file_write": "writes a server file", "pg_file_rename": "renames a server file",
+		"pg_file_unlink": "removes a server file", "pg_file_sync": "touches a server file",
+		"dblink": "connects to another database", "dblink_exec": "connects to another database",
+		"dblink_connect": "connects to another database", "dblink_connect_u": "connects to another database",
+	},
+	// https://mariadb.com/kb/en/load_file/
+	DialectMySQL: {"load_file": "reads a server file"},
+	// https://sqlite.org/cli.html#file_i_o_functions, https://sqlite.org/lang_corefunc.html#load_extension
+	DialectSQLite: {
+		"writefile": "writes a file", "readfile": "reads a file", "edit": "runs an editor",
+		"load_extension": "loads a shared library", "fts3_tokenizer": "can call a pointer",
+	},
+}
+
+// scan looks at every token of a statement, past the first words
+// classify sees: calls of unsafeFuncs, INTO OUTFILE, a routine's language.
+// Past maxTokens words it is given the word's bytes only (word), so that
+// long INSERTs allocate nothing.
+func (g *SQLGuard) scan(t token) {
+	g.scanTok(t.punct, t.quoted, t.str, t.s, nil)
+}
+
+func (g *SQLGuard) scanTok(punct, quoted, str bool, s string, b []byte) {
+	if b == nil {
+		b = []byte(s)
+	}
+	prevKind, prevWord := g.prevKind, g.prevWord
+	kind := byte('w')
+	switch {
+	case punct:
+		kind = 'p'
+	case quoted:
+		kind = 'q'
+	case str:
+		kind = 's'
+	}
+	defer func() {
+		g.prevKind = kind
+		if kind == 'w' || kind == 'q' {
+			if len(b) <= 64 {
+				g.prevWord = append(g.prevWord[:0], b...)
+			} else {
+				g.prevWord = g.prevWord[:0]
+			}
+		}
+		if kind != 'p' {
+			w := ""
+			if kind == 'w' && len(b) <= 8 {
+				w = strings.ToUpper(string(b))
+			}
+			g.lastWord = [2]string{g.lastWord[1], w}
+		}
+	}()
+	if g.unsafe != nil {
+		return
+	}
+	refuse := func(stmt, why string) {
+		g.unsafe = &UnsafeError{Statement: stmt, Line: g.line, Why: why}
+	}
+	isWord := func(k byte, w []byte, s string) bool { return k == 'w' && strings.EqualFold(string(w), s) }
+	if punct && len(b) == 1 && b[0] == '(' && (prevKind == 'w' || prevKind == 'q') {
+		name := string(prevWord)
+		if prevKind == 'w' {
+			name = strings.ToLower(name)
+		}
+		if why, bad := unsafeFuncs[g.dialect][name]; bad {
+			refuse(name+"()", why)
+		}
+		return
+	}
+	switch g.dialect {
+	case DialectMySQL:
+		// SELECT ... INTO OUTFILE/DUMPFILE writes a file on the server:
+		// https://mariadb.com/kb/en/select-into-outfile/. mysqldump
+		// writes data as INSERT statements, never INTO OUTFILE (its
+		// --tab mode writes the files itself and restores nothing).
+		if isWord(prevKind, prevWord, "INTO") && (isWord(kind, b, "OUTFILE") || isWord(kind, b, "DUMPFILE")) {
+			refuse("INTO "+strings.ToUpper(string(b)), "writes a file on the server")
+		}
+	case DialectPostgres:
+		// A routine's language: C and internal functions load code by
+		// path (https://www.postgresql.org/docs/15/xfunc-c.html), an
+		// untrusted language (plperlu, plpython3u, pltclu) runs
+		// anything as the server's OS user
+		// (https://www.postgresql.org/docs/15/plperl-trusted.html).
+		// pg_dump writes the language unquoted (LANGUAGE plpgsql);
+		// a quoted or string one is refused too, unread.
+		if !isWord(prevKind, prevWord, "LANGUAGE") || !g.routineStmt() {
+			return
+		}
+		lang := ""
+		if kind == 'w' {
+			lang = strings.ToLower(string(b))
+		}
+		if lang == "" || lang == "c" || lang == "internal" || strings.HasSuffix(lang, "u") {
+			shown := string(b)
+			switch kind {
+			case 'q':
+				shown = `"` + shown + `"`
+			case 's':
+				shown = "'…'"
+			}
+			refuse("LANGUAGE "+shown, "loads a shared library or runs an untrusted language on the server")
+		}
+	}
+}
+
+// routineStmt says the statement creates a function, procedure or
+// language, or is a DO block: where LANGUAGE names the code's language.
+func (g *SQLGuard) routineStmt() bool {
+	if g.kw(0) == "DO" {
+		return true
+	}
+	if g.kw(0) != "CREATE" {
+		return false
+	}
+	for n := 1; n < 5; n++ {
+		switch g.kw(n) {
+		case "OR", "REPLACE", "TRUSTED", "PROCEDURAL":
+			continue
+		case "FUNCTION", "PROCEDURE", "LANGUAGE", "TRANSFORM":
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// mysqlCommands are the mysql/mariadb client's named commands (the long
+// forms of \x; https://mariadb.com/kb/en/mariadb-command-line-client/ and
+// https://dev.mysql.com/doc/refman/8.0/en/mysql-commands.html): the client
+// runs them when they start a line. mysqldump and mariadb-dump write none
+// but DELIMITER (handled apart); USE and CONNECT are database switches.
+var mysqlCommands = map[string]bool{
+	"CHARSET": true, "CLEAR": true, "EDIT": true, "EGO": true, "EXIT": true, "GO": true, "HELP": true,
+	"NOPAGER": true, "NOTEE": true, "NOWARNING": true, "PAGER": true, "PRINT": true, "PROMPT": true,
+	"QUIT": true, "REHASH": true, "SOURCE": true, "STATUS": true, "SYSTEM": true, "TEE": true,
+	"WARNINGS": true, "RESETCONNECTION": true, "QUERY_ATTRIBUTES": true, "SSL_SESSION_DATA_PRINT": true,
+}
+
+// unsafeStatement says why a statement, from its first words, is never
+// passed; final says it has ended. It returns "", true when it needs more
+// words to decide.
+func (g *SQLGuard) unsafeStatement(final bool) (stmt, why string, wait bool) {
+	w0, w1 := g.kw(0), g.kw(1)
+	switch g.dialect {
+	case DialectPostgres:
+		switch {
+		case w0 == "COPY":
+			// pg_dump writes COPY name (cols) FROM stdin; and nothing
+			// else (https://www.postgresql.org/docs/15/app-pgdump.html):
+			// COPY ... TO/FROM a file or PROGRAM runs on the server
+			// (https://www.postgresql.org/docs/15/sql-copy.html).
+			if !final {
+				return "", "", true
+			}
+			if g.lastWord != [2]string{"FROM", "STDIN"} {
+				return "COPY other than FROM stdin", "COPY TO/FROM a file or PROGRAM reads, writes or runs on the server", false
+			}
+		case w0 == "ALTER" && w1 == "SYSTEM":
+			// https://www.postgresql.org/docs/15/sql-altersystem.html:
+			// writes postgresql.auto.conf (archive_command runs a
+			// program). pg_dump never writes it.
+			return "ALTER SYSTEM", "changes the server's configuration file", false
+		case w0 == "LOAD":
+			// https://www.postgresql.org/docs/15/sql-load.html
+			return "LOAD", "loads a shared library into the server", false
+		}
+	case DialectMySQL:
+		switch {
+		case mysqlCommands[w0]:
+			return g.words[0].s, "a mysql client command, not SQL: system runs a program, source reads a file, tee writes one, pager pipes to a program", false
+		case w0 == "LOAD":
+			// LOAD DATA [LOCAL] INFILE / LOAD XML: reads a server file,
+			// or with LOCAL the restore host's
+			// (https://mariadb.com/kb/en/load-data-infile/); mysqldump
+			// writes INSERT statements only.
+			return "LOAD " + w1, "reads a file on the server or, with LOCAL, on the restore host", false
+		}
+	case DialectSQLite:
+		// VACUUM INTO writes a copy of the database to any file
+		// (https://sqlite.org/lang_vacuum.html#vacuuminto); .dump never
+		// writes VACUUM.
+		if w0 == "VACUUM" {
+			if !final && g.nwords() < 3 {
+				return "", "", true
+			}
+			if w1 == "INTO" || g.kw(2) == "INTO" {
+				return "VACUUM INTO", "writes a file", false
 			}
 		}
 	}
+	return "", "", false
+}
+
+// restrictKeyRE is what pg_dump's \restrict key looks like: letters and
+// digits (PostgreSQL 15.14, CVE-2025-8714).
+var restrictKeyRE = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
+
+// psqlCommand decides on a psql backslash command of a plain dump: an
+// allowlist of what pg_dump and pg_dumpall write
+// (https://www.postgresql.org/docs/15/app-pgdump.html,
+// https://www.postgresql.org/docs/15/app-pg-dumpall.html): \connect (a
+// switch), \restrict KEY and \unrestrict KEY (15.14+,
+// https://www.postgresql.org/docs/release/15.14/), and \. ending COPY data
+// (read as data, not here). Any other is refused with why: psql's \! runs
+// a shell, \o |cmd, \g |cmd, \copy ... program pipe to programs, \o, \w,
+// \copy, \lo_export write files, \i, \ir, \copy, \lo_import read them,
+// \setenv sets the environment of what psql starts
+// (https://www.postgresql.org/docs/15/app-psql.html#APP-PSQL-META-COMMANDS).
+// A backslash in the arguments of an allowed one is refused too: psql
+// reads a second command on the same line.
+func (g *SQLGuard) psqlCommand(name, arg string) (isSwitch bool, why string) {
+	rest := strings.TrimSpace(strings.TrimPrefix(arg, name))
+	switch {
+	case (name == "c" || name == "connect") && !strings.Contains(rest, `\`):
+		return true, ""
+	case (name == "restrict" || name == "unrestrict") && restrictKeyRE.MatchString(rest):
+		return false, ""
+	case name == "." && rest == "":
+		return false, ""
+	}
+	return false, "a psql command pg_dump never writes: \\! runs a shell, \\o, \\g, \\w, \\copy pipe to programs or write files, \\i reads them"
 }

@@ -236,3 +236,99 @@ func BenchmarkSQLGuardRows(b *testing.B) {
 		}
 	}
 }
+
+// What a forged dump can carry to make a client run a program or touch a
+// file: refused whatever the switch setting, naming the command; and what
+// the dump tools do write, in places that look alike, passes.
+func TestSQLGuardUnsafe(t *testing.T) {
+	wide := "COPY public.w (" + strings.Repeat("c, ", 40) + "z) FROM stdin;\n1\t\\N\t\\\\x\n\\.\n"
+	for _, tc := range []struct {
+		d   Dialect
+		sql string
+		bad string // the refused statement, "" when fine
+	}{
+		{DialectPostgres, "\\! id\n", `\! id`},
+		{DialectPostgres, "\\o |id\nSELECT 1;\n", `\o |id`},
+		{DialectPostgres, "SELECT 1 \\g |id\n", `\g |id`},
+		{DialectPostgres, "\\copy t to program 'id'\n", `\copy t to program 'id'`},
+		{DialectPostgres, "\\i /etc/passwd\n", `\i /etc/passwd`},
+		{DialectPostgres, "\\setenv PAGER id\n", `\setenv PAGER id`},
+		{DialectPostgres, "\\w /tmp/x\n", `\w /tmp/x`},
+		{DialectPostgres, "\\lo_export 1 /tmp/x\n", `\lo_export 1 /tmp/x`},
+		{DialectPostgres, "\\restrict abc \\! id\n", `\restrict abc \! id`},
+		{DialectPostgres, "\\connect x \\! id\n", `\connect x \! id`},
+		{DialectPostgres, "COPY (SELECT 1) TO PROGRAM 'id';", "COPY other than FROM stdin"},
+		{DialectPostgres, "COPY t FROM '/etc/passwd';", "COPY other than FROM stdin"},
+		{DialectPostgres, "COPY t FROM PROGRAM 'id';", "COPY other than FROM stdin"},
+		{DialectPostgres, "SELECT lo_export(1, '/tmp/x');", "lo_export()"},
+		{DialectPostgres, "SELECT pg_catalog.lo_import('/etc/passwd');", "lo_import()"},
+		{DialectPostgres, "SELECT \"pg_read_file\"('/etc/passwd');", "pg_read_file()"},
+		{DialectPostgres, "ALTER SYSTEM SET archive_command = 'id';", "ALTER SYSTEM"},
+		{DialectPostgres, "LOAD '/tmp/x.so';", "LOAD"},
+		{DialectPostgres, "CREATE FUNCTION f() RETURNS int LANGUAGE c AS '/tmp/x.so', 'f';", "LANGUAGE c"},
+		{DialectPostgres, "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ 1 $$ LANGUAGE plpython3u;", "LANGUAGE plpython3u"},
+		{DialectPostgres, "CREATE FUNCTION f() RETURNS int LANGUAGE 'c' AS 'x';", "LANGUAGE '…'"},
+		{DialectPostgres, "DO LANGUAGE plperlu $$ system('id') $$;", "LANGUAGE plperlu"},
+		{DialectPostgres, "CREATE FUNCTION public.f() RETURNS integer LANGUAGE plpgsql AS $$ begin return 1; end $$;", ""},
+		{DialectPostgres, "CREATE TABLE t (language public.menu, edit int);", ""},
+		{DialectPostgres, "SELECT pg_catalog.lo_create('16393');\nSELECT pg_catalog.lo_open('16393', 131072);\nSELECT pg_catalog.lowrite(0, '\\x41');\n", ""},
+		{DialectPostgres, "SELECT 'lo_export(1)', $$ \\! id $$;", ""},
+		{DialectPostgres, wide, ""},
+		{DialectMySQL, "\\! id\n", `\!`},
+		{DialectMySQL, "\\. /etc/passwd\n", `\.`},
+		{DialectMySQL, "\\T /tmp/x\n", `\T`},
+		{DialectMySQL, "\\P id\n", `\P`},
+		{DialectMySQL, "\\e\n", `\e`},
+		{DialectMySQL, "system id\n", "system"},
+		{DialectMySQL, "SELECT 1;\nsource /etc/passwd\n", "source"},
+		{DialectMySQL, "tee /tmp/x\n", "tee"},
+		{DialectMySQL, "PAGER id\n", "PAGER"},
+		{DialectMySQL, "SELECT 1 INTO OUTFILE '/tmp/x';", "INTO OUTFILE"},
+		{DialectMySQL, "DELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT a FROM t INTO DUMPFILE '/tmp/x'; END;;\n", "INTO DUMPFILE"},
+		{DialectMySQL, "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t;", "LOAD DATA"},
+		{DialectMySQL, "INSERT INTO t VALUES (LOAD_FILE('/etc/passwd'));", "load_file()"},
+		{DialectMySQL, "/*M!999999\\- enable the sandbox mode */ \nSELECT 1;\n", ""},
+		{DialectMySQL, "INSERT INTO `t` VALUES ('system id\\n','\\\\! x', 'INTO OUTFILE');", ""},
+		{DialectSQLite, ".shell id\n", ".shell id"},
+		{DialectSQLite, ".system id\n", ".system id"},
+		{DialectSQLite, ".output /tmp/x\n", ".output /tmp/x"},
+		{DialectSQLite, ".once /tmp/x\n", ".once /tmp/x"},
+		{DialectSQLite, ".import /etc/passwd t\n", ".import /etc/passwd t"},
+		{DialectSQLite, ".read /tmp/x\n", ".read /tmp/x"},
+		{DialectSQLite, ".load /tmp/x\n", ".load /tmp/x"},
+		{DialectSQLite, ".save /tmp/x\n", ".save /tmp/x"},
+		{DialectSQLite, ".log /tmp/x\n", ".log /tmp/x"},
+		{DialectSQLite, "SELECT writefile('/tmp/x', 'y');", "writefile()"},
+		{DialectSQLite, "SELECT readfile('/etc/passwd');", "readfile()"},
+		{DialectSQLite, "SELECT edit('x', 'id');", "edit()"},
+		{DialectSQLite, "SELECT load_extension('/tmp/x');", "load_extension()"},
+		{DialectSQLite, "VACUUM INTO '/tmp/x';", "VACUUM INTO"},
+		{DialectSQLite, "CREATE TABLE t(edit, readfile);\nINSERT INTO t VALUES('writefile(1)', '.shell');", ""},
+	} {
+		for _, allow := range []bool{false, true} {
+			for _, chunk := range []int{1, 3, 1000} {
+				_, out, err := guard(t, tc.d, tc.sql, chunk, allow)
+				if tc.bad == "" {
+					if err != nil || out != tc.sql {
+						t.Errorf("%s %q: err %v, out %q", tc.d, tc.sql, err, out)
+					}
+					continue
+				}
+				var ue *UnsafeError
+				if !errors.As(err, &ue) || !errors.Is(err, ErrUnsafeDump) {
+					t.Errorf("%s %q chunk %d allow %v: err %v, want unsafe", tc.d, tc.sql, chunk, allow, err)
+					continue
+				}
+				if ue.Statement != tc.bad {
+					t.Errorf("%s %q: statement %q, want %q", tc.d, tc.sql, ue.Statement, tc.bad)
+				}
+				if strings.Contains(out, strings.TrimSpace(strings.SplitN(tc.sql, "\n", 2)[0])) && !strings.HasPrefix(tc.sql, "SELECT 1;") && !strings.HasPrefix(tc.sql, "DELIMITER") {
+					// The refused statement's terminator never reaches the client.
+					if strings.HasSuffix(out, ";") || strings.HasSuffix(out, "\n") {
+						t.Errorf("%s %q: passed %q", tc.d, tc.sql, out)
+					}
+				}
+			}
+		}
+	}
+}

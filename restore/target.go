@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -100,12 +101,37 @@ func mysqlClient() string {
 	return "mysql"
 }
 
+// psqlArgs: -X reads no ~/.psqlrc (a restore host's psqlrc could set
+// anything), ON_ERROR_STOP=1 stops at the first failed statement, exit 3
+// (https://www.postgresql.org/docs/15/app-psql.html). psql has no flag
+// that turns its backslash commands off: the SQL guard's allowlist does.
 func psqlArgs(db string) []string {
 	return []string{"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-F", "\t", "-d", db}
 }
 
+// mysqlSandbox says the client takes --sandbox (MariaDB 10.5.25, 10.6.18,
+// 10.11.8 and later): the client then refuses system (\!), tee (\T),
+// pager with an argument (\P cmd) and source (\.), so a forged dump that
+// the guard missed still cannot use them. It does not disable edit (\e)
+// nor a bare pager: the guard refuses those
+// (https://github.com/MariaDB/server/commit/2025597c0b, MDEV-21778);
+// verified with mariadb 10.11 in cmd/putonly/hostile_e2e_test.go.
+// Oracle's mysql client has no --sandbox.
+var mysqlSandbox = sync.OnceValue(func() bool {
+	out, _ := exec.Command(mysqlClient(), "--help").Output()
+	return bytes.Contains(out, []byte("--sandbox"))
+})
+
+// mysqlArgs is the client reading a dump or our queries. Beyond --sandbox,
+// --local-infile=0: LOAD DATA LOCAL INFILE would have the client send the
+// server any file of the restore host it can read
+// (https://mariadb.com/kb/en/mariadb-command-line-client/, --local-infile;
+// https://dev.mysql.com/doc/refman/8.0/en/load-data-local-security.html).
 func mysqlArgs(db string) []string {
-	a := []string{mysqlClient(), "--batch", "--skip-column-names"}
+	a := []string{mysqlClient(), "--batch", "--skip-column-names", "--local-infile=0"}
+	if mysqlSandbox() {
+		a = append(a, "--sandbox")
+	}
 	if db != "" {
 		a = append(a, "--database="+db)
 	}
@@ -194,7 +220,13 @@ func (d *Database) LoadArgv(info dumpinfo.Info) ([]string, error) {
 	case d.Type == TypeMySQL && info.Format == dumpinfo.MySQLSQL:
 		return mysqlArgs(d.Name), nil
 	case d.Type == TypeSQLite && info.Format == dumpinfo.SQLiteSQL:
-		return []string{"sqlite3", "-bail", d.Name}, nil
+		// -safe (sqlite3 3.37+): no .shell/.system/.output/.open/.load,
+		// no ATTACH (so no VACUUM INTO), no writefile(), edit(),
+		// load_extension() (https://sqlite.org/cli.html, "--safe"; before
+		// 3.40.1 it missed the functions, CVE-2022-46908, which the guard
+		// refuses by name anyway). sqlite3 .dump output needs none of them:
+		// verified with a dump of FTS5, trigger and view in the e2e test.
+		return []string{"sqlite3", "-safe", "-bail", d.Name}, nil
 	}
 	f := info.Format
 	if f == "" {
