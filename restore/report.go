@@ -129,7 +129,7 @@ func (rep DrillReport) WriteText(w io.Writer) {
 		if d.ServerVersion != "" {
 			fmt.Fprintf(w, " (server %s)", d.ServerVersion)
 		}
-		fmt.Fprintf(w, ", %d tables listed\n", len(d.Tables))
+		fmt.Fprintf(w, ", %s listed\n", Count(len(d.Tables), "table"))
 	}
 	for _, s := range d.Switches {
 		fmt.Fprintf(w, "  allowed:  line %d: %s\n", s.Line, s.Statement)
@@ -146,7 +146,7 @@ func (rep DrillReport) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  target:   %s%s\n", rep.Target, state)
 	}
 	if c := rep.Restored; c != nil {
-		fmt.Fprintf(w, "  restored: %d tables, %d rows, %s\n", len(c.Tables), c.Rows, humanBytes(c.Bytes))
+		fmt.Fprintf(w, "  restored: %s, %s, %s\n", Count(len(c.Tables), "table"), Count(c.Rows, "row"), humanBytes(c.Bytes))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, t := range c.Tables {
 			size := ""
@@ -172,4 +172,12 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// Count is "1 table", "3 tables", "0 rows": for the reports' counts.
+func Count[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -196,7 +196,7 @@ func (d *Database) Prepare(ctx context.Context) error {
 		return fmt.Errorf("check %s: %w", d, err)
 	}
 	if len(c.Tables) > 0 {
-		return fmt.Errorf("%s: %w (%d tables)\n\thint: name a new scratch database, or drop this one first", d, ErrTargetExists, len(c.Tables))
+		return fmt.Errorf("%s: %w (%s)\n\thint: name a new scratch database, or drop this one first", d, ErrTargetExists, Count(len(c.Tables), "table"))
 	}
 	return nil
 }

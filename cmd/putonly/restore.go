@@ -248,7 +248,7 @@ func restoreInto(ctx context.Context, conn *connFlags, ids stringList, bucket, p
 	}
 	fmt.Fprintf(stderr, "putonly: restored s3://%s/%s into %s: %s, %s\n", bucket, key, target, verdict(res.Restore), rate(res.Restore.PlaintextBytes, time.Since(start)))
 	if contents != nil {
-		fmt.Fprintf(stderr, "putonly: %s holds %d tables, %d rows\n", target, len(contents.Tables), contents.Rows)
+		fmt.Fprintf(stderr, "putonly: %s holds %s, %s\n", target, restore.Count(len(contents.Tables), "table"), restore.Count(contents.Rows, "row"))
 	}
 	return nil
 }
