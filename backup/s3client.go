@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/smithy-go/logging"
 	"net"
 	"net/http"
 	"time"
@@ -73,6 +74,11 @@ func Connect(ctx context.Context, o ClientOptions, bucket string) (*s3.Client, e
 // (building s3.Options by hand silently turns checksums off).
 func NewS3Client(ctx context.Context, o ClientOptions) (*s3.Client, error) {
 	var opts []func(*config.LoadOptions) error
+	// The SDK's own log lines (the IMDS client's "falling back to IMDSv1"
+	// when no credentials are found, a response without a checksum) went
+	// to stderr ahead of putonly's error, which names the cause itself
+	// (internal/s3err): they are dropped.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	// The connection set-up has a timeout of its own, short, apart from
 	// the transfer's: the SDK's default dialer waits 30 s per attempt.
 	ct := o.connectTimeout()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -23,6 +24,8 @@ type awsOptions struct {
 // for us-east-1 (IAM is global; S3-compatible stores still need one).
 func connect(ctx context.Context, o awsOptions) (aws.Config, *s3.Client, error) {
 	opts := []func(*config.LoadOptions) error{
+		// The SDK's own log lines went to stderr ahead of the named error.
+		config.WithLogger(logging.Nop{}),
 		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 3) }),
 	}
 	if o.profile != "" {
