@@ -92,6 +92,11 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 		if rerr != nil {
 			rerr = fmt.Errorf("restore %s: %w", url, rerr)
 		}
+	} else if cause := targetRefusal(gate, rerr); cause != nil {
+		// The target side refused (a database that exists, a database
+		// switch) while the stream ran: that is the whole story, without
+		// the "write:" of a failed output file.
+		rerr = fmt.Errorf("restore %s: %w", url, cause)
 	}
 	res.Stream = time.Since(streamStart)
 	if l.guard != nil {
@@ -362,4 +367,18 @@ func IntoDatabase(ctx context.Context, api Getter, o LoadOptions) (LoadResult, *
 		return res, nil, err
 	}
 	return res, &c, nil
+}
+
+// targetRefusal is the error the target side refused the stream with, if
+// that is why Restore failed: the gate's open (the scratch database's
+// checks) or the SQL guard's database switch.
+func targetRefusal(gate *headGate, err error) error {
+	if gate.err != nil && errors.Is(err, gate.err) {
+		return gate.err
+	}
+	var se *SwitchError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
 }

@@ -135,6 +135,9 @@ create table empty_one(x int);"`, src))
 		if code != 1 || !strings.Contains(rep.Error, "CREATE DATABASE "+src) || exists(scratch) {
 			t.Fatalf("exit %d %+v", code, rep)
 		}
+		if strings.Contains(rep.Error, "write:") {
+			t.Errorf("a refusal is not a failed write: %s", rep.Error)
+		}
 		code, rep, _ = e.drillJSON("--job", "shopcreate", "--into", "psql -X -q -v ON_ERROR_STOP=1 -d postgres")
 		if code != 1 || !strings.Contains(rep.Error, "switches to another database") {
 			t.Fatalf("--into: exit %d %+v", code, rep)
