@@ -86,7 +86,7 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 	res.Restore = r
 	if rerr == nil {
 		// A dump shorter than the head is fed only now, verified whole.
-		if rerr = gate.finish(); rerr == nil && l.guard != nil {
+		if rerr = gate.finish(); rerr == nil && l.guard != nil && l.conv == nil {
 			rerr = l.guard.Close()
 		}
 		if rerr != nil {
@@ -98,6 +98,10 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 		// the "write:" of a failed output file.
 		rerr = fmt.Errorf("restore %s: %w", url, cause)
 	}
+	stopped := l.fed != nil && l.fed.err != nil
+	if l.conv != nil {
+		rerr, stopped = l.convDone(rerr, stopped)
+	}
 	res.Stream = time.Since(streamStart)
 	if l.guard != nil {
 		res.DumpTables, res.DumpRows, res.Switches = l.guard.Tables, l.guard.CopyRows, l.guard.Switches
@@ -105,7 +109,7 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 	if l.target == nil {
 		return res, rerr
 	}
-	if rerr != nil && l.fed.err == nil {
+	if rerr != nil && !stopped {
 		// The dump is bad, or switches database: the target must not
 		// finish with part of it.
 		l.target.kill()
@@ -122,10 +126,40 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 			res.DumpTables = tocTables(l.tocOut.String())
 		}
 	}
-	if err := loadError(ctx, rerr, werr, l.fed.err != nil, l.target.name, r.PlaintextBytes); err != nil {
+	if err := loadError(ctx, rerr, werr, stopped, l.target.name, r.PlaintextBytes); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// convDone waits for pg_restore -f - once the archive is fed (or killed
+// when the stream failed) and says what the load failed with: the guard's
+// refusal first, then the stream's, then pg_restore's; stopped says the
+// psql target stopped reading by itself.
+func (l *loader) convDone(rerr error, stopped bool) (error, bool) {
+	if rerr != nil && !stopped {
+		l.conv.kill()
+	}
+	cerr := l.conv.wait()
+	switch {
+	case l.guard.err != nil:
+		var ue *UnsafeError
+		var se *SwitchError
+		if errors.As(l.guard.err, &ue) || errors.As(l.guard.err, &se) {
+			return fmt.Errorf("restore %s: %w", l.url, l.guard.err), false
+		}
+		// psql stopped reading: its exit says why.
+		return fmt.Errorf("restore %s: %w", l.url, l.guard.err), true
+	case cerr != nil && (stopped || rerr == nil):
+		// A damaged archive: psql is killed before it sees its end.
+		return fmt.Errorf("%w: pg_restore -f -: %v", ErrTarget, cerr), false
+	case rerr != nil:
+		return rerr, false
+	}
+	if err := l.guard.Close(); err != nil {
+		return fmt.Errorf("restore %s: %w", l.url, err), false
+	}
+	return nil, false
 }
 
 // loader is one Load's target, as the dump's first bytes decide it.
@@ -137,6 +171,7 @@ type loader struct {
 	res    *LoadResult
 	target *process
 	lister *process // pg_restore -l, for a custom-format archive
+	conv   *process // pg_restore -f -, writing the archive's SQL to guard
 	guard  *SQLGuard
 	fed    *recordingWriter // the target's stdin, recording its failure
 	tocOut bytes.Buffer
@@ -162,6 +197,16 @@ func (l *loader) open(head []byte) (io.Writer, error) {
 	}
 	l.fed = &recordingWriter{w: l.target.stdin}
 	var w io.Writer = l.fed
+	if d := l.o.Database; d != nil && d.ConvertArgv(info) != nil {
+		// The archive goes to pg_restore -f -, and the SQL it writes
+		// through the guard to psql.
+		l.guard = NewSQLGuard(l.target.stdin, DialectPostgres, l.o.AllowSwitch)
+		if l.conv, err = startProcess(l.ctx, d.ConvertArgv(info), l.o.Env, l.guard, l.o.Stderr); err != nil {
+			return nil, err
+		}
+		l.fed = &recordingWriter{w: l.conv.stdin}
+		w = l.fed
+	}
 	if info.Format == dumpinfo.PGCustom {
 		// pg_restore -l lists the archive's table of contents as it
 		// streams past; it reads what it needs and may stop early.
@@ -169,7 +214,7 @@ func (l *loader) open(head []byte) (io.Writer, error) {
 			w = io.MultiWriter(l.fed, &bestEffort{w: l.lister.stdin})
 		}
 	}
-	if info.SQL() {
+	if info.SQL() && l.guard == nil {
 		l.guard = NewSQLGuard(w, dialectOf(info), l.o.AllowSwitch)
 		w = l.guard
 	}

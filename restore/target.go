@@ -209,10 +209,11 @@ func (d *Database) Created() bool { return d.created }
 func (d *Database) LoadArgv(info dumpinfo.Info) ([]string, error) {
 	switch {
 	case d.Type == TypePostgres && info.Format == dumpinfo.PGCustom:
-		// No --create: pg_restore then ignores the archive's DATABASE
-		// entry and restores into -d. --no-owner: the roles of the source
-		// need not exist here.
-		return []string{"pg_restore", "--exit-on-error", "--no-owner", "--no-acl", "-d", d.Name}, nil
+		// psql reads the SQL that pg_restore -f - turns the archive into
+		// (ConvertArgv), through the SQL guard: a forged archive's table
+		// of contents holds any SQL (COPY ... TO PROGRAM in a COMMENT
+		// entry ran with pg_restore -d; pg_restore -l does not show it).
+		return psqlArgs(d.Name), nil
 	case d.Type == TypePostgres && info.Format == dumpinfo.PGCluster:
 		return nil, errors.New("a pg_dumpall dump restores a whole cluster, not one database: restore it into a scratch cluster with --into 'psql -h SCRATCH -d postgres' --allow-database-switch")
 	case d.Type == TypePostgres && info.Format == dumpinfo.PGSQL:
@@ -233,6 +234,19 @@ func (d *Database) LoadArgv(info dumpinfo.Info) ([]string, error) {
 		f = "not one putonly knows"
 	}
 	return nil, fmt.Errorf("the dump's format is %s: it cannot be restored into a %s", f, d)
+}
+
+// ConvertArgv is the command that turns a dump into SQL before LoadArgv's
+// reads it, or nil. For a custom-format archive: pg_restore -f - writes the
+// SQL pg_restore -d would send. No --create: the archive's DATABASE entry
+// is then ignored and nothing names another database. --no-owner, --no-acl:
+// the roles of the source need not exist here
+// (https://www.postgresql.org/docs/15/app-pgrestore.html).
+func (d *Database) ConvertArgv(info dumpinfo.Info) []string {
+	if d.Type == TypePostgres && info.Format == dumpinfo.PGCustom {
+		return []string{"pg_restore", "--no-owner", "--no-acl", "-f", "-"}
+	}
+	return nil
 }
 
 // Drop removes the scratch database, if Prepare created it.

@@ -200,3 +200,59 @@ create trigger tr after insert on notes begin insert into log values (new.body);
 		t.Errorf("pg_dumpall -g: exit %d %+v\n%s", code, rep, stderr)
 	}
 }
+
+// A custom-format archive's table of contents holds SQL text for every
+// entry, which pg_restore -d runs as it is (pg_restore -l shows only the
+// entry's name): a forged COMMENT entry holding COPY ... TO PROGRAM ran on
+// the server. The database target now has pg_restore write the SQL, and
+// the guard reads it on its way to psql.
+func TestE2EForgedCustomArchive(t *testing.T) {
+	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb", "dropdb")
+	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil {
+		t.Skip("needs the running PostgreSQL (scripts/databases)")
+	}
+	dir, err := os.MkdirTemp("", "hostile_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	drop := "dropdb --if-exists hostile_fc_src; dropdb --if-exists hostile_fc_scratch"
+	sh(t, drop+"; createdb hostile_fc_src")
+	t.Cleanup(func() { exec.Command("sh", "-c", drop).Run() })
+	pad := strings.Repeat("A", 120)
+	sh(t, `psql -Xq -v ON_ERROR_STOP=1 hostile_fc_src -c "create table t(id int); insert into t values (1); comment on table t is '`+pad+`'"`)
+	real := filepath.Join(e.dir, "real.dump")
+	sh(t, "pg_dump -Fc hostile_fc_src > "+real)
+	b, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "COMMENT ON TABLE public.t IS '" + pad + "';"
+	mark := filepath.Join(dir, "fc_pwned")
+	evil := "COPY (SELECT 1) TO PROGRAM 'touch " + mark + "';"
+	evil += strings.Repeat(" ", len(old)-len(evil)-2) + "--"
+	if len(evil) != len(old) || !strings.Contains(string(b), old) {
+		t.Fatalf("cannot forge: %d %d %v", len(evil), len(old), strings.Contains(string(b), old))
+	}
+	forged := filepath.Join(e.dir, "forged.dump")
+	if err := os.WriteFile(forged, []byte(strings.Replace(string(b), old, evil, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.backupCmd("fc-real", "cat "+real)
+	e.backupCmd("fc-forged", "cat "+forged)
+
+	code, rep, stderr := e.drillJSON("--job", "fc-forged", "--into-database", "hostile_fc_scratch")
+	if code != 1 || !strings.Contains(rep.Error, "COPY other than FROM stdin") {
+		t.Errorf("forged: exit %d %q\n%s", code, rep.Error, stderr)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("the forged archive's COPY ... TO PROGRAM ran")
+	}
+	code, rep, stderr = e.drillJSON("--job", "fc-real", "--into-database", "hostile_fc_scratch")
+	if code != 0 || !rep.OK || rowsOf(rep)["public.t"] != 1 || len(rep.Dump.Tables) != 1 {
+		t.Errorf("real: exit %d %+v\n%s", code, rep, stderr)
+	}
+}
