@@ -27,9 +27,10 @@ backup of the job (or --key) into a scratch target and reports what it
 holds, with timings.
 
 With --into-database NAME, drill creates the scratch database (postgres:
-createdb, then pg_restore --exit-on-error --no-owner for a custom-format
-dump or psql for plain SQL; mysql/mariadb: CREATE DATABASE, then the
-client; sqlite: NAME is a new file, loaded by sqlite3), restores into it,
+createdb, then psql -X -v ON_ERROR_STOP=1, fed a custom-format dump as
+the SQL pg_restore --no-owner --no-acl -f - writes; mysql/mariadb: CREATE
+DATABASE, then the client with --sandbox --local-infile=0; sqlite: NAME
+is a new file, loaded by sqlite3 -safe), restores into it,
 asks it what it holds (every table, its exact row count and size), and
 drops it afterwards unless --keep. The database type comes from the
 backup's manifest or the dump itself (--type overrides). It refuses a
@@ -45,7 +46,15 @@ statement, that it stays in the database it is given: a USE, \connect,
 CREATE/DROP/ALTER DATABASE, CREATE ROLE, ATTACH or a client command that
 switches database fails the drill before the target reads it, and the
 target is killed (--allow-database-switch lets it through, for a scratch
-server that may be written anywhere).
+server that may be written anywhere). A backup may be forged by a
+compromised database host: every client command the dump tools do not
+write (psql \!, \o, \i, \copy; mysql system, source, tee, pager;
+sqlite3 .shell, .output, ...) and the SQL that runs programs or touches
+files (COPY ... PROGRAM, lo_export, ALTER SYSTEM, LANGUAGE c, INTO
+OUTFILE, LOAD DATA, writefile(), VACUUM INTO, ...) is refused the same
+way, switch allowed or not; an --into COMMAND sees only that guarded
+stream. Drill as a database role that is not a superuser: SQL inside
+function bodies is not read.
 
 The drill passes only when the download, the decryption, the check against
 the manifest and the target all succeed, and the scratch database holds

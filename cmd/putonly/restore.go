@@ -39,16 +39,26 @@ has read unverified data: prefer -o FILE, or a drill, to prove a backup.
 
 With --into-database NAME the backup is restored into a new database of
 the source's type (from the manifest or the dump; --type overrides):
-postgres: createdb, then pg_restore --exit-on-error --no-owner (custom
-format) or psql (plain SQL); mysql/mariadb: CREATE DATABASE and the
-client; sqlite: NAME is a new file. It refuses a database that exists and
+postgres: createdb, then psql -X -v ON_ERROR_STOP=1 (a custom-format
+archive turned into SQL by pg_restore --no-owner --no-acl -f -);
+mysql/mariadb: CREATE DATABASE and the client (--sandbox
+--local-infile=0); sqlite: NAME is a new file (sqlite3 -safe). It refuses a database that exists and
 holds tables, and one named like the source database unless
 --allow-source-name (a restore onto a new server). On failure the
 database it created is dropped again. With --into COMMAND the dump is fed
 to COMMAND's stdin (sh -c). Either way, an SQL dump that would switch
 database (USE, \connect, CREATE DATABASE, ...) is refused before its
-client reads the statement, unless --allow-database-switch. The tools take
-the connection from their environment (PGHOST, ~/.pgpass, ~/.my.cnf, ...).
+client reads the statement, unless --allow-database-switch. A backup may
+be forged by a compromised database host, so the same check refuses,
+switch allowed or not, every client command the dump tools do not write
+(psql \!, \o, \g |cmd, \i, \copy; mysql system, source, tee, pager;
+sqlite3 .shell, .output, ...) and the SQL that runs programs or touches
+files (COPY ... PROGRAM, lo_export, ALTER SYSTEM, LANGUAGE c, INTO
+OUTFILE, LOAD DATA, writefile(), VACUUM INTO, ...). COMMAND sees only
+that guarded stream (a custom-format archive goes to it unread: prefer
+--into-database). Restore as a database role that is not a superuser:
+SQL inside function bodies is not read. The tools take the connection
+from their environment (PGHOST, ~/.pgpass, ~/.my.cnf, ...).
 
 KEY may be s3://BUCKET/KEY. Run it on a trusted machine with read
 credentials (s3:GetObject, and s3:ListBucket for --latest): the backup key
