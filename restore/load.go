@@ -416,7 +416,7 @@ func IntoDatabase(ctx context.Context, api Getter, o LoadOptions) (LoadResult, *
 
 // targetRefusal is the error the target side refused the stream with, if
 // that is why Restore failed: the gate's open (the scratch database's
-// checks) or the SQL guard's database switch.
+// checks) or the SQL guard's database switch or unsafe command.
 func targetRefusal(gate *headGate, err error) error {
 	if gate.err != nil && errors.Is(err, gate.err) {
 		return gate.err
@@ -424,6 +424,10 @@ func targetRefusal(gate *headGate, err error) error {
 	var se *SwitchError
 	if errors.As(err, &se) {
 		return se
+	}
+	var ue *UnsafeError
+	if errors.As(err, &ue) {
+		return ue
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ func forgedDumps(dir string) []forged {
 	m := func(n string) string { return filepath.Join(dir, n) }
 	return []forged{
 		{"pg_bang", "postgres", pg + `\! touch ` + m("pg_bang") + "\n", `\!`},
+		// Past the first 64 KiB, after rows the client has already run.
+		{"pg_bang_late", "postgres", pg + strings.Repeat("INSERT INTO public.t VALUES (1);\n", 4000) + `\! touch ` + m("pg_bang_late") + "\n", `\!`},
 		{"pg_o_pipe", "postgres", pg + `\o |touch ` + m("pg_o_pipe") + "\nSELECT 1;\n", `\o`},
 		{"pg_g_pipe", "postgres", pg + `SELECT 1 \g |touch ` + m("pg_g_pipe") + "\n", `\g`},
 		{"pg_copy_prog_client", "postgres", pg + `\copy (select 1) to program 'touch ` + m("pg_copy_prog_client") + "'\n", `\copy`},
@@ -97,6 +99,12 @@ func TestE2EForgedDumpsRunNothing(t *testing.T) {
 				into = "sqlite3 -bail " + filepath.Join(t.TempDir(), "into.db")
 			}
 			for _, target := range [][]string{{"--into-database", scratch}, {"--into", into}, {"--into", into, "--allow-database-switch"}} {
+				switch f.typ { // a fresh --into database for each run
+				case "postgres":
+					sh(t, "dropdb --if-exists hostile_into; createdb hostile_into")
+				case "mysql":
+					sh(t, "mariadb -e 'drop database if exists hostile_into; create database hostile_into'")
+				}
 				code, rep, stderr := e.drillJSON(append([]string{"--job", job}, target...)...)
 				if code != 1 || rep.OK || !strings.Contains(rep.Error, f.want) {
 					t.Errorf("%v: exit %d, error %q (want one naming %q)\n%s", target, code, rep.Error, f.want, stderr)
