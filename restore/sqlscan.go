@@ -566,7 +566,7 @@ func (g *SQLGuard) endWord() error {
 	if len(g.words) >= maxTokens {
 		// Past the words a statement is known by: nothing to keep, but
 		// scan sees it.
-		g.scanTok(false, false, false, "", g.word)
+		g.scanTok('w', "", g.word)
 		g.word = g.word[:0]
 		return g.maybeClassify()
 	}
@@ -898,54 +898,118 @@ var unsafeFuncs = map[Dialect]map[string]string{
 // Past maxTokens words it is given the word's bytes only (word), so that
 // long INSERTs allocate nothing.
 func (g *SQLGuard) scan(t token) {
-	g.scanTok(t.punct, t.quoted, t.str, t.s, nil)
-}
-
-func (g *SQLGuard) scanTok(punct, quoted, str bool, s string, b []byte) {
-	if b == nil {
-		b = []byte(s)
-	}
-	prevKind, prevWord := g.prevKind, g.prevWord
 	kind := byte('w')
 	switch {
-	case punct:
+	case t.punct:
 		kind = 'p'
-	case quoted:
+	case t.quoted:
 		kind = 'q'
-	case str:
+	case t.str:
 		kind = 's'
 	}
-	defer func() {
-		g.prevKind = kind
-		if kind == 'w' || kind == 'q' {
-			if len(b) <= 64 {
-				g.prevWord = append(g.prevWord[:0], b...)
-			} else {
-				g.prevWord = g.prevWord[:0]
-			}
-		}
-		if kind != 'p' {
-			w := ""
-			if kind == 'w' && len(b) <= 8 {
-				w = strings.ToUpper(string(b))
-			}
-			g.lastWord = [2]string{g.lastWord[1], w}
-		}
-	}()
-	if g.unsafe != nil {
-		return
+	g.scanTok(kind, t.s, nil)
+}
+
+// text is a token's text, given as a string or as bytes.
+type text struct {
+	s string
+	b []byte
+}
+
+func (x text) len() int {
+	if x.b != nil {
+		return len(x.b)
 	}
+	return len(x.s)
+}
+
+func (x text) at(i int) byte {
+	if x.b != nil {
+		return x.b[i]
+	}
+	return x.s[i]
+}
+
+// is says the text is lit, ASCII case folded, without allocating.
+func (x text) is(lit string) bool {
+	if x.len() != len(lit) {
+		return false
+	}
+	for i := range len(lit) {
+		c, l := x.at(i), lit[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if 'a' <= l && l <= 'z' {
+			l -= 'a' - 'A'
+		}
+		if c != l {
+			return false
+		}
+	}
+	return true
+}
+
+func (x text) String() string {
+	if x.b != nil {
+		return string(x.b)
+	}
+	return x.s
+}
+
+func (g *SQLGuard) scanTok(kind byte, s string, b []byte) {
+	t := text{s: s, b: b}
+	prevKind := g.prevKind
+	prev := text{b: g.prevWord}
+	if prev.b == nil {
+		prev.b = []byte{}
+	}
+	if g.unsafe == nil {
+		g.scanCheck(kind, t, prevKind, prev)
+	}
+	g.prevKind = kind
+	if kind == 'w' || kind == 'q' {
+		g.prevWord = g.prevWord[:0]
+		if t.len() <= 64 {
+			if b != nil {
+				g.prevWord = append(g.prevWord, b...)
+			} else {
+				g.prevWord = append(g.prevWord, s...)
+			}
+		}
+	}
+	if kind != 'p' {
+		w := ""
+		switch {
+		case kind != 'w':
+		case t.is("FROM"):
+			w = "FROM"
+		case t.is("STDIN"):
+			w = "STDIN"
+		}
+		g.lastWord = [2]string{g.lastWord[1], w}
+	}
+}
+
+func (g *SQLGuard) scanCheck(kind byte, t text, prevKind byte, prev text) {
 	refuse := func(stmt, why string) {
 		g.unsafe = &UnsafeError{Statement: stmt, Line: g.line, Why: why}
 	}
-	isWord := func(k byte, w []byte, s string) bool { return k == 'w' && strings.EqualFold(string(w), s) }
-	if punct && len(b) == 1 && b[0] == '(' && (prevKind == 'w' || prevKind == 'q') {
-		name := string(prevWord)
-		if prevKind == 'w' {
-			name = strings.ToLower(name)
+	if kind == 'p' && t.len() == 1 && t.at(0) == '(' && (prevKind == 'w' || prevKind == 'q') {
+		if prev.len() > 24 {
+			return
 		}
-		if why, bad := unsafeFuncs[g.dialect][name]; bad {
-			refuse(name+"()", why)
+		var buf [24]byte
+		name := buf[:prev.len()]
+		for i := range name {
+			c := prev.at(i)
+			if prevKind == 'w' && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			name[i] = c
+		}
+		if why, bad := unsafeFuncs[g.dialect][string(name)]; bad {
+			refuse(string(name)+"()", why)
 		}
 		return
 	}
@@ -955,8 +1019,8 @@ func (g *SQLGuard) scanTok(punct, quoted, str bool, s string, b []byte) {
 		// https://mariadb.com/kb/en/select-into-outfile/. mysqldump
 		// writes data as INSERT statements, never INTO OUTFILE (its
 		// --tab mode writes the files itself and restores nothing).
-		if isWord(prevKind, prevWord, "INTO") && (isWord(kind, b, "OUTFILE") || isWord(kind, b, "DUMPFILE")) {
-			refuse("INTO "+strings.ToUpper(string(b)), "writes a file on the server")
+		if prevKind == 'w' && prev.is("INTO") && kind == 'w' && (t.is("OUTFILE") || t.is("DUMPFILE")) {
+			refuse("INTO "+strings.ToUpper(t.String()), "writes a file on the server")
 		}
 	case DialectPostgres:
 		// A routine's language: C and internal functions load code by
@@ -966,15 +1030,15 @@ func (g *SQLGuard) scanTok(punct, quoted, str bool, s string, b []byte) {
 		// (https://www.postgresql.org/docs/15/plperl-trusted.html).
 		// pg_dump writes the language unquoted (LANGUAGE plpgsql);
 		// a quoted or string one is refused too, unread.
-		if !isWord(prevKind, prevWord, "LANGUAGE") || !g.routineStmt() {
+		if prevKind != 'w' || !prev.is("LANGUAGE") || !g.routineStmt() {
 			return
 		}
 		lang := ""
 		if kind == 'w' {
-			lang = strings.ToLower(string(b))
+			lang = strings.ToLower(t.String())
 		}
 		if lang == "" || lang == "c" || lang == "internal" || strings.HasSuffix(lang, "u") {
-			shown := string(b)
+			shown := t.String()
 			switch kind {
 			case 'q':
 				shown = `"` + shown + `"`
