@@ -142,6 +142,7 @@ type SQLGuard struct {
 	metaInStmt bool
 	copyTable  string // COPY block being read
 	copyLine   []byte // start of the current COPY data line
+	copyEsc    bool   // in it, the previous byte was an unpaired backslash
 }
 
 type token struct {
@@ -271,8 +272,8 @@ func (g *SQLGuard) skippable(p []byte) int {
 			return len(p)
 		}
 		return j
-	case g.state == stCopy && len(g.copyLine) >= 3:
-		j := bytes.IndexByte(p, '\n')
+	case g.state == stCopy && len(g.copyLine) >= 3 && !g.copyEsc:
+		j := bytes.IndexAny(p, "\\\n")
 		if j < 0 {
 			return len(p)
 		}
@@ -418,6 +419,22 @@ func (g *SQLGuard) step(i int, c byte) error {
 	case stCopy:
 		if len(g.copyLine) < 3 {
 			g.copyLine = append(g.copyLine, c)
+		}
+		if g.copyEsc {
+			// COPY TO writes only \\, \b \f \n \r \t \v, \N and the
+			// final \. ("COPY TO will never emit an octal or
+			// hex-digits backslash sequence",
+			// https://www.postgresql.org/docs/15/sql-copy.html). psql
+			// reads the data as SQL and commands when the COPY fails
+			// (no such table, without ON_ERROR_STOP): a forged \! in a
+			// row would run there.
+			g.copyEsc = false
+			if !strings.ContainsRune(`\bfnrtvN`, rune(c)) && !(c == '.' && len(g.copyLine) == 2) {
+				return &UnsafeError{Statement: `\` + string(c) + " in COPY data", Line: g.line,
+					Why: "pg_dump never writes it; psql runs it as a command if the COPY fails"}
+			}
+		} else if c == '\\' {
+			g.copyEsc = true
 		}
 		if c == '\n' {
 			if l := string(g.copyLine); l == "\\.\n" || l == "\\.\r" {

@@ -146,7 +146,7 @@ func TestSQLGuardStatements(t *testing.T) {
 		{DialectPostgres, "CREATE FUNCTION f() RETURNS int AS $$ CREATE DATABASE x; $$ LANGUAGE sql;", ""},
 		{DialectPostgres, "CREATE FUNCTION f() RETURNS int AS $b$ $$ ; \\c x $b$ LANGUAGE sql; \\c y\n", `\c y`},
 		{DialectPostgres, "SELECT $1; USE x;", "USE x"},
-		{DialectPostgres, "COPY t (a) FROM stdin;\nUSE x;\n\\connect y\n\\.\nSELECT 1;", ""},
+		{DialectPostgres, "COPY t (a) FROM stdin;\nUSE x;\n\\\\connect y\n\\.\nSELECT 1;", ""}, // pg_dump escapes a backslash in data
 		{DialectPostgres, "COPY t (a) FROM stdin;\nrow\n\\.\n\\connect y\n", `\connect y`},
 		{DialectPostgres, "-- \\connect x\n/* \\connect y */ SELECT 1;", ""},
 		{DialectPostgres, "SELECT 1 \\c other\n", `\c other`},
@@ -328,6 +328,31 @@ func TestSQLGuardUnsafe(t *testing.T) {
 						t.Errorf("%s %q: passed %q", tc.d, tc.sql, out)
 					}
 				}
+			}
+		}
+	}
+}
+
+// COPY data holds only the escapes COPY TO writes: another backslash
+// would be a psql command when the COPY fails and psql reads the rows as
+// input (without ON_ERROR_STOP, as an --into psql may run).
+func TestSQLGuardCopyEscapes(t *testing.T) {
+	ok := "COPY t (a, b) FROM stdin;\n\\N\ta\\\\b\\tc\\nd\\r\\b\\f\\v\n\\\\!x\t\\N\n\\.\nSELECT 1;\n"
+	for _, chunk := range []int{1, 2, 1000} {
+		if _, out, err := guard(t, DialectPostgres, ok, chunk, false); err != nil || out != ok {
+			t.Fatalf("chunk %d: %v", chunk, err)
+		}
+	}
+	for _, bad := range []string{
+		"COPY nosuch FROM stdin;\n\\! touch /tmp/x\n\\.\n",
+		"COPY nosuch FROM stdin;\n1\tabc\\o |id\n\\.\n",
+		"COPY nosuch FROM stdin;\n1\\\n\\.\n",
+		"COPY nosuch FROM stdin;\n1 \\. x\n\\.\n",
+	} {
+		for _, chunk := range []int{1, 3, 1000} {
+			_, _, err := guard(t, DialectPostgres, bad, chunk, true)
+			if !errors.Is(err, ErrUnsafeDump) {
+				t.Errorf("%q chunk %d: %v", bad, chunk, err)
 			}
 		}
 	}
