@@ -85,19 +85,7 @@ func (o GenerateOptions) writeTerraformEncryption(w func(string, ...any)) {
 	w("resource \"aws_s3_bucket_server_side_encryption_configuration\" \"backups\" {\n")
 	w("  bucket = aws_s3_bucket.backups.id\n")
 	w("  rule {\n")
-	w("    apply_server_side_encryption_by_default {\n")
-	if o.KMSKeyARN != "" {
-		w("      sse_algorithm     = \"aws:kms\"\n")
-		w("      kms_master_key_id = %s\n", hclString(o.KMSKeyARN))
-		w("    }\n")
-		w("    bucket_key_enabled = true\n")
-	} else {
-		w("      sse_algorithm = \"AES256\"\n")
-		w("    }\n")
-	}
-	w("    # No uploads with customer-provided keys (SSE-C): such an upload stores a\n")
-	w("    # backup only the key's holder can decrypt.\n")
-	w("    blocked_encryption_types = %s\n", hclStringList(genBlockSSEC["EncryptionType"].([]any)))
+	o.writeEncryptionRule(w, "    ", " ")
 	w("  }\n")
 	w("}\n\n")
 
@@ -400,22 +388,32 @@ func GenerateTerraformModule(o GenerateOptions, commandLine string) ([]byte, err
 	return []byte(b.String()), nil
 }
 
+// writeEncryptionRule writes the body of the default-encryption rule at
+// indent ind: SSE-S3 or SSE-KMS with a bucket key, and SSE-C blocked. sep is
+// what joins a nested name to its braces: " " for the provider's blocks,
+// " = " for the module's objects.
+func (o GenerateOptions) writeEncryptionRule(w func(string, ...any), ind, sep string) {
+	w("%sapply_server_side_encryption_by_default%s{\n", ind, sep)
+	if o.KMSKeyARN != "" {
+		w("%s  sse_algorithm     = \"aws:kms\"\n", ind)
+		w("%s  kms_master_key_id = %s\n", ind, hclString(o.KMSKeyARN))
+		w("%s}\n", ind)
+		w("%sbucket_key_enabled = true\n", ind)
+	} else {
+		w("%s  sse_algorithm = \"AES256\"\n", ind)
+		w("%s}\n", ind)
+	}
+	w("%s# No uploads with customer-provided keys (SSE-C): such an upload stores a\n", ind)
+	w("%s# backup only the key's holder can decrypt.\n", ind)
+	w("%sblocked_encryption_types = %s\n", ind, hclStringList(genBlockSSEC["EncryptionType"].([]any)))
+}
+
 // writeModuleEncryption writes the module's default encryption.
 func (o GenerateOptions) writeModuleEncryption(w func(string, ...any)) {
 	w("  # Default encryption: what S3 applies to every upload, multipart parts included.\n")
 	w("  server_side_encryption_configuration = {\n")
 	w("    rule = {\n")
-	w("      apply_server_side_encryption_by_default = {\n")
-	if o.KMSKeyARN != "" {
-		w("        sse_algorithm     = \"aws:kms\"\n")
-		w("        kms_master_key_id = %s\n", hclString(o.KMSKeyARN))
-		w("      }\n")
-		w("      bucket_key_enabled = true\n")
-	} else {
-		w("        sse_algorithm = \"AES256\"\n")
-		w("      }\n")
-	}
-	w("      blocked_encryption_types = %s\n", hclStringList(genBlockSSEC["EncryptionType"].([]any)))
+	o.writeEncryptionRule(w, "      ", " = ")
 	w("    }\n")
 	w("  }\n\n")
 }
