@@ -243,12 +243,22 @@ func isTerminal(w io.Writer) bool {
 // startProgress prints a progress line every second on a terminal and
 // returns a function that stops it and clears the line.
 func startProgress(job string, p *backup.Progress, mode string, w io.Writer) func() {
-	on := mode == "always" || (mode == "auto" && isTerminal(w))
-	if !on {
+	return progressLine(mode, w, func(el time.Duration) string {
+		return fmt.Sprintf("%s: in %s, out %s, %s, %s", job,
+			human(p.In.Load()), human(p.Out.Load()), rate(p.In.Load(), el), el.Round(time.Second))
+	})
+}
+
+// progressLine redraws line(elapsed) every second on a terminal (mode
+// auto), or always, until the returned function, which clears the line and
+// may be called more than once (a defer and the normal path).
+func progressLine(mode string, w io.Writer, line func(time.Duration) string) func() {
+	if !(mode == "always" || (mode == "auto" && isTerminal(w))) {
 		return func() {}
 	}
 	start := time.Now()
 	done := make(chan struct{})
+	var once sync.Once
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -261,13 +271,11 @@ func startProgress(job string, p *backup.Progress, mode string, w io.Writer) fun
 				fmt.Fprint(w, "\r\033[K")
 				return
 			case <-t.C:
-				el := time.Since(start)
-				fmt.Fprintf(w, "\r\033[K%s: in %s, out %s, %s, %s", job,
-					human(p.In.Load()), human(p.Out.Load()), rate(p.In.Load(), el), el.Round(time.Second))
+				fmt.Fprint(w, "\r\033[K"+line(time.Since(start)))
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
 func human(n int64) string { return agent.Human(n) }
