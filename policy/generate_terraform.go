@@ -25,57 +25,43 @@ import (
 // The bucket has lifecycle { prevent_destroy = true } and no force_destroy:
 // "terraform destroy" must never delete backups.
 func GenerateTerraform(o GenerateOptions, commandLine string) ([]byte, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	bp, err := GenerateBucketPolicy(o)
-	if err != nil {
-		return nil, err
-	}
-	up, err := GenerateUserPolicy(o)
-	if err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	return o.terraform(commandLine, func(w func(string, ...any), bp, up []byte) {
 
-	o.writeTerraformHeader(w, commandLine)
+		w("# 1. The bucket and its defences.\n")
+		w("resource \"aws_s3_bucket\" \"backups\" {\n")
+		w("  bucket = %s\n", hclString(o.Bucket))
+		if o.ObjectLockDays > 0 {
+			w("  # Object lock (which turns versioning on): every backup is kept %d days.\n", o.ObjectLockDays)
+			w("  object_lock_enabled = true\n")
+		}
+		w("  # Deleting this configuration must never delete backups.\n")
+		w("  force_destroy = false\n")
+		w("  lifecycle {\n")
+		w("    prevent_destroy = true\n")
+		w("  }\n")
+		w("}\n\n")
 
-	w("# 1. The bucket and its defences.\n")
-	w("resource \"aws_s3_bucket\" \"backups\" {\n")
-	w("  bucket = %s\n", hclString(o.Bucket))
-	if o.ObjectLockDays > 0 {
-		w("  # Object lock (which turns versioning on): every backup is kept %d days.\n", o.ObjectLockDays)
-		w("  object_lock_enabled = true\n")
-	}
-	w("  # Deleting this configuration must never delete backups.\n")
-	w("  force_destroy = false\n")
-	w("  lifecycle {\n")
-	w("    prevent_destroy = true\n")
-	w("  }\n")
-	w("}\n\n")
+		w("# Nothing in it is ever public, and ACLs play no part in access.\n")
+		w("resource \"aws_s3_bucket_public_access_block\" \"backups\" {\n")
+		w("  bucket                  = aws_s3_bucket.backups.id\n")
+		w("  block_public_acls       = true\n")
+		w("  ignore_public_acls      = true\n")
+		w("  block_public_policy     = true\n")
+		w("  restrict_public_buckets = true\n")
+		w("}\n\n")
+		w("resource \"aws_s3_bucket_ownership_controls\" \"backups\" {\n")
+		w("  bucket = aws_s3_bucket.backups.id\n")
+		w("  rule {\n")
+		w("    object_ownership = \"BucketOwnerEnforced\"\n")
+		w("  }\n")
+		w("}\n\n")
 
-	w("# Nothing in it is ever public, and ACLs play no part in access.\n")
-	w("resource \"aws_s3_bucket_public_access_block\" \"backups\" {\n")
-	w("  bucket                  = aws_s3_bucket.backups.id\n")
-	w("  block_public_acls       = true\n")
-	w("  ignore_public_acls      = true\n")
-	w("  block_public_policy     = true\n")
-	w("  restrict_public_buckets = true\n")
-	w("}\n\n")
-	w("resource \"aws_s3_bucket_ownership_controls\" \"backups\" {\n")
-	w("  bucket = aws_s3_bucket.backups.id\n")
-	w("  rule {\n")
-	w("    object_ownership = \"BucketOwnerEnforced\"\n")
-	w("  }\n")
-	w("}\n\n")
+		o.writeTerraformEncryption(w)
 
-	o.writeTerraformEncryption(w)
+		o.writeTerraformLifecycle(w)
 
-	o.writeTerraformLifecycle(w)
-
-	o.writeTerraformIAM(w, bp, up, false)
-	return []byte(b.String()), nil
+		o.writeTerraformIAM(w, bp, up, false)
+	})
 }
 
 // writeTerraformEncryption writes the bucket's default encryption and, with
@@ -231,6 +217,27 @@ func (o GenerateOptions) writeTerraformHeader(w func(string, ...any), commandLin
 	w("}\n\n")
 }
 
+// terraform validates o, makes the two policies, writes the header every
+// Terraform form shares, and then the form's own body.
+func (o GenerateOptions) terraform(commandLine string, body func(w func(string, ...any), bp, up []byte)) ([]byte, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	bp, err := GenerateBucketPolicy(o)
+	if err != nil {
+		return nil, err
+	}
+	up, err := GenerateUserPolicy(o)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	o.writeTerraformHeader(w, commandLine)
+	body(w, bp, up)
+	return []byte(b.String()), nil
+}
+
 // writeTerraformAccessKey writes the optional access key and why it is off.
 func writeTerraformAccessKey(w func(string, ...any), repeat, user, cli string) {
 	w("# 5. The access key. Off by default: Terraform stores the secret in its state\n")
@@ -331,61 +338,48 @@ func hclHeredoc(doc []byte) string {
 // byte for byte), its defences, object lock and lifecycle rules as that
 // module's inputs, then the same IAM resources as GenerateTerraform.
 func GenerateTerraformModule(o GenerateOptions, commandLine string) ([]byte, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	bp, err := GenerateBucketPolicy(o)
-	if err != nil {
-		return nil, err
-	}
-	up, err := GenerateUserPolicy(o)
-	if err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	o.writeTerraformHeader(w, commandLine)
+	return o.terraform(commandLine, func(w func(string, ...any), bp, up []byte) {
 
-	w("# 1. The bucket, with the module most Terraform users make buckets with.\n")
-	w("module \"putonly_backups\" {\n")
-	w("  source  = \"terraform-aws-modules/s3-bucket/aws\"\n")
-	w("  version = \">= 4.0\"\n\n")
-	w("  bucket        = %s\n", hclString(o.Bucket))
-	w("  force_destroy = false\n\n")
-	w("  # Nothing in it is ever public, and ACLs play no part in access.\n")
-	w("  block_public_acls        = true\n")
-	w("  ignore_public_acls       = true\n")
-	w("  block_public_policy      = true\n")
-	w("  restrict_public_buckets  = true\n")
-	w("  control_object_ownership = true\n")
-	w("  object_ownership         = \"BucketOwnerEnforced\"\n\n")
-	o.writeModuleEncryption(w)
-	if o.ObjectLockDays > 0 {
-		w("  # Object lock: every new backup is locked for %d days (%s mode).\n", o.ObjectLockDays, strings.ToLower(o.objectLockMode()))
-		w("  object_lock_enabled = true\n")
-		w("  versioning = {\n")
-		w("    enabled = true\n")
-		w("  }\n")
-		w("  object_lock_configuration = {\n")
-		w("    rule = {\n")
-		w("      default_retention = {\n")
-		w("        mode = %s\n", hclString(o.objectLockMode()))
-		w("        days = %d\n", o.ObjectLockDays)
-		w("      }\n")
-		w("    }\n")
-		w("  }\n\n")
-	}
-	o.writeModuleLifecycle(w)
-	w("  # The write-only bucket policy ('putonly-policy generate --output bucket-policy').\n")
-	w("  attach_policy = true\n")
-	w("  policy        = %s\n", hclHeredoc(bp))
-	if !o.Fleet {
-		w("\n  # S3 rejects a policy naming a principal that does not exist yet.\n")
-		w("  depends_on = [aws_iam_user.backup]\n")
-	}
-	w("}\n\n")
-	o.writeTerraformIAM(w, bp, up, true)
-	return []byte(b.String()), nil
+		w("# 1. The bucket, with the module most Terraform users make buckets with.\n")
+		w("module \"putonly_backups\" {\n")
+		w("  source  = \"terraform-aws-modules/s3-bucket/aws\"\n")
+		w("  version = \">= 4.0\"\n\n")
+		w("  bucket        = %s\n", hclString(o.Bucket))
+		w("  force_destroy = false\n\n")
+		w("  # Nothing in it is ever public, and ACLs play no part in access.\n")
+		w("  block_public_acls        = true\n")
+		w("  ignore_public_acls       = true\n")
+		w("  block_public_policy      = true\n")
+		w("  restrict_public_buckets  = true\n")
+		w("  control_object_ownership = true\n")
+		w("  object_ownership         = \"BucketOwnerEnforced\"\n\n")
+		o.writeModuleEncryption(w)
+		if o.ObjectLockDays > 0 {
+			w("  # Object lock: every new backup is locked for %d days (%s mode).\n", o.ObjectLockDays, strings.ToLower(o.objectLockMode()))
+			w("  object_lock_enabled = true\n")
+			w("  versioning = {\n")
+			w("    enabled = true\n")
+			w("  }\n")
+			w("  object_lock_configuration = {\n")
+			w("    rule = {\n")
+			w("      default_retention = {\n")
+			w("        mode = %s\n", hclString(o.objectLockMode()))
+			w("        days = %d\n", o.ObjectLockDays)
+			w("      }\n")
+			w("    }\n")
+			w("  }\n\n")
+		}
+		o.writeModuleLifecycle(w)
+		w("  # The write-only bucket policy ('putonly-policy generate --output bucket-policy').\n")
+		w("  attach_policy = true\n")
+		w("  policy        = %s\n", hclHeredoc(bp))
+		if !o.Fleet {
+			w("\n  # S3 rejects a policy naming a principal that does not exist yet.\n")
+			w("  depends_on = [aws_iam_user.backup]\n")
+		}
+		w("}\n\n")
+		o.writeTerraformIAM(w, bp, up, true)
+	})
 }
 
 // writeEncryptionRule writes the body of the default-encryption rule at
