@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -144,19 +145,27 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return genUsageError(errors.New("--bucket and --principal are required"))
 	}
 	if preset != "" && preset != "seed" {
-		return &exitError{Code: 2, Err: &policy.OptionError{Flag: "--preset", Value: preset, Msg: "the only preset is seed", Fix: "--preset seed"}}
+		return cli.Usage(&policy.OptionError{Flag: "--preset", Value: preset, Msg: "the only preset is seed", Fix: "--preset seed"})
 	}
 	if preset == "seed" && output != "bucket-policy" {
-		return &exitError{Code: 2, Err: &policy.OptionError{Flag: "--output", Value: output, Msg: "--preset seed prints only a bucket policy",
-			Fix: "drop --output, or drop --preset seed"}}
+		return cli.Usage(&policy.OptionError{Flag: "--output", Value: output, Msg: "--preset seed prints only a bucket policy",
+			Fix: "drop --output, or drop --preset seed"})
 	}
 
 	doc, err := generateDoc(o, output, preset, args)
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
+	var optErr *policy.OptionError
+	switch {
+	case errors.As(err, &optErr):
+		// The generators fail only on the options (each an OptionError,
+		// joined); anything else is ours and exits 1.
+		return cli.Usage(err)
+	case err != nil:
+		return err
 	}
-	_, err = stdout.Write(doc)
-	return err
+	if _, err := stdout.Write(doc); err != nil {
+		return fmt.Errorf("write %s: %w", output, err)
+	}
+	return nil
 }
 
 // generateDoc is the document --output names, from o (args, the command
@@ -190,7 +199,7 @@ func generateDoc(o policy.GenerateOptions, output, preset string, args []string)
 
 // genUsageError is a command line that does not parse, with the hint.
 func genUsageError(err error) error {
-	return &exitError{Code: 2, Err: fmt.Errorf("generate: %w\n\tsee putonly-policy generate --help", err)}
+	return cli.Usage(fmt.Errorf("generate: %w\n\tsee putonly-policy generate --help", err))
 }
 
 // genCommandLine is the command as a shell would take it back, for the

@@ -34,10 +34,17 @@ Usage:
   putonly-policy help [command]
 
 Run 'putonly-policy COMMAND --help' for the options of one command.
+Exit status 2 is always bad usage or input (flags, a policy or config that
+cannot be read or is not valid); a network or AWS failure exits 1.
 `
 
-// exitError carries an exit status out of a subcommand (internal/cli).
-type exitError = cli.ExitError
+// exitError carries a verdict's exit status out of a subcommand; a
+// usageError (exit 2) is bad flags or input; any other error exits 1
+// (internal/cli.ExitCode is the one switch).
+type (
+	exitError  = cli.ExitError
+	usageError = cli.UsageError
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -52,7 +59,7 @@ func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("putonly-po
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return &exitError{Code: 2}
+		return &usageError{}
 	}
 	switch args[0] {
 	case "generate":
@@ -73,14 +80,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
 			default:
 				fmt.Fprint(stderr, usage)
-				return &exitError{Code: 2, Err: fmt.Errorf("help: unknown command %q", args[1])}
+				return cli.Usage(fmt.Errorf("help: unknown command %q", args[1]))
 			}
 		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
+		return cli.Usage(fmt.Errorf("unknown command %q", args[0]))
 	}
 }
 

@@ -31,7 +31,7 @@ was refused (warnings allowed); 1 the key can read, delete or escalate, or
 cannot write (with --strict, also on a warning), or the self-test could
 not run (the endpoint, the credentials, the region or the bucket: the cause
 is printed first, with its fix); 2 a probe got an answer that proves
-neither, or bad flags.
+neither, or bad flags, or an AWS config or profile that does not load.
 
 Example:
   putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/
@@ -58,27 +58,27 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	switch {
 	case fs.NArg() > 0:
-		return &exitError{Code: 2, Err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
+		return cli.Usage(fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0)))
 	case *bucket == "":
-		return &exitError{Code: 2, Err: errors.New("selftest needs --bucket\n\thint: putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/")}
+		return cli.Usage(errors.New("selftest needs --bucket\n\thint: putonly-policy selftest --profile backup --bucket acme-backups --prefix db1/"))
 	case *format != "text" && *format != "json":
-		return &exitError{Code: 2, Err: fmt.Errorf("--format %q: use text or json", *format)}
+		return cli.Usage(fmt.Errorf("--format %q: use text or json", *format))
 	case *sse != "AES256" && *sse != "aws:kms":
-		return &exitError{Code: 2, Err: fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse)}
+		return cli.Usage(fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse))
 	}
 
 	cfg, client, err := connect(ctx, awsOptions{profile: *profile, region: *region, endpoint: *endpoint, pathStyle: *pathStyle})
 	if err != nil {
-		return &exitError{Code: 2, Err: fmt.Errorf("load AWS config: %w", err)}
+		return cli.Usage(fmt.Errorf("load AWS config: %w", err)) // the shared config or the profile
 	}
 	// Credentials and the endpoint first: a cause of set-up is named in
 	// seconds, as the error itself (exit 1), before any probe.
 	w := s3err.Where{Endpoint: aws.ToString(client.Options().BaseEndpoint), Bucket: *bucket, Region: cfg.Region, Profile: *profile}
 	if err := s3err.CheckCredentials(ctx, cfg.Credentials, w, s3err.DefaultConnectTimeout); err != nil {
-		return &exitError{Code: 1, Err: err}
+		return err
 	}
 	if err := s3err.Preflight(ctx, w, s3err.DefaultConnectTimeout); err != nil {
-		return &exitError{Code: 1, Err: err}
+		return err
 	}
 	// Against AWS the IAM probes also ask whether the key may mint access
 	// keys or rewrite a user's policy, and who it is; against an
@@ -86,7 +86,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rep, err := policy.Probe(ctx, client, policy.ProbeOptions{Bucket: *bucket, Prefix: *prefix, SSE: *sse, KMSKeyID: *kms,
 		IAMProbes: policy.IAMProbesFromS3(client, *principal)})
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return cli.Usage(err) // Probe refuses only its options
 	}
 	if *format == "json" {
 		err = rep.WriteJSON(stdout)
@@ -94,7 +94,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		err = rep.WriteText(stdout)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("write report: %w", err)
 	}
 	if code := rep.Exit(*strict); code != 0 {
 		return &exitError{Code: code}

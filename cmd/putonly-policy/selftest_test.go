@@ -66,9 +66,8 @@ func TestSelftestFromAdminMachine(t *testing.T) {
 	}
 	for _, args := range [][]string{{"selftest"}, {"selftest", "--bucket", "b", "--format", "xml"}, {"selftest", "--bucket", "b", "--sse", "DES"}} {
 		var out, errb bytes.Buffer
-		var ee *exitError
-		if err := run(context.Background(), args, nil, &out, &errb); !errors.As(err, &ee) || ee.Code != 2 {
-			t.Errorf("%v: %v, want exit 2", args, err)
+		if code := exitCode(run(context.Background(), args, nil, &out, &errb), &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, errb.String())
 		}
 	}
 }

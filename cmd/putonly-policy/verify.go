@@ -88,8 +88,11 @@ Options:
   --strict                 exit 1 on warnings too
 
 Exit status: 0 the key cannot read, destroy or escalate (warnings may be
-printed); 1 it can or might (or, with --strict, a warning); 2 bad arguments or
-a document that is not a valid policy.
+printed); 1 it can or might (or, with --strict, a warning), or --live could
+not fetch the documents (the network, the credentials, S3's or IAM's answer:
+the cause is printed, with its fix); 2 bad arguments, a document that cannot
+be read or is not a valid policy, or an AWS config or profile that does not
+load; 130 interrupted.
 `
 
 // verifyNow and verifyVersion are replaced by the golden tests.
@@ -159,7 +162,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	res, err := policy.Verify(in)
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return cli.Usage(err) // only the input is checked: principal, bucket
 	}
 	if fetched != nil {
 		res.Assumptions = append(res.Assumptions, verifyLiveAssumptions(fetched, res)...)
@@ -272,7 +275,7 @@ func (v *verifyFlags) load(ctx context.Context, stdin io.Reader) (policy.VerifyI
 	if v.live {
 		l, err := verifyFetchLive(ctx, verifyLiveOptions{profile: v.profile, region: v.region, endpoint: v.endpoint, pathStyle: v.pathStyle}, v.bucket, v.principal)
 		if err != nil {
-			return in, nil, nil, &exitError{Code: 2, Err: err}
+			return in, nil, nil, err // the AWS config is a usage error, a failed fetch exit 1
 		}
 		fetched = l
 		in.BucketPolicy, in.IdentityPolicies, in.Settings = l.BucketPolicy, l.Identity, l.Settings
@@ -282,7 +285,7 @@ func (v *verifyFlags) load(ctx context.Context, stdin io.Reader) (policy.VerifyI
 	} else {
 		bp, err := read("bucket policy", v.bucketPolicy, iam.ResourceBased)
 		if err != nil {
-			return in, nil, nil, &exitError{Code: 2, Err: err}
+			return in, nil, nil, cli.Usage(err)
 		}
 		bp.policy.Name = "bucket"
 		bp.label = "bucket"
@@ -293,7 +296,7 @@ func (v *verifyFlags) load(ctx context.Context, stdin io.Reader) (policy.VerifyI
 	for _, f := range v.identity {
 		d, err := read("identity policy", f, iam.IdentityBased)
 		if err != nil {
-			return in, nil, nil, &exitError{Code: 2, Err: err}
+			return in, nil, nil, cli.Usage(err)
 		}
 		name := verifyFileName(f)
 		if names[name] {
@@ -308,7 +311,7 @@ func (v *verifyFlags) load(ctx context.Context, stdin io.Reader) (policy.VerifyI
 	if v.settingsDir != "" {
 		st, err := policy.ReadBucketSettings(v.settingsDir)
 		if err != nil {
-			return in, nil, nil, &exitError{Code: 2, Err: err}
+			return in, nil, nil, cli.Usage(err)
 		}
 		in.Settings = st
 		for _, d := range st.Documents {
@@ -347,7 +350,7 @@ func verifyExpandIdentity(args []string) []string {
 }
 
 func verifyUsageError(format string, args ...any) error {
-	return &exitError{Code: 2, Err: fmt.Errorf("verify: "+format+"\n\trun 'putonly-policy verify --help' for the options", args...)}
+	return cli.Usage(fmt.Errorf("verify: "+format+"\n\trun 'putonly-policy verify --help' for the options", args...))
 }
 
 func verifyFileName(f string) string {

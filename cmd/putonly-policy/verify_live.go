@@ -7,6 +7,7 @@ import (
 
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/policy"
 )
@@ -19,7 +20,8 @@ type verifyLiveOptions = awsOptions
 func verifyFetchLive(ctx context.Context, o verifyLiveOptions, bucket, principal string) (*policy.Live, error) {
 	cfg, s3c, err := connect(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("verify --live: load AWS config: %w", err)
+		// The shared config or the profile: input to fix (exit 2).
+		return nil, cli.Usage(fmt.Errorf("verify --live: load AWS config: %w", err))
 	}
 	l, err := policy.FetchLive(ctx, policy.LiveInput{Bucket: bucket, Principal: principal, S3: s3c, IAM: awsiam.NewFromConfig(cfg)})
 	if err != nil {

@@ -112,10 +112,11 @@ func TestVerifyLive(t *testing.T) {
 		t.Errorf("markdown: exit %d\n%s", code, out)
 	}
 
-	// An unreachable IAM is an error, not a pass.
+	// An unreachable IAM is an error, not a pass; and not a usage error
+	// (exit 2) either: the command line was right, the network was not.
 	t.Setenv("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:1")
 	code, _, errOut = runVerifyCmd(t, nil, "--live", "--principal", principal, "--bucket", srv.Bucket, "--endpoint", srv.Endpoint, "--path-style")
-	if code != 2 || !strings.Contains(errOut, "get user putonly-db1") {
+	if code != 1 || !strings.Contains(errOut, "get user putonly-db1") {
 		t.Errorf("IAM unreachable: exit %d, stderr %s", code, errOut)
 	}
 	// A network fault is not blamed on the admin's rights.

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,22 +29,54 @@ func (e *ExitError) Error() string {
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// ExitCode prints err as "prog: message" on stderr and returns the exit
-// status: an ExitError's code, 2 for any other error (bad input or usage),
-// 0 for nil.
+// UsageError is an error of usage or of input: flags that do not parse or
+// do not go together, a config or policy document that cannot be read or
+// is not valid. It is the one kind of error that exits 2; Err may be nil
+// when the command has already printed why (the usage text).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string {
+	if e.Err == nil {
+		return "usage"
+	}
+	return e.Err.Error()
+}
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usage marks err as a usage or input error (exit 2).
+func Usage(err error) error { return &UsageError{Err: err} }
+
+// ExitCode is the one place an error becomes an exit status, printed as
+// "prog: message" on stderr: 0 for nil; an ExitError's own code (a
+// verdict the command has printed); 2 for a UsageError; 130 for a run cut
+// short by SIGINT or SIGTERM (the signal context's cancellation); 1 for
+// any other failure: a network fault, an answer from AWS, an error of
+// ours. A failure that is not the user's input never exits 2, so a script
+// can tell "fix the command line" from "try again" or "look at the key".
 func ExitCode(prog string, err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
 	var ee *ExitError
-	if errors.As(err, &ee) {
+	var ue *UsageError
+	switch {
+	case errors.As(err, &ee):
 		if ee.Err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", prog, ee.Err)
 		}
 		return ee.Code
+	case errors.As(err, &ue):
+		if ue.Err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		}
+		return 2
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-	return 2
+	if errors.Is(err, context.Canceled) {
+		return 130
+	}
+	return 1
 }
 
 // Build is what a release build stamps into a command with -ldflags -X
