@@ -55,6 +55,20 @@ func CheckTargetName(typ, name string) error {
 	return fmt.Errorf("unknown database type %q: use postgres, mysql or sqlite", typ)
 }
 
+// NewDatabase is the target of --into-database NAME: a database of typ
+// ("" until the manifest or the dump tells), or, for a NAME that is a path
+// (it holds / or .) and no typ, an SQLite file. The name is checked for
+// its type (CheckTargetName).
+func NewDatabase(typ, name string) (*Database, error) {
+	if typ == "" && strings.ContainsAny(name, "/.") {
+		typ = TypeSQLite
+	}
+	if err := CheckTargetName(typ, name); err != nil {
+		return nil, err
+	}
+	return &Database{Type: typ, Name: name}, nil
+}
+
 // Database is a scratch database a dump is restored into by name, with the
 // server's own client tools (psql, createdb, pg_restore; mariadb or mysql;
 // sqlite3), which take the connection from their environment (PGHOST,

@@ -142,3 +142,10 @@ func decryptInput(in string, m *restore.Manifest) (io.ReadCloser, string, error)
 	}
 	return f, in, nil
 }
+
+func outName(out string) string {
+	if out == "-" {
+		return "stdout"
+	}
+	return out
+}

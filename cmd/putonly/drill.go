@@ -203,3 +203,12 @@ func reportDrill(stdout io.Writer, name, bucket, prefix, format, textfile string
 	}
 	return nil
 }
+
+// verdict says what was restored and how it was checked.
+func verdict(res restore.Result) string {
+	if m := res.Manifest; m != nil {
+		return fmt.Sprintf("%d bytes, SHA-256 %s, match the manifest (dump by %s on %s, %s)",
+			res.PlaintextBytes, res.SHA256, m.Tool+" "+m.Version, m.Host, m.Start.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%d bytes, SHA-256 %s, NOT verified (--no-verify)", res.PlaintextBytes, res.SHA256)
+}

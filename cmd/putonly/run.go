@@ -6,18 +6,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"golang.org/x/term"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 const runUsage = `Usage:
@@ -233,49 +231,16 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, nil)), nil
 }
 
-// isTerminal says w is a terminal: /dev/null and other character devices
-// are not (a mode check would say they are).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+// isTerminal says w is a terminal (internal/cli).
+func isTerminal(w io.Writer) bool { return cli.IsTerminal(w) }
 
 // startProgress prints a progress line every second on a terminal and
 // returns a function that stops it and clears the line.
 func startProgress(job string, p *backup.Progress, mode string, w io.Writer) func() {
-	return progressLine(mode, w, func(el time.Duration) string {
+	return cli.ProgressLine(mode, w, func(el time.Duration) string {
 		return fmt.Sprintf("%s: in %s, out %s, %s, %s", job,
 			human(p.In.Load()), human(p.Out.Load()), rate(p.In.Load(), el), el.Round(time.Second))
 	})
-}
-
-// progressLine redraws line(elapsed) every second on a terminal (mode
-// auto), or always, until the returned function, which clears the line and
-// may be called more than once (a defer and the normal path).
-func progressLine(mode string, w io.Writer, line func(time.Duration) string) func() {
-	if !(mode == "always" || (mode == "auto" && isTerminal(w))) {
-		return func() {}
-	}
-	start := time.Now()
-	done := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-				fmt.Fprint(w, "\r\033[K"+line(time.Since(start)))
-			}
-		}
-	}()
-	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
 func human(n int64) string { return agent.Human(n) }

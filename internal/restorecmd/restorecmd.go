@@ -1,0 +1,108 @@
+// Package restorecmd runs the restore side's commands of putonly
+// (restore, decrypt, list, drill, wal-fetch, pitr, audit) on a trusted
+// machine with read credentials: each takes its options, finds, opens and
+// checks what it needs through package restore, prints what the command
+// prints, and returns an error. A *UsageError is bad input (exit status 2
+// in cmd/putonly); any other error is the operation's failure.
+package restorecmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"filippo.io/age"
+	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/atomicfile"
+	"github.com/putonly/putonly/internal/cli"
+	"github.com/putonly/putonly/restore"
+)
+
+// UsageError is input a command refuses before it does anything: a
+// missing or contradictory flag, an unusable identity, an output that
+// exists. Hint, when set, says what to do instead.
+type UsageError struct {
+	Err  error
+	Hint string
+}
+
+func (e *UsageError) Error() string {
+	if e.Hint == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + "\n\thint: " + e.Hint
+}
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usage(err error, hint string) error { return &UsageError{Err: err, Hint: hint} }
+
+func usagef(format string, args ...any) error { return usage(fmt.Errorf(format, args...), "") }
+
+// Connect opens the read side of the bucket. The commands call it once
+// their input is checked, so bad flags fail before any request.
+type Connect func(ctx context.Context) (restore.API, error)
+
+// loadIdentities loads the --identity files.
+func loadIdentities(files []string) ([]age.Identity, error) {
+	if len(files) == 0 {
+		return nil, usage(errors.New("no --identity"), "pass the age identity file the backups are encrypted to (age-keygen -y FILE prints its recipient)")
+	}
+	ids, err := restore.LoadIdentities(files...)
+	if err != nil {
+		return nil, usage(err, "")
+	}
+	return ids, nil
+}
+
+// splitS3URL accepts s3://bucket/key for --key.
+func splitS3URL(s string) (bucket, key string, ok bool) {
+	rest, found := strings.CutPrefix(s, "s3://")
+	if !found {
+		return "", s, false
+	}
+	bucket, key, _ = strings.Cut(rest, "/")
+	return bucket, key, true
+}
+
+// verdict says what was restored and how it was checked.
+func verdict(res restore.Result) string {
+	if m := res.Manifest; m != nil {
+		return fmt.Sprintf("%d bytes, SHA-256 %s, match the manifest (dump by %s on %s, %s)",
+			res.PlaintextBytes, res.SHA256, m.Tool+" "+m.Version, m.Host, m.Start.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%d bytes, SHA-256 %s, NOT verified (--no-verify)", res.PlaintextBytes, res.SHA256)
+}
+
+// startProgress prints "what: bytes, rate, elapsed" every second on a
+// terminal (mode auto), or always, and returns the function that stops it
+// and clears the line.
+func startProgress(what string, n *atomic.Int64, mode string, w io.Writer) func() {
+	return cli.ProgressLine(mode, w, func(el time.Duration) string {
+		return fmt.Sprintf("%s: %s restored, %s, %s", what, agent.Human(n.Load()), agent.Rate(n.Load(), el), el.Round(time.Second))
+	})
+}
+
+// countingWriter counts what reaches w, for the progress line.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// writeTextfile replaces path atomically, readable by node_exporter.
+func writeTextfile(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("textfile: %w", err)
+	}
+	return nil
+}
