@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/putonly/putonly/internal/s3name"
+	"github.com/putonly/putonly/policy/iam"
 )
 
 // GenerateOptions describes the bucket and the backup key the generated
@@ -208,36 +209,58 @@ func (o GenerateOptions) writeARN() string {
 
 // listCondition confines s3:ListBucket to the keys the principal writes,
 // or is nil for the whole bucket.
-func (o GenerateOptions) listCondition() map[string]map[string]string {
+func (o GenerateOptions) listCondition() genCond {
 	switch {
 	case o.Fleet:
-		return map[string]map[string]string{"StringLike": {"s3:prefix": o.Prefix + "${aws:username}/*"}}
+		return genCond{"StringLike": {"s3:prefix": o.Prefix + "${aws:username}/*"}}
 	case o.Prefix != "":
-		return map[string]map[string]string{"StringLike": {"s3:prefix": o.Prefix + "*"}}
+		return genCond{"StringLike": {"s3:prefix": o.Prefix + "*"}}
 	}
 	return nil
 }
 
-// genPolicy is an IAM policy document as generate writes it. Field order is
-// the order AWS's own examples use; Condition maps marshal with sorted keys,
-// so the output is stable.
-type genPolicy struct {
-	Version   string         `json:"Version"`
-	Statement []genStatement `json:"Statement"`
+// The documents generate writes are iam.Policy values, the model the
+// evaluator parses into: what is generated is what verify judges
+// (iam.Policy.MarshalJSON writes them; field order is the order AWS's own
+// examples use, Condition blocks in sorted order, so the output is
+// stable).
+
+// genDoc is the policy document of kind with these statements, numbered
+// as Parse numbers them.
+func genDoc(kind iam.Kind, st []*iam.Statement) *iam.Policy {
+	for i, s := range st {
+		s.Index = i + 1
+	}
+	return &iam.Policy{Kind: kind, Version: iam.Version2012, Statements: st}
 }
 
-type genStatement struct {
-	Sid       string                       `json:"Sid,omitempty"`
-	Effect    string                       `json:"Effect"`
-	Principal any                          `json:"Principal,omitempty"`
-	Action    any                          `json:"Action"`
-	Resource  any                          `json:"Resource"`
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
+// genAWS is the Principal element {"AWS": arn}; genAnyone is "*".
+func genAWS(arn string) *iam.Principal {
+	return &iam.Principal{Values: map[string][]string{"AWS": {arn}}}
 }
 
-// genPrincipal is the Principal element for AWS principals.
-type genPrincipal struct {
-	AWS string `json:"AWS"`
+var genAnyone = &iam.Principal{Any: true}
+
+// genCond is a Condition block as the generator writes it: operator, key,
+// value.
+type genCond map[string]map[string]string
+
+// conditions are c's tests, in the order MarshalJSON writes them. The
+// blocks are this file's own literals: an operator iam does not know is a
+// bug of the generator, caught by every golden test.
+func (c genCond) conditions() []iam.Condition {
+	var out []iam.Condition
+	for op, kv := range c {
+		for k, v := range kv {
+			cond, err := iam.NewCondition(op, k, v)
+			if err != nil {
+				panic("policy: generated condition: " + err.Error())
+			}
+			out = append(out, cond)
+		}
+	}
+	iam.SortConditions(out)
+	return out
 }
 
 // genJSON marshals v with two-space indentation and a final newline, without
@@ -286,38 +309,38 @@ func GenerateBucketPolicy(o GenerateOptions) ([]byte, error) {
 	return genJSON(o.bucketPolicy())
 }
 
-func (o GenerateOptions) bucketPolicy() genPolicy {
+func (o GenerateOptions) bucketPolicy() *iam.Policy {
 	who, denyWho, cond := o.principalElement()
 	bucket, objects := o.bucketARN(), o.bucketARN()+"/*"
-	var st []genStatement
+	var st []*iam.Statement
 
-	st = append(st, genStatement{
-		Sid: "PutonlyLocateBucket", Effect: "Allow", Principal: who,
-		Action: "s3:GetBucketLocation", Resource: bucket, Condition: cond,
+	st = append(st, &iam.Statement{
+		Sid: "PutonlyLocateBucket", Effect: iam.Allow, Principal: who,
+		Actions: []string{"s3:GetBucketLocation"}, Resources: []string{bucket}, Conditions: cond.conditions(),
 	})
 	if o.AllowList {
 		// The seed policy's ListBucket, confined to the prefix when there
 		// is one. It is a "list" action: the verifier warns about it.
-		st = append(st, genStatement{
-			Sid: "PutonlyListBackups", Effect: "Allow", Principal: who,
-			Action: "s3:ListBucket", Resource: bucket, Condition: genMerge(cond, o.listCondition()),
+		st = append(st, &iam.Statement{
+			Sid: "PutonlyListBackups", Effect: iam.Allow, Principal: who,
+			Actions: []string{"s3:ListBucket"}, Resources: []string{bucket}, Conditions: genMerge(cond, o.listCondition()).conditions(),
 		})
 	}
-	st = append(st, genStatement{
+	st = append(st, &iam.Statement{
 		// s3:PutObject authorises PutObject, CreateMultipartUpload,
 		// UploadPart and CompleteMultipartUpload; AbortMultipartUpload is
 		// its own action. "Required permissions for Amazon S3 API
 		// operations", S3 User Guide,
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
-		Sid: "PutonlyWriteBackups", Effect: "Allow", Principal: who,
-		Action: []string{"s3:AbortMultipartUpload", "s3:PutObject"}, Resource: o.writeARN(), Condition: cond,
+		Sid: "PutonlyWriteBackups", Effect: iam.Allow, Principal: who,
+		Actions: []string{"s3:AbortMultipartUpload", "s3:PutObject"}, Resources: []string{o.writeARN()}, Conditions: cond.conditions(),
 	})
 
 	st = append(st, genTLSStatements(bucket, objects)...)
 	st = append(st, o.genWriteConditionStatements(denyWho, cond, objects)...)
 
 	deny := genBucketScoped(ActionsOfClass(ClassRead, ClassDestroy, ClassEscalate))
-	st = append(st, genStatement{
+	st = append(st, &iam.Statement{
 		// An explicit Deny wins over any Allow, so a later over-broad
 		// grant (s3:* in an identity policy, an ACL) still cannot read,
 		// delete or re-permission: "Policy evaluation logic", IAM User
@@ -327,10 +350,10 @@ func (o GenerateOptions) bucketPolicy() genPolicy {
 		// resources ("Action does not apply to any resource(s) in
 		// statement"). The account-level ones are denied in the user
 		// policy.
-		Sid: "DenyReadDestroyEscalate", Effect: "Deny", Principal: denyWho,
-		Action: deny, Resource: []string{bucket, objects}, Condition: cond,
+		Sid: "DenyReadDestroyEscalate", Effect: iam.Deny, Principal: denyWho,
+		Actions: deny, Resources: []string{bucket, objects}, Conditions: cond.conditions(),
 	})
-	return genPolicy{Version: "2012-10-17", Statement: st}
+	return genDoc(iam.ResourceBased, st)
 }
 
 // principalElement returns the Principal element of the Allow and of the
@@ -347,13 +370,13 @@ func (o GenerateOptions) bucketPolicy() genPolicy {
 // Its Deny statements use Principal "*" with the same condition, which
 // matches every caller whose ARN matches, whatever the account delegation
 // rules; a Deny never makes a policy public.
-func (o GenerateOptions) principalElement() (allow, deny any, cond map[string]map[string]string) {
+func (o GenerateOptions) principalElement() (allow, deny *iam.Principal, cond genCond) {
 	if !o.Fleet {
-		p := genPrincipal{AWS: o.Principal}
+		p := genAWS(o.Principal)
 		return p, p, nil
 	}
 	root := "arn:" + o.partition() + ":iam::" + o.account() + ":root"
-	return genPrincipal{AWS: root}, "*", map[string]map[string]string{"ArnLike": {"aws:PrincipalArn": o.Principal}}
+	return genAWS(root), genAnyone, genCond{"ArnLike": {"aws:PrincipalArn": o.Principal}}
 }
 
 // genTLSStatements denies requests to the bucket without TLS or below TLS
@@ -365,16 +388,15 @@ func (o GenerateOptions) principalElement() (allow, deny any, cond map[string]ma
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html#example-object-tls-version).
 // Both conditions are false when their key is absent (non-negated
 // operators), so neither can deny a request that did use TLS 1.2+.
-func genTLSStatements(bucket, objects string) []genStatement {
-	res := []string{bucket, objects}
-	return []genStatement{
+func genTLSStatements(bucket, objects string) []*iam.Statement {
+	return []*iam.Statement{
 		{
-			Sid: "DenyWithoutTLS", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: res,
-			Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+			Sid: "DenyWithoutTLS", Effect: iam.Deny, Principal: genAnyone, Actions: []string{"s3:*"}, Resources: []string{bucket, objects},
+			Conditions: genCond{"Bool": {"aws:SecureTransport": "false"}}.conditions(),
 		},
 		{
-			Sid: "DenyTLSBelow12", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: res,
-			Condition: map[string]map[string]string{"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+			Sid: "DenyTLSBelow12", Effect: iam.Deny, Principal: genAnyone, Actions: []string{"s3:*"}, Resources: []string{bucket, objects},
+			Conditions: genCond{"NumericLessThan": {"s3:TlsVersion": "1.2"}}.conditions(),
 		},
 	}
 }
@@ -419,83 +441,74 @@ func genTLSStatements(bucket, objects string) []genStatement {
 // instead (the set-up output configures it), which S3 applies to every
 // object a request does not encrypt otherwise; the policy denies every
 // other choice a request can make.
-func (o GenerateOptions) genWriteConditionStatements(who any, cond map[string]map[string]string, objects string) []genStatement {
-	st := []genStatement{{
+func (o GenerateOptions) genWriteConditionStatements(who *iam.Principal, cond genCond, objects string) []*iam.Statement {
+	deny := func(sid string, c genCond) *iam.Statement {
+		return &iam.Statement{Sid: sid, Effect: iam.Deny, Principal: who, Actions: []string{"s3:PutObject"}, Resources: []string{objects},
+			Conditions: genMerge(cond, c).conditions()}
+	}
+	st := []*iam.Statement{
 		// Deny creating an object unless If-None-Match: * is sent:
 		// PutObject and CompleteMultipartUpload then fail with 412 if the
 		// key exists, so the key cannot replace a backup. StringNotEquals
 		// is true when the header is absent, which is the point; the Bool
 		// limits it to the two calls that accept the header. Also denies
 		// If-Match (overwrite a known version) and CopyObject.
-		Sid: "DenyOverwrite", Effect: "Deny", Principal: who, Action: "s3:PutObject", Resource: objects,
-		Condition: genMerge(cond, map[string]map[string]string{
+		deny("DenyOverwrite", genCond{
 			"Bool":            {"s3:ObjectCreationOperation": "true"},
 			"StringNotEquals": {"s3:if-none-match": "*"},
 		}),
-	}}
+	}
 	algo := "AES256"
 	if o.KMSKeyARN != "" {
 		algo = "aws:kms"
 	}
-	st = append(st, genStatement{
-		// Deny an SSE header naming another algorithm (aws:kms with a key
-		// the owner cannot use, aws:kms:dsse, or AES256 when KMS is
-		// required). Requests without the header get the bucket default.
-		Sid: "DenyOtherEncryption", Effect: "Deny", Principal: who, Action: "s3:PutObject", Resource: objects,
-		Condition: genMerge(cond, map[string]map[string]string{
-			"Null":            {"s3:x-amz-server-side-encryption": "false"},
-			"StringNotEquals": {"s3:x-amz-server-side-encryption": algo},
-		}),
-	})
+	// Deny an SSE header naming another algorithm (aws:kms with a key the
+	// owner cannot use, aws:kms:dsse, or AES256 when KMS is required).
+	// Requests without the header get the bucket default.
+	st = append(st, deny("DenyOtherEncryption", genCond{
+		"Null":            {"s3:x-amz-server-side-encryption": "false"},
+		"StringNotEquals": {"s3:x-amz-server-side-encryption": algo},
+	}))
 	if o.KMSKeyARN != "" {
-		st = append(st, genStatement{
-			// Deny a request naming another KMS key. The key compares ARNs,
-			// so putonly must be configured with the key's ARN, not its ID
-			// or alias ("Specifying server-side encryption with AWS KMS",
-			// S3 User Guide: s3:x-amz-server-side-encryption-aws-kms-key-id).
-			Sid: "DenyOtherKMSKey", Effect: "Deny", Principal: who, Action: "s3:PutObject", Resource: objects,
-			Condition: genMerge(cond, map[string]map[string]string{
-				"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
-				"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": o.KMSKeyARN},
-			}),
-		})
+		// Deny a request naming another KMS key. The key compares ARNs, so
+		// putonly must be configured with the key's ARN, not its ID or
+		// alias ("Specifying server-side encryption with AWS KMS", S3 User
+		// Guide: s3:x-amz-server-side-encryption-aws-kms-key-id).
+		st = append(st, deny("DenyOtherKMSKey", genCond{
+			"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+			"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": o.KMSKeyARN},
+		}))
 	}
-	st = append(st, genStatement{
-		// Deny SSE-C: an object encrypted with a key only the writer knows
-		// is a backup nobody else can restore. The SSE-C algorithm header
-		// is on PutObject, CreateMultipartUpload and UploadPart alike;
-		// putonly never sends it.
-		Sid: "DenyCustomerKeys", Effect: "Deny", Principal: who, Action: "s3:PutObject", Resource: objects,
-		Condition: genMerge(cond, map[string]map[string]string{
-			"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"},
-		}),
-	})
+	// Deny SSE-C: an object encrypted with a key only the writer knows is
+	// a backup nobody else can restore. The SSE-C algorithm header is on
+	// PutObject, CreateMultipartUpload and UploadPart alike; putonly never
+	// sends it.
+	st = append(st, deny("DenyCustomerKeys", genCond{
+		"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"},
+	}))
 	if o.ObjectLockDays > 0 {
-		st = append(st, genStatement{
-			// Cap the retention a request may set: a compromised key must
-			// not lock junk for years in compliance mode, which nobody can
-			// shorten. Setting retention on upload also needs
-			// s3:PutObjectRetention, which is denied below; this statement
-			// holds even if that changes. NumericGreaterThan is false when
-			// no retention header is sent, so the bucket default applies.
-			// ("Object Lock considerations", S3 User Guide:
-			// s3:object-lock-remaining-retention-days.)
-			Sid: "DenyRetentionAboveCap", Effect: "Deny", Principal: who, Action: "s3:PutObject", Resource: objects,
-			Condition: genMerge(cond, map[string]map[string]string{
-				"NumericGreaterThan": {"s3:object-lock-remaining-retention-days": strconv.Itoa(o.ObjectLockDays)},
-			}),
-		})
+		// Cap the retention a request may set: a compromised key must not
+		// lock junk for years in compliance mode, which nobody can shorten.
+		// Setting retention on upload also needs s3:PutObjectRetention,
+		// which is denied below; this statement holds even if that
+		// changes. NumericGreaterThan is false when no retention header is
+		// sent, so the bucket default applies. ("Object Lock
+		// considerations", S3 User Guide:
+		// s3:object-lock-remaining-retention-days.)
+		st = append(st, deny("DenyRetentionAboveCap", genCond{
+			"NumericGreaterThan": {"s3:object-lock-remaining-retention-days": strconv.Itoa(o.ObjectLockDays)},
+		}))
 	}
 	return st
 }
 
 // genMerge returns a new condition block with the entries of a and b.
-func genMerge(a, b map[string]map[string]string) map[string]map[string]string {
+func genMerge(a, b genCond) genCond {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
 	}
-	out := make(map[string]map[string]string, len(a)+len(b))
-	for _, m := range []map[string]map[string]string{a, b} {
+	out := make(genCond, len(a)+len(b))
+	for _, m := range []genCond{a, b} {
 		for op, kv := range m {
 			if out[op] == nil {
 				out[op] = make(map[string]string, len(kv))
@@ -544,46 +557,42 @@ func GenerateUserPolicy(o GenerateOptions) ([]byte, error) {
 	return genJSON(o.userPolicy())
 }
 
-func (o GenerateOptions) userPolicy() genPolicy {
+func (o GenerateOptions) userPolicy() *iam.Policy {
 	bucket := o.bucketARN()
-	st := []genStatement{
-		{Sid: "PutonlyLocateBucket", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: bucket},
+	st := []*iam.Statement{
+		{Sid: "PutonlyLocateBucket", Effect: iam.Allow, Actions: []string{"s3:GetBucketLocation"}, Resources: []string{bucket}},
 	}
 	if o.AllowList {
-		st = append(st, genStatement{
-			Sid: "PutonlyListBackups", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket, Condition: o.listCondition(),
+		st = append(st, &iam.Statement{
+			Sid: "PutonlyListBackups", Effect: iam.Allow, Actions: []string{"s3:ListBucket"}, Resources: []string{bucket},
+			Conditions: o.listCondition().conditions(),
 		})
 	}
-	st = append(st, genStatement{
-		Sid: "PutonlyWriteBackups", Effect: "Allow",
-		Action: []string{"s3:AbortMultipartUpload", "s3:PutObject"}, Resource: o.writeARN(),
+	st = append(st, &iam.Statement{
+		Sid: "PutonlyWriteBackups", Effect: iam.Allow,
+		Actions: []string{"s3:AbortMultipartUpload", "s3:PutObject"}, Resources: []string{o.writeARN()},
 	})
 	if o.KMSKeyARN != "" {
-		st = append(st, genStatement{
-			Sid: "PutonlyEncryptBackups", Effect: "Allow",
-			Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: o.KMSKeyARN,
+		st = append(st, &iam.Statement{
+			Sid: "PutonlyEncryptBackups", Effect: iam.Allow,
+			Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{o.KMSKeyARN},
 			// Only when S3 asks on the user's behalf ("kms:ViaService",
 			// AWS KMS Developer Guide).
-			Condition: map[string]map[string]string{"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+			Conditions: genCond{"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}.conditions(),
 		})
 	}
 	if len(o.SNSTopics) > 0 {
 		topics := slices.Clone(o.SNSTopics)
 		slices.Sort(topics)
-		topics = slices.Compact(topics)
-		var res any = topics
-		if len(topics) == 1 {
-			res = topics[0]
-		}
 		// The daemon's job events (backup/notify_sns.go): Publish only,
 		// on exactly these topics.
-		st = append(st, genStatement{Sid: "PutonlyNotify", Effect: "Allow", Action: "sns:Publish", Resource: res})
+		st = append(st, &iam.Statement{Sid: "PutonlyNotify", Effect: iam.Allow, Actions: []string{"sns:Publish"}, Resources: slices.Compact(topics)})
 	}
-	st = append(st, genStatement{
-		Sid: "DenyReadDestroyEscalate", Effect: "Deny",
-		Action: ActionsOfClass(ClassRead, ClassDestroy, ClassEscalate), Resource: "*",
+	st = append(st, &iam.Statement{
+		Sid: "DenyReadDestroyEscalate", Effect: iam.Deny,
+		Actions: ActionsOfClass(ClassRead, ClassDestroy, ClassEscalate), Resources: []string{"*"},
 	})
-	return genPolicy{Version: "2012-10-17", Statement: st}
+	return genDoc(iam.IdentityBased, st)
 }
 
 // GenerateSeedPolicy returns exactly the two-statement policy of the
@@ -612,11 +621,15 @@ func GenerateSeedPolicy(o GenerateOptions) ([]byte, error) {
 		return nil, &OptionError{Flag: "--preset", Value: "seed", Msg: "prints only the two-statement seed policy; it takes no " + strings.Join(extra, ", "),
 			Fix: "drop --preset seed to get the hardened policy with these options"}
 	}
-	who := genPrincipal{AWS: o.Principal}
-	return genJSON(genPolicy{Version: "2012-10-17", Statement: []genStatement{
-		{Effect: "Allow", Principal: who, Action: []string{"s3:GetBucketLocation", "s3:ListBucket"}, Resource: o.bucketARN()},
-		{Effect: "Allow", Principal: who, Action: "s3:PutObject", Resource: o.writeARN()},
-	}})
+	return genJSON(o.seedPolicy())
+}
+
+func (o GenerateOptions) seedPolicy() *iam.Policy {
+	who := genAWS(o.Principal)
+	return genDoc(iam.ResourceBased, []*iam.Statement{
+		{Effect: iam.Allow, Principal: who, Actions: []string{"s3:GetBucketLocation", "s3:ListBucket"}, Resources: []string{o.bucketARN()}},
+		{Effect: iam.Allow, Principal: who, Actions: []string{"s3:PutObject"}, Resources: []string{o.writeARN()}},
+	})
 }
 
 // PolicySize returns the size of a policy document as S3 counts it for the

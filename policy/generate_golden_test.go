@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/putonly/putonly/policy/iam"
 )
 
 // genUpdate rewrites the golden files: go test ./policy -run Golden -update
@@ -220,22 +222,15 @@ func TestNoDenyCoversNeeded(t *testing.T) {
 	needed := ActionsOfClass(ClassNeeded)
 	for _, tc := range goldCases() {
 		o := tc.o
-		for _, p := range []genPolicy{o.bucketPolicy(), o.userPolicy()} {
-			for _, s := range p.Statement {
+		for _, p := range []*iam.Policy{o.bucketPolicy(), o.userPolicy()} {
+			for _, s := range p.Statements {
 				// A fleet's Deny statements all carry the ArnLike that names
 				// the fleet; any other condition makes a statement conditional.
-				onlyFleet := len(s.Condition) == 1 && s.Condition["ArnLike"]["aws:PrincipalArn"] != ""
-				if s.Effect != "Deny" || len(s.Condition) > 0 && !onlyFleet {
+				onlyFleet := len(s.Conditions) == 1 && s.Conditions[0].Operator == "ArnLike" && s.Conditions[0].Key == "aws:PrincipalArn"
+				if s.Effect != iam.Deny || len(s.Conditions) > 0 && !onlyFleet {
 					continue
 				}
-				var acts []string
-				switch a := s.Action.(type) {
-				case string:
-					acts = []string{a}
-				case []string:
-					acts = a
-				}
-				for _, a := range acts {
+				for _, a := range s.Actions {
 					for _, n := range needed {
 						if genWildcardMatch(strings.ToLower(a), strings.ToLower(n)) {
 							t.Errorf("%s: statement %s denies %s (as %s) unconditionally", tc.name, s.Sid, n, a)
@@ -269,14 +264,14 @@ func genWildcardMatch(pat, s string) bool {
 func TestDenyListsAreTheCatalogue(t *testing.T) {
 	o := goldBase()
 	up := o.userPolicy()
-	last := up.Statement[len(up.Statement)-1]
+	last := up.Statements[len(up.Statements)-1]
 	want := ActionsOfClass(ClassRead, ClassDestroy, ClassEscalate)
-	if got := last.Action.([]string); !slices.Equal(got, want) {
+	if got := last.Actions; !slices.Equal(got, want) {
 		t.Errorf("user policy Deny lists %d actions, the catalogue has %d read/destroy/escalate", len(got), len(want))
 	}
 	bp := o.bucketPolicy()
-	last = bp.Statement[len(bp.Statement)-1]
-	got := last.Action.([]string)
+	last = bp.Statements[len(bp.Statements)-1]
+	got := last.Actions
 	for _, n := range want {
 		a, _ := LookupAction(n)
 		bucketScoped := slices.ContainsFunc(a.Resources, func(r string) bool {

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -15,10 +17,133 @@ import (
 // either, but it carries none of the TLS, overwrite and encryption rules:
 // those live in the bucket policy, so alone it warns.
 func TestGeneratedPoliciesVerifyClean(t *testing.T) {
+	for _, o := range genVerifyGrid() {
+		name := fmt.Sprintf("prefix=%q list=%v kms=%v lock=%d fleet=%v", o.Prefix, o.AllowList, o.KMSKeyARN != "", o.ObjectLockDays, o.Fleet)
+		t.Run(name, func(t *testing.T) {
+			bucketDoc, err := GenerateBucketPolicy(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			userDoc, err := GenerateUserPolicy(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bp := verParse(t, bucketDoc, iam.ResourceBased, "bucket")
+			up := verParse(t, userDoc, iam.IdentityBased, "user-policy")
+			for _, in := range genVerifyInputs(o, bp, up) {
+				res, err := Verify(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				what := fmt.Sprintf("bucket policy %v, user policy %v", in.BucketPolicy != nil, in.IdentityPolicies != nil)
+				if in.BucketPolicy == nil {
+					verCheckNoViolation(t, what, res)
+					continue
+				}
+				verCheckClean(t, what, res, o.AllowList)
+				if o.Fleet && in.IdentityPolicies == nil {
+					// The fleet's bucket policy names the account: it reaches
+					// the users only through their user policy.
+					continue
+				}
+				for _, f := range res.Findings {
+					if f.Severity == SeverityInfo && !(f.Action == "kms:Decrypt" && o.KMSKeyARN != "") {
+						t.Errorf("%s: %s", what, f.Reason)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGeneratedModelRoundTrip: the generator builds the evaluator's own
+// model (iam.Policy), and what it writes is that model: the JSON parses
+// back to the very same values, writes again byte for byte, and the
+// verdicts on the document as built and as parsed from the JSON are the
+// same, finding for finding.
+func TestGeneratedModelRoundTrip(t *testing.T) {
+	for _, o := range genVerifyGrid() {
+		name := fmt.Sprintf("prefix=%q list=%v kms=%v lock=%d fleet=%v", o.Prefix, o.AllowList, o.KMSKeyARN != "", o.ObjectLockDays, o.Fleet)
+		t.Run(name, func(t *testing.T) {
+			docs := []*iam.Policy{o.bucketPolicy(), o.userPolicy()}
+			seedable := !o.Fleet && !o.AllowList && o.KMSKeyARN == "" && o.ObjectLockDays == 0 // what --preset seed accepts
+			if seedable {
+				docs = append(docs, o.seedPolicy())
+			}
+			var built, parsed []*iam.Policy
+			for _, p := range docs {
+				doc, err := genJSON(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q, err := iam.Parse(doc, p.Kind)
+				if err != nil {
+					t.Fatalf("generated document does not parse: %v\n%s", err, doc)
+				}
+				if !reflect.DeepEqual(p, q) {
+					t.Errorf("parsed back, the generated document is another policy:\n%s", doc)
+				}
+				again, err := genJSON(q)
+				if err != nil || !bytes.Equal(again, doc) {
+					t.Errorf("written again, the parsed document differs (%v)", err)
+				}
+				p.Name, q.Name = "generated", "generated"
+				built, parsed = append(built, p), append(parsed, q)
+			}
+			for i, in := range genVerifyInputs(o, built[0], built[1]) {
+				want, err := Verify(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = genVerifyInputs(o, parsed[0], parsed[1])[i]
+				got, err := Verify(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("input %d: verdict %s on the parsed documents, %s on the built ones:\n%+v\n%+v", i, got.Verdict, want.Verdict, got.Findings, want.Findings)
+				}
+			}
+			if !seedable {
+				return
+			}
+			seed := VerifyInput{BucketPolicy: built[2], Principal: o.Principal, Bucket: o.Bucket, Prefix: o.Prefix}
+			want, err1 := Verify(seed)
+			seed.BucketPolicy = parsed[2]
+			got, err2 := Verify(seed)
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("seed: verdict %v (%v) on the parsed document, %v (%v) on the built one", got, err2, want, err1)
+			}
+		})
+	}
+}
+
+// genVerifyInputs are the three ways verify sees the generated documents:
+// both, the bucket policy alone, the user policy alone; for a fleet, as
+// one host of it, confined to its own prefix.
+func genVerifyInputs(o GenerateOptions, bp, up *iam.Policy) []VerifyInput {
+	principal, prefix := o.Principal, o.Prefix
+	if o.Fleet {
+		principal, prefix = "arn:aws:iam::111122223333:user/putonly/db7", o.Prefix+"db7/"
+	}
+	ins := []VerifyInput{
+		{BucketPolicy: bp, IdentityPolicies: []*iam.Policy{up}},
+		{BucketPolicy: bp},
+		{IdentityPolicies: []*iam.Policy{up}},
+	}
+	for i := range ins {
+		ins[i].Principal, ins[i].Bucket, ins[i].Prefix = principal, o.Bucket, prefix
+		ins[i].KMSKey, ins[i].SNSTopics = o.KMSKeyARN, o.SNSTopics
+	}
+	return ins
+}
+
+// genVerifyGrid is every combination of the options that shape the
+// policies: prefix, --allow-list, --kms-key, --object-lock, --fleet.
+func genVerifyGrid() []GenerateOptions {
 	const (
 		user  = "arn:aws:iam::111122223333:user/putonly-db1"
 		fleet = "arn:aws:iam::111122223333:user/putonly/*"
-		host  = "arn:aws:iam::111122223333:user/putonly/db7"
 		kms   = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	)
 	var opts []GenerateOptions
@@ -46,54 +171,7 @@ func TestGeneratedPoliciesVerifyClean(t *testing.T) {
 			}
 		}
 	}
-	for _, o := range opts {
-		name := fmt.Sprintf("prefix=%q list=%v kms=%v lock=%d fleet=%v", o.Prefix, o.AllowList, o.KMSKeyARN != "", o.ObjectLockDays, o.Fleet)
-		t.Run(name, func(t *testing.T) {
-			bucketDoc, err := GenerateBucketPolicy(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			userDoc, err := GenerateUserPolicy(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bp := verParse(t, bucketDoc, iam.ResourceBased, "bucket")
-			up := verParse(t, userDoc, iam.IdentityBased, "user-policy")
-			principal, prefix := o.Principal, o.Prefix
-			if o.Fleet {
-				// One host of the fleet, confined to its own prefix.
-				principal, prefix = host, o.Prefix+"db7/"
-			}
-			for _, in := range []VerifyInput{
-				{BucketPolicy: bp, IdentityPolicies: []*iam.Policy{up}},
-				{BucketPolicy: bp},
-				{IdentityPolicies: []*iam.Policy{up}},
-			} {
-				in.Principal, in.Bucket, in.Prefix = principal, o.Bucket, prefix
-				in.KMSKey, in.SNSTopics = o.KMSKeyARN, o.SNSTopics
-				res, err := Verify(in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				what := fmt.Sprintf("bucket policy %v, user policy %v", in.BucketPolicy != nil, in.IdentityPolicies != nil)
-				if in.BucketPolicy == nil {
-					verCheckNoViolation(t, what, res)
-					continue
-				}
-				verCheckClean(t, what, res, o.AllowList)
-				if o.Fleet && in.IdentityPolicies == nil {
-					// The fleet's bucket policy names the account: it reaches
-					// the users only through their user policy.
-					continue
-				}
-				for _, f := range res.Findings {
-					if f.Severity == SeverityInfo && !(f.Action == "kms:Decrypt" && o.KMSKeyARN != "") {
-						t.Errorf("%s: %s", what, f.Reason)
-					}
-				}
-			}
-		})
-	}
+	return opts
 }
 
 func verCheckNoViolation(t *testing.T, what string, res *VerifyResult) {

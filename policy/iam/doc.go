@@ -3,6 +3,11 @@
 // header the caller chooses, the source address, the time, a tag) it says
 // so, and it never reports a request as denied that AWS could allow.
 //
+// [Policy] is the one model of a policy document in putonly: [Parse] reads
+// one, [Policy.MarshalJSON] writes one (the generator in package policy
+// builds its documents as Policy values), and what MarshalJSON writes
+// parses back to the same Policy.
+//
 // The semantics follow the AWS IAM User Guide; each rule is cited next to
 // the code that implements it. The pages relied on:
 //   - "Policy evaluation logic" and "Determining whether a request is
