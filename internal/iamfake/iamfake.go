@@ -120,131 +120,173 @@ func (a *Account) page(items []string, form url.Values) (out []string, trailer s
 	return items[start:end], "<IsTruncated>false</IsTruncated>"
 }
 
+// answer is the fake's reply to one call: the result's XML body, or the
+// status and error of a failed call.
 func (a *Account) answer(action string, form url.Values) (string, int, *apiError) {
-	noEntity := func(kind, name string) (string, int, *apiError) {
-		return "", 404, &apiError{"NoSuchEntity", fmt.Sprintf("The %s with name %s cannot be found.", kind, name)}
-	}
-	lookup := func(m map[string]*Principal, kind, key string) (*Principal, string, *apiError) {
-		name := form.Get(key)
-		p, ok := m[name]
-		if !ok {
-			return nil, name, &apiError{"NoSuchEntity", fmt.Sprintf("The %s with name %s cannot be found.", kind, name)}
-		}
-		return p, name, nil
-	}
-	names := func(m map[string]string) []string {
-		var out []string
-		for k := range m {
-			out = append(out, k)
-		}
-		slices.Sort(out)
-		return out
-	}
-	members := func(items []string, f func(string) string) string {
-		var b strings.Builder
-		for _, it := range items {
-			b.WriteString("<member>" + f(it) + "</member>")
-		}
-		return b.String()
-	}
-	attached := func(arns []string, form url.Values) string {
-		items, trailer := a.page(arns, form)
-		return "<AttachedPolicies>" + members(items, func(arn string) string {
-			name := arn[strings.LastIndexByte(arn, '/')+1:]
-			return "<PolicyName>" + name + "</PolicyName><PolicyArn>" + arn + "</PolicyArn>"
-		}) + "</AttachedPolicies>" + trailer
-	}
-	boundary := func(arn string) string {
-		if arn == "" {
-			return ""
-		}
-		return "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>" + arn + "</PermissionsBoundaryArn></PermissionsBoundary>"
-	}
 	switch action {
 	case "GetUser":
-		p, name, err := lookup(a.Users, "user", "UserName")
-		if err != nil {
-			return "", 404, err
-		}
-		return "<User><Path>/</Path><UserName>" + name + "</UserName><UserId>AIDAFAKE" + strings.ToUpper(name) + "</UserId><Arn>arn:aws:iam::" + a.ID + ":user/" + name + "</Arn>" + created + boundary(p.Boundary) + "</User>", 200, nil
+		return a.getUser(form)
 	case "GetRole":
-		p, name, err := lookup(a.Roles, "role", "RoleName")
-		if err != nil {
-			return "", 404, err
-		}
-		return "<Role><Path>/</Path><RoleName>" + name + "</RoleName><RoleId>AROAFAKE</RoleId><Arn>arn:aws:iam::" + a.ID + ":role/" + name + "</Arn>" + created + boundary(p.Boundary) + "</Role>", 200, nil
+		return a.getRole(form)
 	case "ListUserPolicies", "ListGroupPolicies", "ListRolePolicies":
-		m, kind, key := a.Users, "user", "UserName"
-		switch action {
-		case "ListGroupPolicies":
-			m, kind, key = a.Groups, "group", "GroupName"
-		case "ListRolePolicies":
-			m, kind, key = a.Roles, "role", "RoleName"
-		}
-		p, _, err := lookup(m, kind, key)
-		if err != nil {
-			return "", 404, err
-		}
-		items, trailer := a.page(names(p.Inline), form)
-		return "<PolicyNames>" + members(items, xmlEscape) + "</PolicyNames>" + trailer, 200, nil
+		return a.listInline(a.holderOf(action), form)
 	case "GetUserPolicy", "GetGroupPolicy", "GetRolePolicy":
-		m, kind, key := a.Users, "user", "UserName"
-		switch action {
-		case "GetGroupPolicy":
-			m, kind, key = a.Groups, "group", "GroupName"
-		case "GetRolePolicy":
-			m, kind, key = a.Roles, "role", "RoleName"
-		}
-		p, name, err := lookup(m, kind, key)
-		if err != nil {
-			return "", 404, err
-		}
-		pn := form.Get("PolicyName")
-		doc, ok := p.Inline[pn]
-		if !ok {
-			return noEntity("policy", pn)
-		}
-		return "<" + key + ">" + name + "</" + key + "><PolicyName>" + pn + "</PolicyName><PolicyDocument>" + encode(doc) + "</PolicyDocument>", 200, nil
+		return a.getInline(a.holderOf(action), form)
 	case "ListAttachedUserPolicies", "ListAttachedGroupPolicies", "ListAttachedRolePolicies":
-		m, kind, key := a.Users, "user", "UserName"
-		switch action {
-		case "ListAttachedGroupPolicies":
-			m, kind, key = a.Groups, "group", "GroupName"
-		case "ListAttachedRolePolicies":
-			m, kind, key = a.Roles, "role", "RoleName"
-		}
-		p, _, err := lookup(m, kind, key)
-		if err != nil {
-			return "", 404, err
-		}
-		return attached(p.Attached, form), 200, nil
+		return a.listAttached(a.holderOf(action), form)
 	case "ListGroupsForUser":
-		p, _, err := lookup(a.Users, "user", "UserName")
-		if err != nil {
-			return "", 404, err
-		}
-		items, trailer := a.page(p.Groups, form)
-		return "<Groups>" + members(items, func(g string) string {
-			return "<Path>/</Path><GroupName>" + g + "</GroupName><GroupId>AGPAFAKE</GroupId><Arn>arn:aws:iam::" + a.ID + ":group/" + g + "</Arn>" + created
-		}) + "</Groups>" + trailer, 200, nil
+		return a.listGroupsForUser(form)
 	case "GetPolicy":
-		arn := form.Get("PolicyArn")
-		mp, ok := a.Managed[arn]
-		if !ok {
-			return noEntity("policy", arn)
-		}
-		return "<Policy><PolicyName>" + mp.Name + "</PolicyName><PolicyId>ANPAFAKE</PolicyId><Arn>" + arn + "</Arn><Path>/</Path><DefaultVersionId>" + mp.Default + "</DefaultVersionId><AttachmentCount>1</AttachmentCount><IsAttachable>true</IsAttachable>" + created + "</Policy>", 200, nil
+		return a.getPolicy(form)
 	case "GetPolicyVersion":
-		arn, v := form.Get("PolicyArn"), form.Get("VersionId")
-		mp, ok := a.Managed[arn]
-		if !ok {
-			return noEntity("policy", arn)
-		}
-		doc, ok := mp.Versions[v]
-		if !ok {
-			return noEntity("policy version", v)
-		}
-		return fmt.Sprintf("<PolicyVersion><Document>%s</Document><VersionId>%s</VersionId><IsDefaultVersion>%v</IsDefaultVersion>%s</PolicyVersion>", encode(doc), v, v == mp.Default, created), 200, nil
+		return a.getPolicyVersion(form)
 	}
 	return "", 400, &apiError{"InvalidAction", "the fake answers only the read-only calls of verify --live, not " + action}
+}
+
+// holder is a kind of principal that holds policies, as the query API
+// names it: its principals, its noun in error messages, the parameter
+// that names one.
+type holder struct {
+	principals  map[string]*Principal
+	noun, param string
+}
+
+// holderOf is the kind of principal a policy call is about: Group and
+// Role in the action's name, a user otherwise.
+func (a *Account) holderOf(action string) holder {
+	switch {
+	case strings.Contains(action, "Group"):
+		return holder{a.Groups, "group", "GroupName"}
+	case strings.Contains(action, "Role"):
+		return holder{a.Roles, "role", "RoleName"}
+	}
+	return holder{a.Users, "user", "UserName"}
+}
+
+func (a *Account) users() holder { return holder{a.Users, "user", "UserName"} }
+
+// lookup is the principal the call's name parameter names.
+func (h holder) lookup(form url.Values) (*Principal, string, *apiError) {
+	name := form.Get(h.param)
+	p, ok := h.principals[name]
+	if !ok {
+		return nil, name, noSuchEntity(h.noun, name)
+	}
+	return p, name, nil
+}
+
+func noSuchEntity(kind, name string) *apiError {
+	return &apiError{"NoSuchEntity", fmt.Sprintf("The %s with name %s cannot be found.", kind, name)}
+}
+
+func (a *Account) getUser(form url.Values) (string, int, *apiError) {
+	p, name, err := a.users().lookup(form)
+	if err != nil {
+		return "", 404, err
+	}
+	return "<User><Path>/</Path><UserName>" + name + "</UserName><UserId>AIDAFAKE" + strings.ToUpper(name) + "</UserId><Arn>arn:aws:iam::" + a.ID + ":user/" + name + "</Arn>" + created + boundaryXML(p.Boundary) + "</User>", 200, nil
+}
+
+func (a *Account) getRole(form url.Values) (string, int, *apiError) {
+	p, name, err := holder{a.Roles, "role", "RoleName"}.lookup(form)
+	if err != nil {
+		return "", 404, err
+	}
+	return "<Role><Path>/</Path><RoleName>" + name + "</RoleName><RoleId>AROAFAKE</RoleId><Arn>arn:aws:iam::" + a.ID + ":role/" + name + "</Arn>" + created + boundaryXML(p.Boundary) + "</Role>", 200, nil
+}
+
+// listInline is List{User,Group,Role}Policies: the inline policies'
+// names, sorted, one page of them.
+func (a *Account) listInline(h holder, form url.Values) (string, int, *apiError) {
+	p, _, err := h.lookup(form)
+	if err != nil {
+		return "", 404, err
+	}
+	names := make([]string, 0, len(p.Inline))
+	for k := range p.Inline {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	items, trailer := a.page(names, form)
+	return "<PolicyNames>" + members(items, xmlEscape) + "</PolicyNames>" + trailer, 200, nil
+}
+
+// getInline is Get{User,Group,Role}Policy: one inline policy's document.
+func (a *Account) getInline(h holder, form url.Values) (string, int, *apiError) {
+	p, name, err := h.lookup(form)
+	if err != nil {
+		return "", 404, err
+	}
+	pn := form.Get("PolicyName")
+	doc, ok := p.Inline[pn]
+	if !ok {
+		return "", 404, noSuchEntity("policy", pn)
+	}
+	return "<" + h.param + ">" + name + "</" + h.param + "><PolicyName>" + pn + "</PolicyName><PolicyDocument>" + encode(doc) + "</PolicyDocument>", 200, nil
+}
+
+// listAttached is ListAttached{User,Group,Role}Policies: one page of the
+// managed policies attached.
+func (a *Account) listAttached(h holder, form url.Values) (string, int, *apiError) {
+	p, _, err := h.lookup(form)
+	if err != nil {
+		return "", 404, err
+	}
+	items, trailer := a.page(p.Attached, form)
+	return "<AttachedPolicies>" + members(items, func(arn string) string {
+		name := arn[strings.LastIndexByte(arn, '/')+1:]
+		return "<PolicyName>" + name + "</PolicyName><PolicyArn>" + arn + "</PolicyArn>"
+	}) + "</AttachedPolicies>" + trailer, 200, nil
+}
+
+// listGroupsForUser is one page of a user's groups.
+func (a *Account) listGroupsForUser(form url.Values) (string, int, *apiError) {
+	p, _, err := a.users().lookup(form)
+	if err != nil {
+		return "", 404, err
+	}
+	items, trailer := a.page(p.Groups, form)
+	return "<Groups>" + members(items, func(g string) string {
+		return "<Path>/</Path><GroupName>" + g + "</GroupName><GroupId>AGPAFAKE</GroupId><Arn>arn:aws:iam::" + a.ID + ":group/" + g + "</Arn>" + created
+	}) + "</Groups>" + trailer, 200, nil
+}
+
+func (a *Account) getPolicy(form url.Values) (string, int, *apiError) {
+	arn := form.Get("PolicyArn")
+	mp, ok := a.Managed[arn]
+	if !ok {
+		return "", 404, noSuchEntity("policy", arn)
+	}
+	return "<Policy><PolicyName>" + mp.Name + "</PolicyName><PolicyId>ANPAFAKE</PolicyId><Arn>" + arn + "</Arn><Path>/</Path><DefaultVersionId>" + mp.Default + "</DefaultVersionId><AttachmentCount>1</AttachmentCount><IsAttachable>true</IsAttachable>" + created + "</Policy>", 200, nil
+}
+
+func (a *Account) getPolicyVersion(form url.Values) (string, int, *apiError) {
+	arn, v := form.Get("PolicyArn"), form.Get("VersionId")
+	mp, ok := a.Managed[arn]
+	if !ok {
+		return "", 404, noSuchEntity("policy", arn)
+	}
+	doc, ok := mp.Versions[v]
+	if !ok {
+		return "", 404, noSuchEntity("policy version", v)
+	}
+	return fmt.Sprintf("<PolicyVersion><Document>%s</Document><VersionId>%s</VersionId><IsDefaultVersion>%v</IsDefaultVersion>%s</PolicyVersion>", encode(doc), v, v == mp.Default, created), 200, nil
+}
+
+// members is a list of items as the query API writes one.
+func members(items []string, f func(string) string) string {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString("<member>" + f(it) + "</member>")
+	}
+	return b.String()
+}
+
+// boundaryXML is a user's or role's permissions boundary element, if any.
+func boundaryXML(arn string) string {
+	if arn == "" {
+		return ""
+	}
+	return "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>" + arn + "</PermissionsBoundaryArn></PermissionsBoundary>"
 }

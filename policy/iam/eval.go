@@ -572,174 +572,206 @@ func (e *Evaluator) policies() []*Policy {
 	return append(ps, e.Identity...)
 }
 
+// evaluateAs decides req for caller c: the explicit Denies that apply
+// first, then the Allows they do not override, then how the grants of
+// each kind of policy combine for this caller.
 func (e *Evaluator) evaluateAs(c Caller, req Request) Decision {
+	ev := &evaluation{e: e, c: c, action: req.Action, target: req.Target.pattern(), ctx: requestContext(c, req, e.ResourceAccount)}
+	ev.eachApplicable(Deny, ev.addDeny)
+	ev.eachApplicable(Allow, ev.addAllow)
+	ev.decide()
+	return ev.d
+}
+
+// evaluation is one request being decided for one caller: what the steps
+// of evaluateAs share.
+type evaluation struct {
+	e      *Evaluator
+	c      Caller
+	action string
+	target pattern
+	ctx    Context
+	// denies are the complete Denies that apply (principal and conditions
+	// hold for every request).
+	denies []denyScope
+	d      Decision
+	// The strongest grant of each kind: a resource policy naming the
+	// caller, a resource policy naming its account, an identity policy.
+	resDirect, resAccount, ident Access
+}
+
+// requestContext is the request's context with the caller's keys and,
+// for a concrete resource, the account that owns it (a wildcard target,
+// every access point of any account, has no one owner).
+func requestContext(c Caller, req Request, owner string) Context {
 	ctx := c.keys(req.Context)
 	if !req.Target.Wild {
-		// The resource's owner is known for a concrete resource; a
-		// wildcard target (every access point of any account) has none.
-		ctx = ctx.With("aws:ResourceAccount", Present(e.ResourceAccount))
-		ctx = ctx.With("s3:ResourceAccount", Present(e.ResourceAccount))
+		ctx = ctx.With("aws:ResourceAccount", Present(owner))
+		ctx = ctx.With("s3:ResourceAccount", Present(owner))
 	}
-	target := req.Target.pattern()
-	var d Decision
+	return ctx
+}
 
-	// Explicit denies first.
-	var denies []denyScope
-	for _, p := range e.policies() {
-		if p.Kind == IdentityBased && c.external() {
+// eachApplicable calls f for each statement of effect that may apply to
+// the request: its action matches, its principal may be the caller (pm
+// says how), its conditions are not false (cond is True or Maybe). An
+// external caller (anonymous, a service) has no identity policies.
+func (ev *evaluation) eachApplicable(effect Effect, f func(p *Policy, s *Statement, pm pmatch, cond Truth)) {
+	for _, p := range ev.e.policies() {
+		if p.Kind == IdentityBased && ev.c.external() {
 			continue
 		}
 		vars := p.Version == Version2012
 		for _, s := range p.Statements {
-			if s.Effect != Deny || !actionMatches(s, req.Action) {
+			if s.Effect != effect || !actionMatches(s, ev.action) {
 				continue
 			}
 			pm := pmDirect
-			if p.Kind == ResourceBased {
-				pm = denyPrincipal(s, c)
+			switch {
+			case p.Kind == ResourceBased && effect == Deny:
+				pm = denyPrincipal(s, ev.c)
+			case p.Kind == ResourceBased:
+				pm = matchPrincipal(s.Principal, ev.c)
 			}
 			if pm == pmNo {
 				continue
 			}
-			cond := evalConditions(s.Conditions, vars, &ctx)
+			cond := evalConditions(s.Conditions, vars, &ev.ctx)
 			if cond == False {
 				continue
 			}
-			ds := denyScope{ref: Ref{p, s}, pats: resourcePatterns(p, s, &ctx), notRes: s.NotResource,
-				complete: cond == True && pm >= pmAccount}
-			if !ds.touches(target) {
-				continue
-			}
-			if ds.complete {
-				denies = append(denies, ds)
-			}
-			if !ds.complete || !ds.coversAll(target) {
-				d.Partial = append(d.Partial, ds.ref)
-			}
+			f(p, s, pm, cond)
 		}
 	}
-	// blockedBy returns the complete Deny that covers every resource the
-	// Allow reaches within the target, if any.
-	blockedBy := func(reach []pattern) *denyScope {
-		for i := range denies {
-			if denies[i].coversAll(target) {
-				return &denies[i]
+}
+
+// addDeny records a Deny that may apply: as one that blocks Allows when
+// it applies to every request, and as partial when it leaves a way round
+// it (conditions, principal, or resources that do not cover the target).
+func (ev *evaluation) addDeny(p *Policy, s *Statement, pm pmatch, cond Truth) {
+	ds := denyScope{ref: Ref{p, s}, pats: resourcePatterns(p, s, &ev.ctx), notRes: s.NotResource,
+		complete: cond == True && pm >= pmAccount}
+	if !ds.touches(ev.target) {
+		return
+	}
+	if ds.complete {
+		ev.denies = append(ev.denies, ds)
+	}
+	if !ds.complete || !ds.coversAll(ev.target) {
+		ev.d.Partial = append(ev.d.Partial, ds.ref)
+	}
+}
+
+// addAllow records an Allow that reaches the target: blocked, with the
+// Deny that blocks it, or as a grant of its kind.
+func (ev *evaluation) addAllow(p *Policy, s *Statement, pm pmatch, cond Truth) {
+	reach, ok := allowReach(s, resourcePatterns(p, s, &ev.ctx), ev.target)
+	if !ok {
+		return
+	}
+	ref := Ref{p, s}
+	if ds := ev.blockedBy(reach); ds != nil {
+		ev.d.Blocked = append(ev.d.Blocked, ref)
+		if !containsRef(ev.d.Denies, ds.ref) {
+			ev.d.Denies = append(ev.d.Denies, ds.ref)
+		}
+		return
+	}
+	acc := Allowed
+	if cond == Maybe || pm == pmMaybe {
+		acc = Conditional
+	}
+	g := Grant{Ref: ref, Access: acc, Identity: p.Kind == IdentityBased, Delegated: pm == pmAccount}
+	ev.d.Grants = append(ev.d.Grants, g)
+	switch {
+	case g.Identity:
+		ev.ident = max(ev.ident, acc)
+	case g.Delegated:
+		ev.resAccount = max(ev.resAccount, acc)
+	default:
+		ev.resDirect = max(ev.resDirect, acc)
+	}
+}
+
+// allowReach says whether an Allow with resource patterns pats reaches
+// the target, and with which of its own patterns (none for NotResource:
+// it reaches the target unless it surely excludes all of it).
+func allowReach(s *Statement, pats []pattern, target pattern) (reach []pattern, ok bool) {
+	if s.NotResource {
+		for _, x := range pats {
+			if !x.hasVar() && arnCovers(x, target) {
+				return nil, false
 			}
 		}
-		if len(reach) == 0 {
+		return nil, true
+	}
+	for _, x := range pats {
+		if arnOverlaps(x, target) {
+			reach = append(reach, x)
+		}
+	}
+	return reach, len(reach) > 0
+}
+
+// blockedBy returns the complete Deny that covers every resource the
+// Allow reaches within the target, if any: one that covers the whole
+// target, or one covering each of the Allow's patterns (the last found).
+func (ev *evaluation) blockedBy(reach []pattern) *denyScope {
+	for i := range ev.denies {
+		if ev.denies[i].coversAll(ev.target) {
+			return &ev.denies[i]
+		}
+	}
+	if len(reach) == 0 {
+		return nil
+	}
+	var last *denyScope
+	for _, r := range reach {
+		found := false
+		for i := range ev.denies {
+			if !r.hasVar() && ev.denies[i].coversAll(r) {
+				found, last = true, &ev.denies[i]
+				break
+			}
+		}
+		if !found {
 			return nil
 		}
-		var last *denyScope
-		for _, r := range reach {
-			found := false
-			for i := range denies {
-				if !r.hasVar() && denies[i].coversAll(r) {
-					found, last = true, &denies[i]
-					break
-				}
-			}
-			if !found {
-				return nil
-			}
-		}
-		return last
 	}
+	return last
+}
 
-	var resDirect, resAccount, ident Access
-	for _, p := range e.policies() {
-		if p.Kind == IdentityBased && c.external() {
-			continue
-		}
-		vars := p.Version == Version2012
-		for _, s := range p.Statements {
-			if s.Effect != Allow || !actionMatches(s, req.Action) {
-				continue
-			}
-			pm := pmDirect
-			if p.Kind == ResourceBased {
-				pm = matchPrincipal(s.Principal, c)
-			}
-			if pm == pmNo {
-				continue
-			}
-			cond := evalConditions(s.Conditions, vars, &ctx)
-			if cond == False {
-				continue
-			}
-			pats := resourcePatterns(p, s, &ctx)
-			var reach []pattern // the Allow's own patterns that meet the target
-			if s.NotResource {
-				excluded := false
-				for _, x := range pats {
-					excluded = excluded || (!x.hasVar() && arnCovers(x, target))
-				}
-				if excluded {
-					continue
-				}
-			} else {
-				for _, x := range pats {
-					if arnOverlaps(x, target) {
-						reach = append(reach, x)
-					}
-				}
-				if len(reach) == 0 {
-					continue
-				}
-			}
-			ref := Ref{p, s}
-			if ds := blockedBy(reach); ds != nil {
-				d.Blocked = append(d.Blocked, ref)
-				if !containsRef(d.Denies, ds.ref) {
-					d.Denies = append(d.Denies, ds.ref)
-				}
-				continue
-			}
-			acc := Allowed
-			if cond == Maybe || pm == pmMaybe {
-				acc = Conditional
-			}
-			g := Grant{Ref: ref, Access: acc, Identity: p.Kind == IdentityBased, Delegated: pm == pmAccount}
-			d.Grants = append(d.Grants, g)
-			switch {
-			case g.Identity:
-				ident = max(ident, acc)
-			case g.Delegated:
-				resAccount = max(resAccount, acc)
-			default:
-				resDirect = max(resDirect, acc)
-			}
-		}
-	}
-
-	same := !c.external() && c.Account == e.ResourceAccount
+// decide combines the grants for this caller into the access and keeps
+// only the grants that decide it.
+func (ev *evaluation) decide() {
+	same := !ev.c.external() && ev.c.Account == ev.e.ResourceAccount
+	d := &ev.d
 	switch {
-	case c.external():
-		d.Access = resDirect
+	case ev.c.external():
+		d.Access = ev.resDirect
 	case same:
 		// Within one account the resource side alone grants only when it
 		// names the caller; a grant to the account needs the identity side,
 		// which grants on its own anyway.
-		d.Access = max(resDirect, ident)
+		d.Access = max(ev.resDirect, ev.ident)
 	default:
-		d.Access = min(max(resDirect, resAccount), ident)
-		if d.Access == Denied && max(resDirect, resAccount) > Denied {
+		d.Access = min(max(ev.resDirect, ev.resAccount), ev.ident)
+		if d.Access == Denied && max(ev.resDirect, ev.resAccount) > Denied {
 			d.Note = "cross-account: the resource policy allows, but no identity policy of the caller does"
 		}
 	}
-	// Keep only the grants that decide the answer.
 	if d.Access == Denied {
 		d.Grants = nil
-	} else {
-		var keep []Grant
-		for _, g := range d.Grants {
-			if same && g.Delegated {
-				continue
-			}
-			keep = append(keep, g)
-		}
-		d.Grants = keep
+		return
 	}
-	return d
+	var keep []Grant
+	for _, g := range d.Grants {
+		if same && g.Delegated {
+			continue // within one account it reaches the caller only through the identity side
+		}
+		keep = append(keep, g)
+	}
+	d.Grants = keep
 }
 
 func containsRef(list []Ref, r Ref) bool {
