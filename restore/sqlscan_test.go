@@ -114,49 +114,53 @@ func TestSQLGuardAllow(t *testing.T) {
 	}
 }
 
+// guardStatementCases are dumps that switch database (bad names the
+// statement) and look-alikes that do not; FuzzSQLGuard seeds from them.
+var guardStatementCases = []struct {
+	d   Dialect
+	sql string
+	bad string // the statement, "" when fine
+}{
+	{DialectMySQL, "USE `other`;", "USE `other`"},
+	{DialectMySQL, "use other", "use other"},
+	{DialectMySQL, "/*!40000 DROP DATABASE IF EXISTS `x`*/;", "DROP DATABASE IF EXISTS `x`"},
+	{DialectMySQL, "/*M!100100 CREATE SCHEMA x */;", "CREATE SCHEMA x"},
+	{DialectMySQL, "SELECT 1;\n\\u other\n", `\u`},
+	{DialectMySQL, "SELECT 1; \\r other localhost\n", `\r`},
+	{DialectMySQL, "CONNECT other;", "CONNECT other"},
+	{DialectMySQL, "CREATE USER 'x'@'%';", "CREATE USER '…'@ '…'"},
+	{DialectMySQL, "INSERT INTO t VALUES ('a\\';USE x;');", ""},
+	{DialectMySQL, "INSERT INTO t VALUES (\"a\\\";USE x;\");", ""},
+	{DialectMySQL, "-- USE x;\n# USE y;\n/* USE z; */ SELECT 1;", ""},
+	{DialectMySQL, "DELIMITER ;;\nCREATE PROCEDURE p() BEGIN USE x; END;;\nDELIMITER ;\n", ""},
+	{DialectMySQL, "DELIMITER //\nSELECT 1//\nUSE x//\n", "USE x"},
+	{DialectMySQL, "CREATE TABLE `a;USE x` (i int);", ""},
+	{DialectPostgres, "\\connect other\n", `\connect other`},
+	{DialectPostgres, "SELECT 1;\n\\c other\n", `\c other`},
+	{DialectPostgres, "\\restrict abc\nSELECT 1;\n\\unrestrict abc\n", ""},
+	{DialectPostgres, "CREATE DATABASE x;", "CREATE DATABASE x"},
+	{DialectPostgres, "ALTER DATABASE x OWNER TO y;", "ALTER DATABASE x OWNER TO y"},
+	{DialectPostgres, "CREATE ROLE r;", "CREATE ROLE r"},
+	{DialectPostgres, "CREATE SCHEMA s;", ""},
+	{DialectPostgres, "SELECT 'a\\';\\connect x';", `\connect x';`}, // standard strings: 'a\' ends there
+	{DialectPostgres, "SELECT E'a\\';\\connect x';", ""},
+	{DialectPostgres, "CREATE FUNCTION f() RETURNS int AS $$ CREATE DATABASE x; $$ LANGUAGE sql;", ""},
+	{DialectPostgres, "CREATE FUNCTION f() RETURNS int AS $b$ $$ ; \\c x $b$ LANGUAGE sql; \\c y\n", `\c y`},
+	{DialectPostgres, "SELECT $1; USE x;", "USE x"},
+	{DialectPostgres, "COPY t (a) FROM stdin;\nUSE x;\n\\\\connect y\n\\.\nSELECT 1;", ""}, // pg_dump escapes a backslash in data
+	{DialectPostgres, "COPY t (a) FROM stdin;\nrow\n\\.\n\\connect y\n", `\connect y`},
+	{DialectPostgres, "-- \\connect x\n/* \\connect y */ SELECT 1;", ""},
+	{DialectPostgres, "SELECT 1 \\c other\n", `\c other`},
+	{DialectSQLite, "ATTACH DATABASE 'x.db' AS x;", "ATTACH DATABASE '…' AS x"},
+	{DialectSQLite, "SELECT 1;\n.open other.db\n", ".open other.db"},
+	{DialectSQLite, "INSERT INTO t VALUES('x\n.open y\n');", ""},
+	{DialectSQLite, "CREATE TABLE [a;ATTACH x](i);", ""},
+	{DialectSQLite, "CREATE OR", ""}, // truncated: classified at Close
+	{DialectMySQL, "USE", "USE"},
+}
+
 func TestSQLGuardStatements(t *testing.T) {
-	for _, tc := range []struct {
-		d   Dialect
-		sql string
-		bad string // the statement, "" when fine
-	}{
-		{DialectMySQL, "USE `other`;", "USE `other`"},
-		{DialectMySQL, "use other", "use other"},
-		{DialectMySQL, "/*!40000 DROP DATABASE IF EXISTS `x`*/;", "DROP DATABASE IF EXISTS `x`"},
-		{DialectMySQL, "/*M!100100 CREATE SCHEMA x */;", "CREATE SCHEMA x"},
-		{DialectMySQL, "SELECT 1;\n\\u other\n", `\u`},
-		{DialectMySQL, "SELECT 1; \\r other localhost\n", `\r`},
-		{DialectMySQL, "CONNECT other;", "CONNECT other"},
-		{DialectMySQL, "CREATE USER 'x'@'%';", "CREATE USER '…'@ '…'"},
-		{DialectMySQL, "INSERT INTO t VALUES ('a\\';USE x;');", ""},
-		{DialectMySQL, "INSERT INTO t VALUES (\"a\\\";USE x;\");", ""},
-		{DialectMySQL, "-- USE x;\n# USE y;\n/* USE z; */ SELECT 1;", ""},
-		{DialectMySQL, "DELIMITER ;;\nCREATE PROCEDURE p() BEGIN USE x; END;;\nDELIMITER ;\n", ""},
-		{DialectMySQL, "DELIMITER //\nSELECT 1//\nUSE x//\n", "USE x"},
-		{DialectMySQL, "CREATE TABLE `a;USE x` (i int);", ""},
-		{DialectPostgres, "\\connect other\n", `\connect other`},
-		{DialectPostgres, "SELECT 1;\n\\c other\n", `\c other`},
-		{DialectPostgres, "\\restrict abc\nSELECT 1;\n\\unrestrict abc\n", ""},
-		{DialectPostgres, "CREATE DATABASE x;", "CREATE DATABASE x"},
-		{DialectPostgres, "ALTER DATABASE x OWNER TO y;", "ALTER DATABASE x OWNER TO y"},
-		{DialectPostgres, "CREATE ROLE r;", "CREATE ROLE r"},
-		{DialectPostgres, "CREATE SCHEMA s;", ""},
-		{DialectPostgres, "SELECT 'a\\';\\connect x';", `\connect x';`}, // standard strings: 'a\' ends there
-		{DialectPostgres, "SELECT E'a\\';\\connect x';", ""},
-		{DialectPostgres, "CREATE FUNCTION f() RETURNS int AS $$ CREATE DATABASE x; $$ LANGUAGE sql;", ""},
-		{DialectPostgres, "CREATE FUNCTION f() RETURNS int AS $b$ $$ ; \\c x $b$ LANGUAGE sql; \\c y\n", `\c y`},
-		{DialectPostgres, "SELECT $1; USE x;", "USE x"},
-		{DialectPostgres, "COPY t (a) FROM stdin;\nUSE x;\n\\\\connect y\n\\.\nSELECT 1;", ""}, // pg_dump escapes a backslash in data
-		{DialectPostgres, "COPY t (a) FROM stdin;\nrow\n\\.\n\\connect y\n", `\connect y`},
-		{DialectPostgres, "-- \\connect x\n/* \\connect y */ SELECT 1;", ""},
-		{DialectPostgres, "SELECT 1 \\c other\n", `\c other`},
-		{DialectSQLite, "ATTACH DATABASE 'x.db' AS x;", "ATTACH DATABASE '…' AS x"},
-		{DialectSQLite, "SELECT 1;\n.open other.db\n", ".open other.db"},
-		{DialectSQLite, "INSERT INTO t VALUES('x\n.open y\n');", ""},
-		{DialectSQLite, "CREATE TABLE [a;ATTACH x](i);", ""},
-		{DialectSQLite, "CREATE OR", ""}, // truncated: classified at Close
-		{DialectMySQL, "USE", "USE"},
-	} {
+	for _, tc := range guardStatementCases {
 		for _, chunk := range []int{1, 3, 1000} {
 			_, out, err := guard(t, tc.d, tc.sql, chunk, false)
 			if tc.bad == "" {
@@ -237,74 +241,82 @@ func BenchmarkSQLGuardRows(b *testing.B) {
 	}
 }
 
+// wideCopyDump has a COPY column list longer than the words the guard
+// keeps of a statement.
+var wideCopyDump = "COPY public.w (" + strings.Repeat("c, ", 40) + "z) FROM stdin;\n1\t\\N\t\\\\x\n\\.\n"
+
+// guardUnsafeCases are forged dumps that would run a program or touch a
+// file (bad names what is refused) and what the dump tools do write in
+// places that look alike; FuzzSQLGuard seeds from them.
+var guardUnsafeCases = []struct {
+	d   Dialect
+	sql string
+	bad string // the refused statement, "" when fine
+}{
+	{DialectPostgres, "\\! id\n", `\! id`},
+	{DialectPostgres, "\\o |id\nSELECT 1;\n", `\o |id`},
+	{DialectPostgres, "SELECT 1 \\g |id\n", `\g |id`},
+	{DialectPostgres, "\\copy t to program 'id'\n", `\copy t to program 'id'`},
+	{DialectPostgres, "\\i /etc/passwd\n", `\i /etc/passwd`},
+	{DialectPostgres, "\\setenv PAGER id\n", `\setenv PAGER id`},
+	{DialectPostgres, "\\w /tmp/x\n", `\w /tmp/x`},
+	{DialectPostgres, "\\lo_export 1 /tmp/x\n", `\lo_export 1 /tmp/x`},
+	{DialectPostgres, "\\restrict abc \\! id\n", `\restrict abc \! id`},
+	{DialectPostgres, "\\connect x \\! id\n", `\connect x \! id`},
+	{DialectPostgres, "COPY (SELECT 1) TO PROGRAM 'id';", "COPY other than FROM stdin"},
+	{DialectPostgres, "COPY t FROM '/etc/passwd';", "COPY other than FROM stdin"},
+	{DialectPostgres, "COPY t FROM PROGRAM 'id';", "COPY other than FROM stdin"},
+	{DialectPostgres, "SELECT lo_export(1, '/tmp/x');", "lo_export()"},
+	{DialectPostgres, "SELECT pg_catalog.lo_import('/etc/passwd');", "lo_import()"},
+	{DialectPostgres, "SELECT \"pg_read_file\"('/etc/passwd');", "pg_read_file()"},
+	{DialectPostgres, "ALTER SYSTEM SET archive_command = 'id';", "ALTER SYSTEM"},
+	{DialectPostgres, "LOAD '/tmp/x.so';", "LOAD"},
+	{DialectPostgres, "CREATE FUNCTION f() RETURNS int LANGUAGE c AS '/tmp/x.so', 'f';", "LANGUAGE c"},
+	{DialectPostgres, "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ 1 $$ LANGUAGE plpython3u;", "LANGUAGE plpython3u"},
+	{DialectPostgres, "CREATE FUNCTION f() RETURNS int LANGUAGE 'c' AS 'x';", "LANGUAGE '…'"},
+	{DialectPostgres, "DO LANGUAGE plperlu $$ system('id') $$;", "LANGUAGE plperlu"},
+	{DialectPostgres, "CREATE FUNCTION public.f() RETURNS integer LANGUAGE plpgsql AS $$ begin return 1; end $$;", ""},
+	{DialectPostgres, "CREATE TABLE t (language public.menu, edit int);", ""},
+	{DialectPostgres, "SELECT pg_catalog.lo_create('16393');\nSELECT pg_catalog.lo_open('16393', 131072);\nSELECT pg_catalog.lowrite(0, '\\x41');\n", ""},
+	{DialectPostgres, "SELECT 'lo_export(1)', $$ \\! id $$;", ""},
+	{DialectPostgres, wideCopyDump, ""},
+	{DialectMySQL, "\\! id\n", `\!`},
+	{DialectMySQL, "\\. /etc/passwd\n", `\.`},
+	{DialectMySQL, "\\T /tmp/x\n", `\T`},
+	{DialectMySQL, "\\P id\n", `\P`},
+	{DialectMySQL, "\\e\n", `\e`},
+	{DialectMySQL, "system id\n", "system"},
+	{DialectMySQL, "SELECT 1;\nsource /etc/passwd\n", "source"},
+	{DialectMySQL, "tee /tmp/x\n", "tee"},
+	{DialectMySQL, "PAGER id\n", "PAGER"},
+	{DialectMySQL, "SELECT 1 INTO OUTFILE '/tmp/x';", "INTO OUTFILE"},
+	{DialectMySQL, "DELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT a FROM t INTO DUMPFILE '/tmp/x'; END;;\n", "INTO DUMPFILE"},
+	{DialectMySQL, "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t;", "LOAD DATA"},
+	{DialectMySQL, "INSERT INTO t VALUES (LOAD_FILE('/etc/passwd'));", "load_file()"},
+	{DialectMySQL, "/*M!999999\\- enable the sandbox mode */ \nSELECT 1;\n", ""},
+	{DialectMySQL, "INSERT INTO `t` VALUES ('system id\\n','\\\\! x', 'INTO OUTFILE');", ""},
+	{DialectSQLite, ".shell id\n", ".shell id"},
+	{DialectSQLite, ".system id\n", ".system id"},
+	{DialectSQLite, ".output /tmp/x\n", ".output /tmp/x"},
+	{DialectSQLite, ".once /tmp/x\n", ".once /tmp/x"},
+	{DialectSQLite, ".import /etc/passwd t\n", ".import /etc/passwd t"},
+	{DialectSQLite, ".read /tmp/x\n", ".read /tmp/x"},
+	{DialectSQLite, ".load /tmp/x\n", ".load /tmp/x"},
+	{DialectSQLite, ".save /tmp/x\n", ".save /tmp/x"},
+	{DialectSQLite, ".log /tmp/x\n", ".log /tmp/x"},
+	{DialectSQLite, "SELECT writefile('/tmp/x', 'y');", "writefile()"},
+	{DialectSQLite, "SELECT readfile('/etc/passwd');", "readfile()"},
+	{DialectSQLite, "SELECT edit('x', 'id');", "edit()"},
+	{DialectSQLite, "SELECT load_extension('/tmp/x');", "load_extension()"},
+	{DialectSQLite, "VACUUM INTO '/tmp/x';", "VACUUM INTO"},
+	{DialectSQLite, "CREATE TABLE t(edit, readfile);\nINSERT INTO t VALUES('writefile(1)', '.shell');", ""},
+}
+
 // What a forged dump can carry to make a client run a program or touch a
 // file: refused whatever the switch setting, naming the command; and what
 // the dump tools do write, in places that look alike, passes.
 func TestSQLGuardUnsafe(t *testing.T) {
-	wide := "COPY public.w (" + strings.Repeat("c, ", 40) + "z) FROM stdin;\n1\t\\N\t\\\\x\n\\.\n"
-	for _, tc := range []struct {
-		d   Dialect
-		sql string
-		bad string // the refused statement, "" when fine
-	}{
-		{DialectPostgres, "\\! id\n", `\! id`},
-		{DialectPostgres, "\\o |id\nSELECT 1;\n", `\o |id`},
-		{DialectPostgres, "SELECT 1 \\g |id\n", `\g |id`},
-		{DialectPostgres, "\\copy t to program 'id'\n", `\copy t to program 'id'`},
-		{DialectPostgres, "\\i /etc/passwd\n", `\i /etc/passwd`},
-		{DialectPostgres, "\\setenv PAGER id\n", `\setenv PAGER id`},
-		{DialectPostgres, "\\w /tmp/x\n", `\w /tmp/x`},
-		{DialectPostgres, "\\lo_export 1 /tmp/x\n", `\lo_export 1 /tmp/x`},
-		{DialectPostgres, "\\restrict abc \\! id\n", `\restrict abc \! id`},
-		{DialectPostgres, "\\connect x \\! id\n", `\connect x \! id`},
-		{DialectPostgres, "COPY (SELECT 1) TO PROGRAM 'id';", "COPY other than FROM stdin"},
-		{DialectPostgres, "COPY t FROM '/etc/passwd';", "COPY other than FROM stdin"},
-		{DialectPostgres, "COPY t FROM PROGRAM 'id';", "COPY other than FROM stdin"},
-		{DialectPostgres, "SELECT lo_export(1, '/tmp/x');", "lo_export()"},
-		{DialectPostgres, "SELECT pg_catalog.lo_import('/etc/passwd');", "lo_import()"},
-		{DialectPostgres, "SELECT \"pg_read_file\"('/etc/passwd');", "pg_read_file()"},
-		{DialectPostgres, "ALTER SYSTEM SET archive_command = 'id';", "ALTER SYSTEM"},
-		{DialectPostgres, "LOAD '/tmp/x.so';", "LOAD"},
-		{DialectPostgres, "CREATE FUNCTION f() RETURNS int LANGUAGE c AS '/tmp/x.so', 'f';", "LANGUAGE c"},
-		{DialectPostgres, "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ 1 $$ LANGUAGE plpython3u;", "LANGUAGE plpython3u"},
-		{DialectPostgres, "CREATE FUNCTION f() RETURNS int LANGUAGE 'c' AS 'x';", "LANGUAGE '…'"},
-		{DialectPostgres, "DO LANGUAGE plperlu $$ system('id') $$;", "LANGUAGE plperlu"},
-		{DialectPostgres, "CREATE FUNCTION public.f() RETURNS integer LANGUAGE plpgsql AS $$ begin return 1; end $$;", ""},
-		{DialectPostgres, "CREATE TABLE t (language public.menu, edit int);", ""},
-		{DialectPostgres, "SELECT pg_catalog.lo_create('16393');\nSELECT pg_catalog.lo_open('16393', 131072);\nSELECT pg_catalog.lowrite(0, '\\x41');\n", ""},
-		{DialectPostgres, "SELECT 'lo_export(1)', $$ \\! id $$;", ""},
-		{DialectPostgres, wide, ""},
-		{DialectMySQL, "\\! id\n", `\!`},
-		{DialectMySQL, "\\. /etc/passwd\n", `\.`},
-		{DialectMySQL, "\\T /tmp/x\n", `\T`},
-		{DialectMySQL, "\\P id\n", `\P`},
-		{DialectMySQL, "\\e\n", `\e`},
-		{DialectMySQL, "system id\n", "system"},
-		{DialectMySQL, "SELECT 1;\nsource /etc/passwd\n", "source"},
-		{DialectMySQL, "tee /tmp/x\n", "tee"},
-		{DialectMySQL, "PAGER id\n", "PAGER"},
-		{DialectMySQL, "SELECT 1 INTO OUTFILE '/tmp/x';", "INTO OUTFILE"},
-		{DialectMySQL, "DELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT a FROM t INTO DUMPFILE '/tmp/x'; END;;\n", "INTO DUMPFILE"},
-		{DialectMySQL, "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t;", "LOAD DATA"},
-		{DialectMySQL, "INSERT INTO t VALUES (LOAD_FILE('/etc/passwd'));", "load_file()"},
-		{DialectMySQL, "/*M!999999\\- enable the sandbox mode */ \nSELECT 1;\n", ""},
-		{DialectMySQL, "INSERT INTO `t` VALUES ('system id\\n','\\\\! x', 'INTO OUTFILE');", ""},
-		{DialectSQLite, ".shell id\n", ".shell id"},
-		{DialectSQLite, ".system id\n", ".system id"},
-		{DialectSQLite, ".output /tmp/x\n", ".output /tmp/x"},
-		{DialectSQLite, ".once /tmp/x\n", ".once /tmp/x"},
-		{DialectSQLite, ".import /etc/passwd t\n", ".import /etc/passwd t"},
-		{DialectSQLite, ".read /tmp/x\n", ".read /tmp/x"},
-		{DialectSQLite, ".load /tmp/x\n", ".load /tmp/x"},
-		{DialectSQLite, ".save /tmp/x\n", ".save /tmp/x"},
-		{DialectSQLite, ".log /tmp/x\n", ".log /tmp/x"},
-		{DialectSQLite, "SELECT writefile('/tmp/x', 'y');", "writefile()"},
-		{DialectSQLite, "SELECT readfile('/etc/passwd');", "readfile()"},
-		{DialectSQLite, "SELECT edit('x', 'id');", "edit()"},
-		{DialectSQLite, "SELECT load_extension('/tmp/x');", "load_extension()"},
-		{DialectSQLite, "VACUUM INTO '/tmp/x';", "VACUUM INTO"},
-		{DialectSQLite, "CREATE TABLE t(edit, readfile);\nINSERT INTO t VALUES('writefile(1)', '.shell');", ""},
-	} {
+	for _, tc := range guardUnsafeCases {
 		for _, allow := range []bool{false, true} {
 			for _, chunk := range []int{1, 3, 1000} {
 				_, out, err := guard(t, tc.d, tc.sql, chunk, allow)
