@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 )
 
@@ -98,6 +97,7 @@ const maxHold = 1 << 20
 type SQLGuard struct {
 	dst     io.Writer
 	dialect Dialect
+	syn     *syntax // how the dialect's client reads the dump
 	allow   bool
 
 	// Switches are the statements that switch database, when allowed.
@@ -172,8 +172,12 @@ const (
 
 // NewSQLGuard returns a guard writing to dst.
 func NewSQLGuard(dst io.Writer, d Dialect, allow bool) *SQLGuard {
-	return &SQLGuard{dst: dst, dialect: d, allow: allow, held: -1, line: 1, lineStart: true,
+	g := &SQLGuard{dst: dst, dialect: d, syn: syntaxes[d], allow: allow, held: -1, line: 1, lineStart: true,
 		delim: []byte(";"), CopyRows: map[string]int64{}}
+	if g.syn == nil {
+		g.err = fmt.Errorf("SQL guard: unknown dialect %d", d)
+	}
+	return g
 }
 
 // Write checks p and passes to dst what is known safe. After a switch it
@@ -282,9 +286,48 @@ func (g *SQLGuard) skippable(p []byte) int {
 	return 0
 }
 
-func isWordByte(c byte, d Dialect) bool {
+// syntax is how a dialect's client reads a dump: what opens a string, a
+// quoted name, a comment or a client command. The lexer asks it instead
+// of naming dialects.
+type syntax struct {
+	strings    string // bytes that open a string literal
+	names      string // bytes that open a quoted identifier ('[' closes with ']')
+	nameQuote  string // how a quoted identifier is shown in an error
+	allEscape  bool   // every string takes backslash escapes (mysql)
+	escapeE    bool   // E'…' strings take backslash escapes (postgres)
+	dollarWord bool   // '$' is a letter of words (mysql)
+	dollarTags bool   // $tag$ … $tag$ quotes (postgres)
+	hashLine   bool   // # comments to the end of the line (mysql)
+	// dashAfterPunct: "--" opens a comment only when the first '-' is the
+	// statement's last token kept (mysql).
+	dashAfterPunct bool
+	versioned      bool // /*! … */ and /*M! … */ are code (mysql)
+	delimiterCmd   bool // DELIMITER as a statement's first word changes the terminator (mysql)
+	schemaIsDB     bool // CREATE SCHEMA creates a database (mysql), not a namespace (postgres)
+	lowerNames     bool // unquoted names fold to lower case (postgres)
+	// backslash reads the client's \ commands anywhere outside quotes and
+	// comments; oneLetter: they are one letter and code follows (mysql),
+	// otherwise they run to the end of the line (psql).
+	backslash bool
+	oneLetter bool
+	dotLine   bool // sqlite3's .commands, at the start of a line outside a statement
+	// command decides on a client command, by its name and its whole
+	// argument text: a database switch, or why it is refused.
+	command func(name, arg string) (isSwitch bool, why string)
+}
+
+var syntaxes = map[Dialect]*syntax{
+	DialectPostgres: {strings: "'", names: "\"`", nameQuote: `"`, escapeE: true, dollarTags: true,
+		lowerNames: true, backslash: true, command: psqlCommand},
+	DialectMySQL: {strings: "'\"", names: "`", nameQuote: "`", allEscape: true, dollarWord: true,
+		hashLine: true, dashAfterPunct: true, versioned: true, delimiterCmd: true, schemaIsDB: true,
+		backslash: true, oneLetter: true, command: mysqlCommand},
+	DialectSQLite: {strings: "'", names: "\"`[", nameQuote: `"`, dotLine: true, command: sqliteCommand},
+}
+
+func (s *syntax) wordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 ||
-		(c == '$' && d == DialectMySQL)
+		(c == '$' && s.dollarWord)
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
@@ -303,235 +346,234 @@ func (g *SQLGuard) startStmt(i int) {
 	}
 }
 
+// step reads the byte at buf index i in the lexer's state: each construct
+// has its own reader.
 func (g *SQLGuard) step(i int, c byte) error {
 	switch g.state {
 	case stLineComment:
-		if c == '\n' {
-			g.state, g.lineStart = stCode, true
-		}
-		return nil
+		g.lineComment(c)
 	case stCommentOpen:
-		switch {
-		case g.dialect == DialectMySQL && c == '!':
-			g.startStmt(i)
-			g.state = stVersion
-		case g.dialect == DialectMySQL && c == 'M':
-			g.state = stCommentM
-		default:
-			g.state, g.prev = stBlockComment, c
-		}
-		return nil
+		g.commentOpen(i, c)
 	case stCommentM:
-		if c == '!' {
-			g.startStmt(i)
-			g.state = stVersion
-			return nil
-		}
-		g.state, g.prev = stBlockComment, c
-		return nil
+		g.commentM(i, c)
 	case stBlockComment:
-		if c == '/' && g.prev == '*' {
-			g.state, g.prev = stCode, ' '
-			return nil
-		}
-		g.prev = c
-		return nil
+		g.blockComment(c)
 	case stVersion:
-		if c >= '0' && c <= '9' {
-			return nil
-		}
-		g.versioned++
-		g.state, g.prev = stCode, ' '
-		if c == '\\' {
-			// MariaDB's "/*M!999999\- enable the sandbox mode */": a
-			// client command inside the comment.
-			break
-		}
-		return g.step(i, c)
+		return g.versionDigits(i, c)
 	case stString:
-		switch {
-		case g.backslash:
-			g.backslash = false
-		case c == '\\' && g.escapes:
-			g.backslash = true
-		case c == g.quote:
-			g.state, g.prev = stCode, 'x'
-			g.addToken(token{s: "'…'", str: true})
-			return g.maybeClassify()
-		}
-		return nil
+		return g.stringByte(c)
 	case stQuotedIdent:
-		if c == g.quote {
-			g.state, g.prev = stCode, 'x'
-			g.addToken(token{s: string(g.word), quoted: true})
-			g.word = g.word[:0]
-			return g.maybeClassify()
-		}
-		if len(g.word) < 256 {
-			g.word = append(g.word, c)
-		}
-		return nil
+		return g.quotedName(c)
 	case stDollarTag:
-		g.dollar = append(g.dollar, c)
-		switch {
-		case c == '$':
-			g.state = stDollar
-			g.word = g.word[:0]
-			return nil
-		case isWordByte(c, g.dialect) && !(len(g.dollar) == 2 && c >= '0' && c <= '9') && len(g.dollar) < 64:
-			return nil
-		}
-		// Not a dollar quote ($1): read on as code.
-		g.state = stCode
-		g.dollar = g.dollar[:0]
-		return g.step(i, c)
+		return g.dollarTag(i, c)
 	case stDollar:
-		g.word = append(g.word, c)
-		if len(g.word) > len(g.dollar) {
-			g.word = g.word[len(g.word)-len(g.dollar):]
-		}
-		if c == '$' && bytes.Equal(g.word, g.dollar) {
-			g.state, g.prev = stCode, 'x'
-			g.word, g.dollar = g.word[:0], g.dollar[:0]
-		}
-		return nil
+		g.dollarBody(c)
 	case stMeta:
-		if g.metaKind == '\\' && g.dialect == DialectMySQL {
-			// The mysql client's commands are one letter: \u DB is use,
-			// \r connect; what follows is read as code.
-			g.meta = append(g.meta, c)
-			return g.endMeta()
-		}
-		if c == '\n' {
-			g.lineStart = true
-			return g.endMeta()
-		}
-		if len(g.meta) < 1024 {
-			g.meta = append(g.meta, c)
-		}
-		return nil
+		return g.commandByte(c)
 	case stCopyStart:
-		if c == '\n' {
-			g.state = stCopy
-			g.copyLine = g.copyLine[:0]
-		}
-		return nil
+		g.copyHeader(c)
 	case stCopy:
-		if len(g.copyLine) < 3 {
-			g.copyLine = append(g.copyLine, c)
-		}
-		if g.copyEsc {
-			// COPY TO writes only \\, \b \f \n \r \t \v, \N and the
-			// final \. ("COPY TO will never emit an octal or
-			// hex-digits backslash sequence",
-			// https://www.postgresql.org/docs/15/sql-copy.html). psql
-			// reads the data as SQL and commands when the COPY fails
-			// (no such table, without ON_ERROR_STOP): a forged \! in a
-			// row would run there.
-			g.copyEsc = false
-			if !strings.ContainsRune(`\bfnrtvN`, rune(c)) && !(c == '.' && len(g.copyLine) == 2) {
-				return &UnsafeError{Statement: `\` + string(c) + " in COPY data", Line: g.line,
-					Why: "pg_dump never writes it; psql runs it as a command if the COPY fails"}
-			}
-		} else if c == '\\' {
-			g.copyEsc = true
-		}
-		if c == '\n' {
-			if l := string(g.copyLine); l == "\\.\n" || l == "\\.\r" {
-				g.state, g.lineStart, g.copyTable = stCode, true, ""
-			} else {
-				g.CopyRows[g.copyTable]++
-			}
-			g.copyLine = g.copyLine[:0]
-		}
+		return g.copyData(c)
+	default:
+		return g.code(i, c)
+	}
+	return nil
+}
+
+// lineComment: -- or # to the end of the line.
+func (g *SQLGuard) lineComment(c byte) {
+	if c == '\n' {
+		g.state, g.lineStart = stCode, true
+	}
+}
+
+// commentOpen: after "/*", a '!' (or MariaDB's "M!") makes the comment
+// code that the server runs, from its version digits on.
+func (g *SQLGuard) commentOpen(i int, c byte) {
+	switch {
+	case g.syn.versioned && c == '!':
+		g.startStmt(i)
+		g.state = stVersion
+	case g.syn.versioned && c == 'M':
+		g.state = stCommentM
+	default:
+		g.state, g.prev = stBlockComment, c
+	}
+}
+
+// commentM: after "/*M", MariaDB's executable comment if '!' follows.
+func (g *SQLGuard) commentM(i int, c byte) {
+	if c == '!' {
+		g.startStmt(i)
+		g.state = stVersion
+		return
+	}
+	g.state, g.prev = stBlockComment, c
+}
+
+// blockComment: /* … */, skipped.
+func (g *SQLGuard) blockComment(c byte) {
+	if c == '/' && g.prev == '*' {
+		g.state, g.prev = stCode, ' '
+		return
+	}
+	g.prev = c
+}
+
+// versionDigits skips the server version of "/*!50003": what follows is
+// code, until the "*/" that closes it (a client command too: MariaDB's
+// "/*M!999999\- enable the sandbox mode */").
+func (g *SQLGuard) versionDigits(i int, c byte) error {
+	if c >= '0' && c <= '9' {
 		return nil
 	}
+	g.versioned++
+	g.state, g.prev = stCode, ' '
+	return g.code(i, c)
+}
 
-	// Code.
+// stringByte: a string literal, to its closing quote.
+func (g *SQLGuard) stringByte(c byte) error {
+	switch {
+	case g.backslash:
+		g.backslash = false
+	case c == '\\' && g.escapes:
+		g.backslash = true
+	case c == g.quote:
+		g.state, g.prev = stCode, 'x'
+		g.addToken(token{s: "'…'", str: true})
+		return g.maybeClassify()
+	}
+	return nil
+}
+
+// quotedName: a quoted identifier, kept (up to 256 bytes) as a word.
+func (g *SQLGuard) quotedName(c byte) error {
+	if c == g.quote {
+		g.state, g.prev = stCode, 'x'
+		g.addToken(token{s: string(g.word), quoted: true})
+		g.word = g.word[:0]
+		return g.maybeClassify()
+	}
+	if len(g.word) < 256 {
+		g.word = append(g.word, c)
+	}
+	return nil
+}
+
+// dollarTag reads what follows a '$': a tag and '$' open a dollar quote;
+// anything else ($1, a lone $) is code.
+func (g *SQLGuard) dollarTag(i int, c byte) error {
+	g.dollar = append(g.dollar, c)
+	switch {
+	case c == '$':
+		g.state = stDollar
+		g.word = g.word[:0]
+		return nil
+	case g.syn.wordByte(c) && !(len(g.dollar) == 2 && c >= '0' && c <= '9') && len(g.dollar) < 64:
+		return nil
+	}
+	g.state = stCode
+	g.dollar = g.dollar[:0]
+	return g.code(i, c)
+}
+
+// dollarBody: a dollar-quoted string, to its tag.
+func (g *SQLGuard) dollarBody(c byte) {
+	g.word = append(g.word, c)
+	if len(g.word) > len(g.dollar) {
+		g.word = g.word[len(g.word)-len(g.dollar):]
+	}
+	if c == '$' && bytes.Equal(g.word, g.dollar) {
+		g.state, g.prev = stCode, 'x'
+		g.word, g.dollar = g.word[:0], g.dollar[:0]
+	}
+}
+
+// commandByte: a client command (\c, DELIMITER, .open), to the end of its
+// line, or one letter for the mysql client's \ commands: \u DB is use,
+// \r connect; what follows is read as code.
+func (g *SQLGuard) commandByte(c byte) error {
+	if g.metaKind == '\\' && g.syn.oneLetter {
+		g.meta = append(g.meta, c)
+		return g.endMeta()
+	}
+	if c == '\n' {
+		g.lineStart = true
+		return g.endMeta()
+	}
+	if len(g.meta) < 1024 {
+		g.meta = append(g.meta, c)
+	}
+	return nil
+}
+
+// copyHeader: the rest of the line of COPY … FROM stdin;.
+func (g *SQLGuard) copyHeader(c byte) {
+	if c == '\n' {
+		g.state = stCopy
+		g.copyLine = g.copyLine[:0]
+	}
+}
+
+// copyData: COPY rows, counted, to a line "\.".
+func (g *SQLGuard) copyData(c byte) error {
+	if len(g.copyLine) < 3 {
+		g.copyLine = append(g.copyLine, c)
+	}
+	if g.copyEsc {
+		// COPY TO writes only \\, \b \f \n \r \t \v, \N and the final
+		// \. ("COPY TO will never emit an octal or hex-digits backslash
+		// sequence", https://www.postgresql.org/docs/15/sql-copy.html).
+		// psql reads the data as SQL and commands when the COPY fails
+		// (no such table, without ON_ERROR_STOP): a forged \! in a row
+		// would run there.
+		g.copyEsc = false
+		if !strings.ContainsRune(`\bfnrtvN`, rune(c)) && !(c == '.' && len(g.copyLine) == 2) {
+			return &UnsafeError{Statement: `\` + string(c) + " in COPY data", Line: g.line,
+				Why: "pg_dump never writes it; psql runs it as a command if the COPY fails"}
+		}
+	} else if c == '\\' {
+		g.copyEsc = true
+	}
+	if c == '\n' {
+		if l := string(g.copyLine); l == "\\.\n" || l == "\\.\r" {
+			g.state, g.lineStart, g.copyTable = stCode, true, ""
+		} else {
+			g.CopyRows[g.copyTable]++
+		}
+		g.copyLine = g.copyLine[:0]
+	}
+	return nil
+}
+
+// code reads a byte outside quotes, comments and commands: the statement
+// terminator, the opening of one of those, or a word or punctuation of
+// the statement.
+func (g *SQLGuard) code(i int, c byte) error {
 	atLineStart := g.lineStart
 	if c == '\n' {
 		g.lineStart = true
 	} else if !isBlank(c) {
 		g.lineStart = false
 	}
-	if !isWordByte(c, g.dialect) {
+	if !g.syn.wordByte(c) {
 		if err := g.endWord(); err != nil {
 			return err
 		}
 	}
 	prev := g.prev
 	g.prev = c
-
-	// The statement terminator (";", or mysql's DELIMITER).
-	if c == g.delim[g.delimPos] {
-		g.delimPos++
-		if g.delimPos == len(g.delim) {
-			g.delimPos = 0
-			return g.endStmt()
-		}
+	if part, complete := g.terminator(c); complete {
+		return g.endStmt()
+	} else if part {
 		return nil
 	}
-	g.delimPos = 0
-	if c == g.delim[0] {
-		g.delimPos = 1
-		return nil
-	}
-
-	switch {
-	case isBlank(c):
-		return nil
-	case c == '-' && prev == '-' && (g.dialect != DialectMySQL || g.lastPunct('-')):
-		g.dropLastPunct('-')
-		g.state = stLineComment
-		return nil
-	case c == '#' && g.dialect == DialectMySQL:
-		g.state = stLineComment
-		return nil
-	case c == '*' && prev == '/':
-		g.dropLastPunct('/')
-		g.state = stCommentOpen
-		return nil
-	case c == '/' && prev == '*' && g.versioned > 0:
-		g.versioned--
-		g.dropLastPunct('*')
-		g.prev = ' '
-		return nil
-	case c == '\'' || (c == '"' && g.dialect == DialectMySQL):
-		g.startStmt(i)
-		g.escapes = g.dialect == DialectMySQL || (g.dialect == DialectPostgres && (prev == 'E' || prev == 'e') && g.lastWordIs("E"))
-		g.state, g.quote, g.backslash = stString, c, false
-		return nil
-	case c == '"' || c == '`' || (c == '[' && g.dialect == DialectSQLite):
-		g.startStmt(i)
-		g.quote = c
-		if c == '[' {
-			g.quote = ']'
-		}
-		g.state = stQuotedIdent
-		g.word = g.word[:0]
-		return nil
-	case c == '$' && g.dialect == DialectPostgres && !isWordByte(prev, g.dialect):
-		g.startStmt(i)
-		g.state = stDollarTag
-		g.dollar = append(g.dollar[:0], c)
-		return nil
-	case c == '\\' && g.dialect != DialectSQLite:
-		// A psql or mysql client command, anywhere outside quotes: held
-		// back until its name is read.
-		if g.held < 0 {
-			g.held = i
-		}
-		g.metaInStmt = g.inStmt
-		g.state, g.metaKind, g.meta, g.metaLine = stMeta, '\\', g.meta[:0], g.line
-		return nil
-	case c == '.' && g.dialect == DialectSQLite && !g.inStmt && atLineStart:
-		g.startStmt(i)
-		g.metaInStmt = false
-		g.state, g.metaKind, g.meta, g.metaLine = stMeta, '.', g.meta[:0], g.line
+	if isBlank(c) || g.comment(c, prev) || g.quoteOpens(i, c, prev) || g.commandOpens(i, c, atLineStart) {
 		return nil
 	}
 	g.startStmt(i)
-	if isWordByte(c, g.dialect) {
+	if g.syn.wordByte(c) {
 		if len(g.word) < 256 {
 			g.word = append(g.word, c)
 		}
@@ -541,646 +583,89 @@ func (g *SQLGuard) step(i int, c byte) error {
 	return nil
 }
 
-// maxTokens is how many leading tokens of a statement are kept: enough
-// for its kind and the table it creates or copies into.
-const maxTokens = 24
-
-func (g *SQLGuard) addToken(t token) {
-	g.scan(t)
-	if len(g.words) < maxTokens {
-		g.words = append(g.words, t)
+// terminator follows the statement terminator (";", or what DELIMITER
+// set) byte by byte: part says c belongs to it, complete that it ends it.
+func (g *SQLGuard) terminator(c byte) (part, complete bool) {
+	if c == g.delim[g.delimPos] {
+		g.delimPos++
+		if g.delimPos == len(g.delim) {
+			g.delimPos = 0
+			return true, true
+		}
+		return true, false
 	}
+	g.delimPos = 0
+	if c == g.delim[0] {
+		g.delimPos = 1
+		return true, false
+	}
+	return false, false
 }
 
-func (g *SQLGuard) lastPunct(c byte) bool {
-	n := len(g.words)
-	return n > 0 && g.words[n-1].punct && g.words[n-1].s == string(c)
-}
-
-func (g *SQLGuard) dropLastPunct(c byte) {
-	if g.lastPunct(c) {
-		g.words = g.words[:len(g.words)-1]
-	}
-	if len(g.words) == 0 && g.inStmt && !g.classified {
-		// Only a comment so far: no statement yet.
-		g.inStmt = false
-		if g.versioned == 0 {
-			g.held = -1
-		}
-	}
-}
-
-func (g *SQLGuard) lastWordIs(s string) bool {
-	n := len(g.words)
-	return n > 0 && !g.words[n-1].quoted && !g.words[n-1].punct && strings.EqualFold(g.words[n-1].s, s)
-}
-
-// endWord completes the word being read.
-func (g *SQLGuard) endWord() error {
-	if len(g.word) == 0 || g.state != stCode {
-		return nil
-	}
-	if len(g.words) >= maxTokens {
-		// Past the words a statement is known by: nothing to keep, but
-		// scan sees it.
-		g.scanTok('w', "", g.word)
-		g.word = g.word[:0]
-		return g.maybeClassify()
-	}
-	w := string(g.word)
-	g.word = g.word[:0]
-	g.addToken(token{s: w})
-	if g.dialect == DialectMySQL && len(g.words) == 1 && strings.EqualFold(w, "delimiter") {
-		g.state, g.metaKind, g.meta, g.metaLine = stMeta, 'D', g.meta[:0], g.line
-		return nil
-	}
-	return g.maybeClassify()
-}
-
-// kw is the statement's n-th word, upper case, punctuation skipped; ""
-// for a quoted identifier or past the end.
-func (g *SQLGuard) kw(n int) string {
-	var k int
-	for _, t := range g.words {
-		if t.punct {
-			continue
-		}
-		if k == n {
-			if t.quoted || t.str {
-				return ""
-			}
-			return strings.ToUpper(t.s)
-		}
-		k++
-	}
-	return ""
-}
-
-func (g *SQLGuard) nwords() int {
-	var k int
-	for _, t := range g.words {
-		if !t.punct {
-			k++
-		}
-	}
-	return k
-}
-
-func (g *SQLGuard) maybeClassify() error {
-	if g.inStmt && !g.classified && g.nwords() >= 4 {
-		return g.classify(false)
-	}
-	return nil
-}
-
-// classify decides on a statement from its first words; final says the
-// statement has ended.
-func (g *SQLGuard) classify(final bool) error {
-	if stmt, why, wait := g.unsafeStatement(final); wait {
-		return nil
-	} else if stmt != "" {
-		return &UnsafeError{Statement: stmt, Line: g.stmtLine, Why: why}
-	}
-	w0, w1 := g.kw(0), g.kw(1)
-	var bad bool
-	switch w0 {
-	case "USE", "CONNECT", "ATTACH", "DETACH":
-		bad = true
-	case "CREATE", "DROP", "ALTER":
-		obj := w1
-		if w0 == "CREATE" && w1 == "OR" && g.kw(2) == "REPLACE" {
-			obj = g.kw(3)
-		}
-		switch obj {
-		case "DATABASE", "ROLE", "USER", "TABLESPACE":
-			bad = true
-		case "SCHEMA":
-			bad = g.dialect == DialectMySQL // a database in MySQL, a namespace in PostgreSQL
-		}
-	}
-	if bad && !final && g.nwords() < 7 {
-		return nil // read a few more words, to name the database in the error
-	}
-	g.classified = true
-	if g.state != stMeta {
-		g.held = -1
-	}
-	if bad {
-		e := SwitchError{Statement: g.describe(), Line: g.stmtLine}
-		if !g.allow {
-			return &e
-		}
-		g.Switches = append(g.Switches, e)
-	}
-	return nil
-}
-
-// describe shows the statement's first words, for the error.
-func (g *SQLGuard) describe() string {
-	var b strings.Builder
-	for i, t := range g.words {
-		if i >= 8 {
-			b.WriteString(" …")
-			break
-		}
-		if i > 0 && !t.punct {
-			b.WriteByte(' ')
-		}
-		switch {
-		case t.str:
-			b.WriteString(t.s)
-		case t.quoted && g.dialect == DialectMySQL:
-			b.WriteString("`" + t.s + "`")
-		case t.quoted:
-			b.WriteString(`"` + t.s + `"`)
-		default:
-			b.WriteString(t.s)
-		}
-	}
-	return b.String()
-}
-
-// endMeta completes a client command: psql's \connect, mysql's \u or
-// DELIMITER, sqlite3's .open.
-func (g *SQLGuard) endMeta() error {
-	g.state = stCode
-	arg := strings.TrimSpace(string(g.meta))
-	kind := g.metaKind
-	g.meta = g.meta[:0]
-	name, _, _ := strings.Cut(arg, " ")
-	var bad bool
-	var stmt string
-	switch kind {
-	case 'D':
-		if d := strings.Fields(arg); len(d) > 0 {
-			g.delim, g.delimPos = []byte(d[0]), 0
-		}
-		g.inStmt, g.classified, g.held = false, true, -1
-		g.words = g.words[:0]
-		return nil
-	case '\\':
-		stmt = `\` + arg
-		var why string
-		switch g.dialect {
-		case DialectPostgres:
-			bad, why = g.psqlCommand(name, arg)
-		case DialectMySQL:
-			// The mysql client's commands are one character
-			// (https://mariadb.com/kb/en/mariadb-command-line-client/):
-			// \u DB (use) and \r DB HOST (connect) switch database;
-			// mariadb-dump's first line "/*M!999999\- enable the sandbox
-			// mode */" is \-, which only makes the client safer
-			// (https://mariadb.org/mariadb-dump-file-compatibility-change/).
-			// mysqldump writes no other.
-			switch name {
-			case "u", "r":
-				bad = true
-			case "-":
-			default:
-				why = "a mysql client command: \\! runs a program, \\. reads a file, \\T writes one, \\P pipes to a program"
-			}
-		}
-		if why != "" {
-			if len(stmt) > 80 {
-				stmt = stmt[:80] + " …"
-			}
-			return &UnsafeError{Statement: stmt, Line: g.metaLine, Why: why}
-		}
-	case '.':
-		stmt = "." + arg
-		// sqlite3's .dump writes no dot command
-		// (https://sqlite.org/cli.html#converting_an_entire_database_to_a_text_file):
-		// .open, .restore and .connection switch database; every other
-		// one is refused, switch allowed or not: .shell and .system run
-		// programs, .output/.once/.save/.backup/.log/.excel write files,
-		// .read/.import/.load read them (https://sqlite.org/cli.html).
-		switch name {
-		case "open", "restore", "connection":
-			bad = true
-		default:
-			if len(stmt) > 80 {
-				stmt = stmt[:80] + " …"
-			}
-			return &UnsafeError{Statement: stmt, Line: g.metaLine, Why: "an sqlite3 dot command: it can run a program or read or write a file"}
-		}
-		g.inStmt, g.classified = false, true
-		g.words = g.words[:0]
-	}
-	if len(stmt) > 80 {
-		stmt = stmt[:80] + " …"
-	}
-	if bad {
-		e := SwitchError{Statement: stmt, Line: g.metaLine}
-		if !g.allow {
-			return &e
-		}
-		g.Switches = append(g.Switches, e)
-	}
-	if !g.metaInStmt && kind == '\\' {
-		// The command was a line of its own, not part of a statement.
-		g.inStmt, g.classified = false, true
-	}
-	if !g.inStmt || g.classified {
-		g.held = -1
-	}
-	return nil
-}
-
-// endStmt is reached at the statement terminator.
-func (g *SQLGuard) endStmt() error {
-	if err := g.endWord(); err != nil {
-		return err
-	}
-	if g.inStmt && !g.classified {
-		if err := g.classify(true); err != nil {
-			return err
-		}
-	}
-	if g.inStmt {
-		g.noteStmt()
-	}
-	g.inStmt, g.classified, g.held = false, true, -1
-	g.words = g.words[:0]
-	return nil
-}
-
-// noteStmt records the tables a statement creates or drops, and a COPY
-// whose data follows.
-func (g *SQLGuard) noteStmt() {
-	ws := append([]token(nil), g.words...)
-	at := func(n int) string {
-		if n < len(ws) && !ws[n].quoted && !ws[n].punct {
-			return strings.ToUpper(ws[n].s)
-		}
-		return ""
-	}
-	// name reads a possibly qualified name from ws[n].
-	name := func(n int) string {
-		var parts []string
-		for n < len(ws) {
-			t := ws[n]
-			if t.punct {
-				break
-			}
-			s := t.s
-			if !t.quoted && g.dialect == DialectPostgres {
-				s = strings.ToLower(s)
-			}
-			parts = append(parts, s)
-			if n+1 < len(ws) && ws[n+1].punct && ws[n+1].s == "." {
-				n += 2
-				continue
-			}
-			break
-		}
-		return strings.Join(parts, ".")
-	}
-	switch at(0) {
-	case "CREATE":
-		n := 1
-		for ; n < len(ws); n++ {
-			switch at(n) {
-			case "OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL":
-				continue
-			}
-			break
-		}
-		if at(n) != "TABLE" {
-			return
-		}
-		n++
-		if at(n) == "IF" && at(n+1) == "NOT" && at(n+2) == "EXISTS" {
-			n += 3
-		}
-		if t := name(n); t != "" {
-			g.Tables = append(g.Tables, t)
-		}
-	case "DROP":
-		if at(1) != "TABLE" {
-			return
-		}
-		n := 2
-		if at(n) == "IF" && at(n+1) == "EXISTS" {
-			n += 2
-		}
-		if t := name(n); t != "" {
-			for i, x := range g.Tables {
-				if x == t {
-					g.Tables = append(g.Tables[:i], g.Tables[i+1:]...)
-					break
-				}
-			}
-		}
-	case "COPY":
-		// COPY name (cols) FROM stdin; (the column list can be longer
-		// than the words kept: its last words tell)
-		if g.lastWord == [2]string{"FROM", "STDIN"} {
-			g.state, g.copyTable = stCopyStart, name(1)
-			g.CopyRows[g.copyTable] += 0
-		}
-	}
-}
-
-// Functions that read or write files, or reach other servers, from SQL:
-// no dump tool writes a call to them (pg_dump restores large objects with
-// lo_create/lo_open/lowrite/lo_close, never lo_import/lo_export;
-// mysqldump never calls LOAD_FILE; sqlite3 .dump writes plain INSERTs).
-// Server-side functions still need privileges a restore role should not
-// have: restoring as a non-superuser is the real defence (README), this
-// refuses the direct calls early and by name.
-var unsafeFuncs = map[Dialect]map[string]string{
-	// https://www.postgresql.org/docs/15/lo-funcs.html (server-side
-	// lo_import/lo_export act on the server's file system),
-	// https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADMIN-GENFILE
-	DialectPostgres: {
-		"lo_import": "reads a server file", "lo_export": "writes a server file",
-		"pg_read_file": "reads a server file", "pg_read_binary_file": "reads a server file",
-		"pg_ls_dir": "lists a server directory", "pg_stat_file": "reads a server file's status",
-		"pg_file_write": "writes a server file", "pg_file_rename": "renames a server file",
-		"pg_file_unlink": "removes a server file", "pg_file_sync": "touches a server file",
-		"dblink": "connects to another database", "dblink_exec": "connects to another database",
-		"dblink_connect": "connects to another database", "dblink_connect_u": "connects to another database",
-	},
-	// https://mariadb.com/kb/en/load_file/
-	DialectMySQL: {"load_file": "reads a server file"},
-	// https://sqlite.org/cli.html#file_i_o_functions, https://sqlite.org/lang_corefunc.html#load_extension
-	DialectSQLite: {
-		"writefile": "writes a file", "readfile": "reads a file", "edit": "runs an editor",
-		"load_extension": "loads a shared library", "fts3_tokenizer": "can call a pointer",
-	},
-}
-
-// scan looks at every token of a statement, past the first words
-// classify sees: calls of unsafeFuncs, INTO OUTFILE, a routine's language.
-// Past maxTokens words it is given the word's bytes only (word), so that
-// long INSERTs allocate nothing.
-func (g *SQLGuard) scan(t token) {
-	kind := byte('w')
+// comment says c (after prev) opens a comment, or closes a MySQL
+// executable comment being read as code.
+func (g *SQLGuard) comment(c, prev byte) bool {
 	switch {
-	case t.punct:
-		kind = 'p'
-	case t.quoted:
-		kind = 'q'
-	case t.str:
-		kind = 's'
-	}
-	g.scanTok(kind, t.s, nil)
-}
-
-// text is a token's text, given as a string or as bytes.
-type text struct {
-	s string
-	b []byte
-}
-
-func (x text) len() int {
-	if x.b != nil {
-		return len(x.b)
-	}
-	return len(x.s)
-}
-
-func (x text) at(i int) byte {
-	if x.b != nil {
-		return x.b[i]
-	}
-	return x.s[i]
-}
-
-// is says the text is lit, ASCII case folded, without allocating.
-func (x text) is(lit string) bool {
-	if x.len() != len(lit) {
+	case c == '-' && prev == '-' && (!g.syn.dashAfterPunct || g.lastPunct('-')):
+		g.dropLastPunct('-')
+		g.state = stLineComment
+	case c == '#' && g.syn.hashLine:
+		g.state = stLineComment
+	case c == '*' && prev == '/':
+		g.dropLastPunct('/')
+		g.state = stCommentOpen
+	case c == '/' && prev == '*' && g.versioned > 0:
+		g.versioned--
+		g.dropLastPunct('*')
+		g.prev = ' '
+	default:
 		return false
-	}
-	for i := range len(lit) {
-		c, l := x.at(i), lit[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if 'a' <= l && l <= 'z' {
-			l -= 'a' - 'A'
-		}
-		if c != l {
-			return false
-		}
 	}
 	return true
 }
 
-func (x text) String() string {
-	if x.b != nil {
-		return string(x.b)
-	}
-	return x.s
-}
-
-func (g *SQLGuard) scanTok(kind byte, s string, b []byte) {
-	t := text{s: s, b: b}
-	prevKind := g.prevKind
-	prev := text{b: g.prevWord}
-	if prev.b == nil {
-		prev.b = []byte{}
-	}
-	if g.unsafe == nil {
-		g.scanCheck(kind, t, prevKind, prev)
-	}
-	g.prevKind = kind
-	if kind == 'w' || kind == 'q' {
-		g.prevWord = g.prevWord[:0]
-		if t.len() <= 64 {
-			if b != nil {
-				g.prevWord = append(g.prevWord, b...)
-			} else {
-				g.prevWord = append(g.prevWord, s...)
-			}
-		}
-	}
-	if kind != 'p' {
-		w := ""
-		switch {
-		case kind != 'w':
-		case t.is("FROM"):
-			w = "FROM"
-		case t.is("STDIN"):
-			w = "STDIN"
-		}
-		g.lastWord = [2]string{g.lastWord[1], w}
-	}
-}
-
-func (g *SQLGuard) scanCheck(kind byte, t text, prevKind byte, prev text) {
-	refuse := func(stmt, why string) {
-		g.unsafe = &UnsafeError{Statement: stmt, Line: g.line, Why: why}
-	}
-	if kind == 'p' && t.len() == 1 && t.at(0) == '(' && (prevKind == 'w' || prevKind == 'q') {
-		if prev.len() > 24 {
-			return
-		}
-		var buf [24]byte
-		name := buf[:prev.len()]
-		for i := range name {
-			c := prev.at(i)
-			if prevKind == 'w' && 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			name[i] = c
-		}
-		if why, bad := unsafeFuncs[g.dialect][string(name)]; bad {
-			refuse(string(name)+"()", why)
-		}
-		return
-	}
-	switch g.dialect {
-	case DialectMySQL:
-		// SELECT ... INTO OUTFILE/DUMPFILE writes a file on the server:
-		// https://mariadb.com/kb/en/select-into-outfile/. mysqldump
-		// writes data as INSERT statements, never INTO OUTFILE (its
-		// --tab mode writes the files itself and restores nothing).
-		if prevKind == 'w' && prev.is("INTO") && kind == 'w' && (t.is("OUTFILE") || t.is("DUMPFILE")) {
-			refuse("INTO "+strings.ToUpper(t.String()), "writes a file on the server")
-		}
-	case DialectPostgres:
-		// A routine's language: C and internal functions load code by
-		// path (https://www.postgresql.org/docs/15/xfunc-c.html), an
-		// untrusted language (plperlu, plpython3u, pltclu) runs
-		// anything as the server's OS user
-		// (https://www.postgresql.org/docs/15/plperl-trusted.html).
-		// pg_dump writes the language unquoted (LANGUAGE plpgsql);
-		// a quoted or string one is refused too, unread.
-		if prevKind != 'w' || !prev.is("LANGUAGE") || !g.routineStmt() {
-			return
-		}
-		lang := ""
-		if kind == 'w' {
-			lang = strings.ToLower(t.String())
-		}
-		if lang == "" || lang == "c" || lang == "internal" || strings.HasSuffix(lang, "u") {
-			shown := t.String()
-			switch kind {
-			case 'q':
-				shown = `"` + shown + `"`
-			case 's':
-				shown = "'…'"
-			}
-			refuse("LANGUAGE "+shown, "loads a shared library or runs an untrusted language on the server")
-		}
-	}
-}
-
-// routineStmt says the statement creates a function, procedure or
-// language, or is a DO block: where LANGUAGE names the code's language.
-func (g *SQLGuard) routineStmt() bool {
-	if g.kw(0) == "DO" {
-		return true
-	}
-	if g.kw(0) != "CREATE" {
-		return false
-	}
-	for n := 1; n < 5; n++ {
-		switch g.kw(n) {
-		case "OR", "REPLACE", "TRUSTED", "PROCEDURAL":
-			continue
-		case "FUNCTION", "PROCEDURE", "LANGUAGE", "TRANSFORM":
-			return true
-		}
-		return false
-	}
-	return false
-}
-
-// mysqlCommands are the mysql/mariadb client's named commands (the long
-// forms of \x; https://mariadb.com/kb/en/mariadb-command-line-client/ and
-// https://dev.mysql.com/doc/refman/8.0/en/mysql-commands.html): the client
-// runs them when they start a line. mysqldump and mariadb-dump write none
-// but DELIMITER (handled apart); USE and CONNECT are database switches.
-var mysqlCommands = map[string]bool{
-	"CHARSET": true, "CLEAR": true, "EDIT": true, "EGO": true, "EXIT": true, "GO": true, "HELP": true,
-	"NOPAGER": true, "NOTEE": true, "NOWARNING": true, "PAGER": true, "PRINT": true, "PROMPT": true,
-	"QUIT": true, "REHASH": true, "SOURCE": true, "STATUS": true, "SYSTEM": true, "TEE": true,
-	"WARNINGS": true, "RESETCONNECTION": true, "QUERY_ATTRIBUTES": true, "SSL_SESSION_DATA_PRINT": true,
-}
-
-// unsafeStatement says why a statement, from its first words, is never
-// passed; final says it has ended. It returns "", true when it needs more
-// words to decide.
-func (g *SQLGuard) unsafeStatement(final bool) (stmt, why string, wait bool) {
-	w0, w1 := g.kw(0), g.kw(1)
-	switch g.dialect {
-	case DialectPostgres:
-		switch {
-		case w0 == "COPY":
-			// pg_dump writes COPY name (cols) FROM stdin; and nothing
-			// else (https://www.postgresql.org/docs/15/app-pgdump.html):
-			// COPY ... TO/FROM a file or PROGRAM runs on the server
-			// (https://www.postgresql.org/docs/15/sql-copy.html).
-			if !final {
-				return "", "", true
-			}
-			if g.lastWord != [2]string{"FROM", "STDIN"} {
-				return "COPY other than FROM stdin", "COPY TO/FROM a file or PROGRAM reads, writes or runs on the server", false
-			}
-		case w0 == "ALTER" && w1 == "SYSTEM":
-			// https://www.postgresql.org/docs/15/sql-altersystem.html:
-			// writes postgresql.auto.conf (archive_command runs a
-			// program). pg_dump never writes it.
-			return "ALTER SYSTEM", "changes the server's configuration file", false
-		case w0 == "LOAD":
-			// https://www.postgresql.org/docs/15/sql-load.html
-			return "LOAD", "loads a shared library into the server", false
-		}
-	case DialectMySQL:
-		switch {
-		case mysqlCommands[w0]:
-			return g.words[0].s, "a mysql client command, not SQL: system runs a program, source reads a file, tee writes one, pager pipes to a program", false
-		case w0 == "LOAD":
-			// LOAD DATA [LOCAL] INFILE / LOAD XML: reads a server file,
-			// or with LOCAL the restore host's
-			// (https://mariadb.com/kb/en/load-data-infile/); mysqldump
-			// writes INSERT statements only.
-			return "LOAD " + w1, "reads a file on the server or, with LOCAL, on the restore host", false
-		}
-	case DialectSQLite:
-		// VACUUM INTO writes a copy of the database to any file
-		// (https://sqlite.org/lang_vacuum.html#vacuuminto); .dump never
-		// writes VACUUM.
-		if w0 == "VACUUM" {
-			if !final && g.nwords() < 3 {
-				return "", "", true
-			}
-			if w1 == "INTO" || g.kw(2) == "INTO" {
-				return "VACUUM INTO", "writes a file", false
-			}
-		}
-	}
-	return "", "", false
-}
-
-// restrictKeyRE is what pg_dump's \restrict key looks like: letters and
-// digits (PostgreSQL 15.14, CVE-2025-8714).
-var restrictKeyRE = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
-
-// psqlCommand decides on a psql backslash command of a plain dump: an
-// allowlist of what pg_dump and pg_dumpall write
-// (https://www.postgresql.org/docs/15/app-pgdump.html,
-// https://www.postgresql.org/docs/15/app-pg-dumpall.html): \connect (a
-// switch), \restrict KEY and \unrestrict KEY (15.14+,
-// https://www.postgresql.org/docs/release/15.14/), and \. ending COPY data
-// (read as data, not here). Any other is refused with why: psql's \! runs
-// a shell, \o |cmd, \g |cmd, \copy ... program pipe to programs, \o, \w,
-// \copy, \lo_export write files, \i, \ir, \copy, \lo_import read them,
-// \setenv sets the environment of what psql starts
-// (https://www.postgresql.org/docs/15/app-psql.html#APP-PSQL-META-COMMANDS).
-// A backslash in the arguments of an allowed one is refused too: psql
-// reads a second command on the same line.
-func (g *SQLGuard) psqlCommand(name, arg string) (isSwitch bool, why string) {
-	rest := strings.TrimSpace(strings.TrimPrefix(arg, name))
+// quoteOpens says c (after prev) opens a string, a quoted name or a
+// possible dollar quote.
+func (g *SQLGuard) quoteOpens(i int, c, prev byte) bool {
 	switch {
-	case (name == "c" || name == "connect") && !strings.Contains(rest, `\`):
-		return true, ""
-	case (name == "restrict" || name == "unrestrict") && restrictKeyRE.MatchString(rest):
-		return false, ""
-	case name == "." && rest == "":
-		return false, ""
+	case strings.IndexByte(g.syn.strings, c) >= 0:
+		g.startStmt(i)
+		g.escapes = g.syn.allEscape || (g.syn.escapeE && (prev == 'E' || prev == 'e') && g.lastWordIs("E"))
+		g.state, g.quote, g.backslash = stString, c, false
+	case strings.IndexByte(g.syn.names, c) >= 0:
+		g.startStmt(i)
+		g.quote = c
+		if c == '[' {
+			g.quote = ']'
+		}
+		g.state = stQuotedIdent
+		g.word = g.word[:0]
+	case c == '$' && g.syn.dollarTags && !g.syn.wordByte(prev):
+		g.startStmt(i)
+		g.state = stDollarTag
+		g.dollar = append(g.dollar[:0], c)
+	default:
+		return false
 	}
-	return false, "a psql command pg_dump never writes: \\! runs a shell, \\o, \\g, \\w, \\copy pipe to programs or write files, \\i reads them"
+	return true
+}
+
+// commandOpens says c opens a client command: psql's or mysql's \,
+// anywhere outside quotes (held back until its name is read), or
+// sqlite3's . at the start of a line outside a statement.
+func (g *SQLGuard) commandOpens(i int, c byte, atLineStart bool) bool {
+	switch {
+	case c == '\\' && g.syn.backslash:
+		if g.held < 0 {
+			g.held = i
+		}
+		g.metaInStmt = g.inStmt
+	case c == '.' && g.syn.dotLine && !g.inStmt && atLineStart:
+		g.startStmt(i)
+		g.metaInStmt = false
+	default:
+		return false
+	}
+	g.state, g.metaKind, g.meta, g.metaLine = stMeta, c, g.meta[:0], g.line
+	return true
 }
