@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -399,9 +400,15 @@ func (l *Live) boundary(ctx context.Context, c LiveIAM, arn string) error {
 	if err != nil {
 		return fmt.Errorf("get permissions boundary %s: %w", arn, err)
 	}
+	if p.Policy == nil || p.Policy.DefaultVersionId == nil {
+		return fmt.Errorf("get permissions boundary %s: no default version", arn)
+	}
 	v, err := c.GetPolicyVersion(ctx, &awsiam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
-	if err != nil || v.PolicyVersion == nil || v.PolicyVersion.Document == nil {
-		return fmt.Errorf("get permissions boundary %s: %v", arn, err)
+	if err != nil {
+		return fmt.Errorf("get permissions boundary %s: %w", arn, err)
+	}
+	if v.PolicyVersion == nil || v.PolicyVersion.Document == nil {
+		return fmt.Errorf("get permissions boundary %s: no document", arn)
 	}
 	doc, err := url.PathUnescape(*v.PolicyVersion.Document)
 	if err != nil {
@@ -412,62 +419,105 @@ func (l *Live) boundary(ctx context.Context, c LiveIAM, arn string) error {
 	return nil
 }
 
+// iamPage is one page of an IAM list call: its items, and where the next
+// page starts when it is truncated.
+type iamPage[T any] struct {
+	Items       []T
+	IsTruncated bool
+	Marker      *string
+}
+
+// maxIAMPages bounds one listing: IAM pages hold up to 100 items by
+// default, and no principal has 100,000 policies or groups (the quotas are
+// 10 groups per user and 20 managed policies per principal: "IAM and AWS
+// STS quotas", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+const maxIAMPages = 1000
+
+// iamPages runs an IAM listing to its end: list is called with the marker
+// of each page (nil for the first) and each with every item, in order,
+// until a page is not truncated. The errors of list and of the paging are
+// named by what ("list user policies of db1"); each names its own. IAM's paging ("Using the IAM API: Making
+// query requests", each List* page of the IAM API Reference: "IsTruncated
+// ... Marker: when IsTruncated is true, this element is present and
+// contains the value to use for the Marker parameter in a subsequent
+// pagination request") is followed strictly: a truncated page without a
+// marker, or a marker seen before, is an error, since reading the first
+// page again would loop or silently miss a policy.
+func iamPages[T any](what string, list func(marker *string) (iamPage[T], error), each func(T) error) error {
+	var marker *string
+	seen := map[string]bool{}
+	for n := 0; ; n++ {
+		if n == maxIAMPages {
+			return fmt.Errorf("%s: more than %d pages: IAM kept answering IsTruncated", what, maxIAMPages)
+		}
+		page, err := list(marker)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		for _, it := range page.Items {
+			if err := each(it); err != nil {
+				return err
+			}
+		}
+		if !page.IsTruncated {
+			return nil
+		}
+		m := aws.ToString(page.Marker)
+		switch {
+		case m == "":
+			return fmt.Errorf("%s: a truncated page without a Marker: the rest cannot be read", what)
+		case seen[m]:
+			return fmt.Errorf("%s: Marker %q came twice: the listing would not end", what, m)
+		}
+		seen[m] = true
+		marker = aws.String(m)
+	}
+}
+
 func (l *Live) fetchUser(ctx context.Context, c LiveIAM, user string) error {
 	u, err := c.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(user)})
 	if err != nil {
 		return fmt.Errorf("get user %s: %w", user, err)
 	}
-	var marker *string
-	for {
-		out, err := c.ListUserPolicies(ctx, &awsiam.ListUserPoliciesInput{UserName: aws.String(user), Marker: marker})
+	err = iamPages("list user policies of "+user, func(m *string) (iamPage[string], error) {
+		out, err := c.ListUserPolicies(ctx, &awsiam.ListUserPoliciesInput{UserName: aws.String(user), Marker: m})
 		if err != nil {
-			return fmt.Errorf("list user policies of %s: %w", user, err)
+			return iamPage[string]{}, err
 		}
-		for _, name := range out.PolicyNames {
-			p, err := c.GetUserPolicy(ctx, &awsiam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
-			if err != nil {
-				return fmt.Errorf("get user policy %s of %s: %w", name, user, err)
-			}
-			if err := l.identity("inline user policy", "user/"+name, aws.ToString(p.PolicyDocument)); err != nil {
-				return err
-			}
+		return iamPage[string]{out.PolicyNames, out.IsTruncated, out.Marker}, nil
+	}, func(name string) error {
+		p, err := c.GetUserPolicy(ctx, &awsiam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("get user policy %s of %s: %w", name, user, err)
 		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
+		return l.identity("inline user policy", "user/"+name, aws.ToString(p.PolicyDocument))
+	})
+	if err != nil {
+		return err
 	}
-	marker = nil
-	for {
-		out, err := c.ListAttachedUserPolicies(ctx, &awsiam.ListAttachedUserPoliciesInput{UserName: aws.String(user), Marker: marker})
+	err = iamPages("list attached user policies of "+user, func(m *string) (iamPage[iamtypes.AttachedPolicy], error) {
+		out, err := c.ListAttachedUserPolicies(ctx, &awsiam.ListAttachedUserPoliciesInput{UserName: aws.String(user), Marker: m})
 		if err != nil {
-			return fmt.Errorf("list attached user policies of %s: %w", user, err)
+			return iamPage[iamtypes.AttachedPolicy]{}, err
 		}
-		for _, ap := range out.AttachedPolicies {
-			if err := l.managed(ctx, c, aws.ToString(ap.PolicyArn), " (attached to the user)"); err != nil {
-				return err
-			}
-		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
+		return iamPage[iamtypes.AttachedPolicy]{out.AttachedPolicies, out.IsTruncated, out.Marker}, nil
+	}, func(ap iamtypes.AttachedPolicy) error {
+		return l.managed(ctx, c, aws.ToString(ap.PolicyArn), " (attached to the user)")
+	})
+	if err != nil {
+		return err
 	}
-	marker = nil
-	for {
-		out, err := c.ListGroupsForUser(ctx, &awsiam.ListGroupsForUserInput{UserName: aws.String(user), Marker: marker})
+	err = iamPages("list groups of "+user, func(m *string) (iamPage[iamtypes.Group], error) {
+		out, err := c.ListGroupsForUser(ctx, &awsiam.ListGroupsForUserInput{UserName: aws.String(user), Marker: m})
 		if err != nil {
-			return fmt.Errorf("list groups of %s: %w", user, err)
+			return iamPage[iamtypes.Group]{}, err
 		}
-		for _, g := range out.Groups {
-			if err := l.fetchGroup(ctx, c, aws.ToString(g.GroupName)); err != nil {
-				return err
-			}
-		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
+		return iamPage[iamtypes.Group]{out.Groups, out.IsTruncated, out.Marker}, nil
+	}, func(g iamtypes.Group) error {
+		return l.fetchGroup(ctx, c, aws.ToString(g.GroupName))
+	})
+	if err != nil {
+		return err
 	}
 	if u.User != nil && u.User.PermissionsBoundary != nil {
 		return l.boundary(ctx, c, aws.ToString(u.User.PermissionsBoundary.PermissionsBoundaryArn))
@@ -476,43 +526,31 @@ func (l *Live) fetchUser(ctx context.Context, c LiveIAM, user string) error {
 }
 
 func (l *Live) fetchGroup(ctx context.Context, c LiveIAM, group string) error {
-	var marker *string
-	for {
-		out, err := c.ListGroupPolicies(ctx, &awsiam.ListGroupPoliciesInput{GroupName: aws.String(group), Marker: marker})
+	err := iamPages("list group policies of "+group, func(m *string) (iamPage[string], error) {
+		out, err := c.ListGroupPolicies(ctx, &awsiam.ListGroupPoliciesInput{GroupName: aws.String(group), Marker: m})
 		if err != nil {
-			return fmt.Errorf("list group policies of %s: %w", group, err)
+			return iamPage[string]{}, err
 		}
-		for _, name := range out.PolicyNames {
-			p, err := c.GetGroupPolicy(ctx, &awsiam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(name)})
-			if err != nil {
-				return fmt.Errorf("get group policy %s of %s: %w", name, group, err)
-			}
-			if err := l.identity("inline policy of group "+group, "group/"+group+"/"+name, aws.ToString(p.PolicyDocument)); err != nil {
-				return err
-			}
-		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
-	}
-	marker = nil
-	for {
-		out, err := c.ListAttachedGroupPolicies(ctx, &awsiam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group), Marker: marker})
+		return iamPage[string]{out.PolicyNames, out.IsTruncated, out.Marker}, nil
+	}, func(name string) error {
+		p, err := c.GetGroupPolicy(ctx, &awsiam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(name)})
 		if err != nil {
-			return fmt.Errorf("list attached policies of group %s: %w", group, err)
+			return fmt.Errorf("get group policy %s of %s: %w", name, group, err)
 		}
-		for _, ap := range out.AttachedPolicies {
-			if err := l.managed(ctx, c, aws.ToString(ap.PolicyArn), " (attached to group "+group+")"); err != nil {
-				return err
-			}
-		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
+		return l.identity("inline policy of group "+group, "group/"+group+"/"+name, aws.ToString(p.PolicyDocument))
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return iamPages("list attached policies of group "+group, func(m *string) (iamPage[iamtypes.AttachedPolicy], error) {
+		out, err := c.ListAttachedGroupPolicies(ctx, &awsiam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group), Marker: m})
+		if err != nil {
+			return iamPage[iamtypes.AttachedPolicy]{}, err
+		}
+		return iamPage[iamtypes.AttachedPolicy]{out.AttachedPolicies, out.IsTruncated, out.Marker}, nil
+	}, func(ap iamtypes.AttachedPolicy) error {
+		return l.managed(ctx, c, aws.ToString(ap.PolicyArn), " (attached to group "+group+")")
+	})
 }
 
 func (l *Live) fetchRole(ctx context.Context, c LiveIAM, role string) error {
@@ -520,41 +558,33 @@ func (l *Live) fetchRole(ctx context.Context, c LiveIAM, role string) error {
 	if err != nil {
 		return fmt.Errorf("get role %s: %w", role, err)
 	}
-	var marker *string
-	for {
-		out, err := c.ListRolePolicies(ctx, &awsiam.ListRolePoliciesInput{RoleName: aws.String(role), Marker: marker})
+	err = iamPages("list role policies of "+role, func(m *string) (iamPage[string], error) {
+		out, err := c.ListRolePolicies(ctx, &awsiam.ListRolePoliciesInput{RoleName: aws.String(role), Marker: m})
 		if err != nil {
-			return fmt.Errorf("list role policies of %s: %w", role, err)
+			return iamPage[string]{}, err
 		}
-		for _, name := range out.PolicyNames {
-			p, err := c.GetRolePolicy(ctx, &awsiam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
-			if err != nil {
-				return fmt.Errorf("get role policy %s of %s: %w", name, role, err)
-			}
-			if err := l.identity("inline role policy", "role/"+name, aws.ToString(p.PolicyDocument)); err != nil {
-				return err
-			}
+		return iamPage[string]{out.PolicyNames, out.IsTruncated, out.Marker}, nil
+	}, func(name string) error {
+		p, err := c.GetRolePolicy(ctx, &awsiam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("get role policy %s of %s: %w", name, role, err)
 		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
+		return l.identity("inline role policy", "role/"+name, aws.ToString(p.PolicyDocument))
+	})
+	if err != nil {
+		return err
 	}
-	marker = nil
-	for {
-		out, err := c.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String(role), Marker: marker})
+	err = iamPages("list attached role policies of "+role, func(m *string) (iamPage[iamtypes.AttachedPolicy], error) {
+		out, err := c.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String(role), Marker: m})
 		if err != nil {
-			return fmt.Errorf("list attached role policies of %s: %w", role, err)
+			return iamPage[iamtypes.AttachedPolicy]{}, err
 		}
-		for _, ap := range out.AttachedPolicies {
-			if err := l.managed(ctx, c, aws.ToString(ap.PolicyArn), " (attached to the role)"); err != nil {
-				return err
-			}
-		}
-		if !out.IsTruncated {
-			break
-		}
-		marker = out.Marker
+		return iamPage[iamtypes.AttachedPolicy]{out.AttachedPolicies, out.IsTruncated, out.Marker}, nil
+	}, func(ap iamtypes.AttachedPolicy) error {
+		return l.managed(ctx, c, aws.ToString(ap.PolicyArn), " (attached to the role)")
+	})
+	if err != nil {
+		return err
 	}
 	l.Notes = append(l.Notes, "session policies of the role's sessions cannot be read; they can only narrow")
 	if r.Role != nil && r.Role.PermissionsBoundary != nil {

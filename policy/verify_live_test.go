@@ -2,6 +2,9 @@ package policy
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,6 +124,132 @@ func TestFetchLiveRole(t *testing.T) {
 			}
 			if got != tc.verdict {
 				t.Errorf("verdict %s, want %s:\n%s", got, tc.verdict, strings.Join(verLines(res), "\n"))
+			}
+		})
+	}
+}
+
+// TestFetchLivePaginates: every IAM listing of FetchLive is read to its
+// end, whatever the page size: against iamfake (a FAKE of the IAM query
+// API, no local IAM exists) cutting each list into pages of 1, 2 or 3
+// items, a user with 0 to 4 inline policies, attached policies and groups
+// (each group with as many of its own) yields every document exactly once,
+// in order, with one list call per page.
+func TestFetchLivePaginates(t *testing.T) {
+	const acct = "111122223333"
+	doc := func(sid string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"` + sid + `","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::acme-db-backups/db/*"}]}`
+	}
+	for n := 0; n <= 4; n++ {
+		for _, size := range []int{0, 1, 2, 3} {
+			t.Run(fmt.Sprintf("%d items, pages of %d", n, size), func(t *testing.T) {
+				a := &iamfake.Account{ID: acct, PageSize: size, Managed: map[string]*iamfake.Managed{},
+					Users: map[string]*iamfake.Principal{"putonly-db1": {Inline: map[string]string{}}}, Groups: map[string]*iamfake.Principal{}}
+				u := a.Users["putonly-db1"]
+				var want []string
+				for i := range n {
+					name := fmt.Sprintf("p%d", i)
+					u.Inline[name] = doc("U" + name)
+					want = append(want, "user/"+name)
+				}
+				for i := range n {
+					arn := fmt.Sprintf("arn:aws:iam::%s:policy/m%d", acct, i)
+					a.Managed[arn] = &iamfake.Managed{Name: fmt.Sprintf("m%d", i), Default: "v1", Versions: map[string]string{"v1": doc(fmt.Sprintf("M%d", i))}}
+					u.Attached = append(u.Attached, arn)
+					want = append(want, fmt.Sprintf("m%d", i))
+				}
+				for g := range n {
+					group := fmt.Sprintf("g%d", g)
+					gp := &iamfake.Principal{Inline: map[string]string{}}
+					for i := range n {
+						gp.Inline[fmt.Sprintf("q%d", i)] = doc(fmt.Sprintf("G%dQ%d", g, i))
+						want = append(want, fmt.Sprintf("group/%s/q%d", group, i))
+					}
+					a.Groups[group] = gp
+					u.Groups = append(u.Groups, group)
+				}
+				fake := iamfake.Start(a)
+				defer fake.Close()
+				ic := awsiam.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}, func(o *awsiam.Options) { o.BaseEndpoint = aws.String(fake.URL) })
+				l, err := FetchLive(context.Background(), LiveInput{Bucket: "acme-db-backups", Principal: "arn:aws:iam::" + acct + ":user/putonly-db1", S3: liveS3Good{}, IAM: ic})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, p := range l.Identity {
+					got = append(got, p.Name)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("identity policies read:\n got %v\nwant %v", got, want)
+				}
+				pages := 1
+				if size > 0 && n > 0 {
+					pages = (n + size - 1) / size
+				}
+				calls := map[string]int{}
+				for _, c := range fake.Calls() {
+					calls[c]++
+				}
+				for call, want := range map[string]int{"ListUserPolicies": pages, "ListAttachedUserPolicies": pages, "ListGroupsForUser": pages,
+					"ListGroupPolicies": n * pages, "ListAttachedGroupPolicies": n, "GetUserPolicy": n, "GetGroupPolicy": n * n} {
+					if calls[call] != want {
+						t.Errorf("%s called %d times, want %d", call, calls[call], want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestIAMPagesRefusesBrokenPaging: a listing that could not end, or would
+// silently skip a page, is an error naming the listing; an error of a
+// list call is named by the listing, one of an item is passed on as it is.
+func TestIAMPagesRefusesBrokenPaging(t *testing.T) {
+	errItem := errors.New("item refused")
+	errCall := errors.New("throttled")
+	for _, tc := range []struct {
+		name  string
+		list  func(m *string) (iamPage[string], error)
+		each  func(string) error
+		want  string
+		is    error
+		items int
+	}{
+		{"truncated without a marker", func(m *string) (iamPage[string], error) {
+			return iamPage[string]{Items: []string{"a"}, IsTruncated: true}, nil
+		}, nil, "list things: a truncated page without a Marker", nil, 1},
+		{"marker repeated", func(m *string) (iamPage[string], error) {
+			return iamPage[string]{Items: []string{"a"}, IsTruncated: true, Marker: aws.String("same")}, nil
+		}, nil, `list things: Marker "same" came twice`, nil, 2},
+		{"endless", func() func(m *string) (iamPage[string], error) {
+			n := 0
+			return func(m *string) (iamPage[string], error) {
+				n++
+				return iamPage[string]{IsTruncated: true, Marker: aws.String(fmt.Sprint(n))}, nil
+			}
+		}(), nil, "list things: more than 1000 pages", nil, 0},
+		{"list call fails", func(m *string) (iamPage[string], error) {
+			if m == nil {
+				return iamPage[string]{Items: []string{"a"}, IsTruncated: true, Marker: aws.String("next")}, nil
+			}
+			return iamPage[string]{}, errCall
+		}, nil, "list things: throttled", errCall, 1},
+		{"item fails", func(m *string) (iamPage[string], error) {
+			return iamPage[string]{Items: []string{"a", "b"}}, nil
+		}, func(string) error { return errItem }, "item refused", errItem, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := 0
+			each := tc.each
+			if each == nil {
+				each = func(string) error { return nil }
+			}
+			err := iamPages("list things", tc.list, func(s string) error { items++; return each(s) })
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+			if items != tc.items {
+				t.Errorf("%d items handed on, want %d", items, tc.items)
 			}
 		})
 	}

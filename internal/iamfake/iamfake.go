@@ -32,7 +32,7 @@ type Account struct {
 	// default version id.
 	Managed map[string]*Managed
 	// PageSize, if set, truncates every list at that many items (to test
-	// pagination).
+	// pagination: the Marker of each page is honoured).
 	PageSize int
 }
 
@@ -104,12 +104,16 @@ func encode(doc string) string {
 
 const created = "<CreateDate>2026-01-01T00:00:00Z</CreateDate>"
 
-// page cuts a list at the marker and the page size.
+// page cuts a list at the marker and the page size: with PageSize set,
+// each page holds that many items, and a truncated one says so with
+// IsTruncated and the Marker of the next ("m" and the index of its first
+// item), as IAM's List calls do.
 func (a *Account) page(items []string, form url.Values) (out []string, trailer string) {
 	start := 0
 	if m := form.Get("Marker"); m != "" {
 		fmt.Sscanf(m, "m%d", &start)
 	}
+	start = min(max(start, 0), len(items))
 	end := len(items)
 	if a.PageSize > 0 && start+a.PageSize < end {
 		end = start + a.PageSize
