@@ -10,6 +10,7 @@ import (
 	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/policy"
+	"github.com/putonly/putonly/policy/iam"
 )
 
 // verifyLiveOptions say how verify --live reaches the account.
@@ -24,7 +25,13 @@ func verifyFetchLive(ctx context.Context, o verifyLiveOptions, bucket, principal
 		return nil, cli.Usage(fmt.Errorf("verify --live: load AWS config: %w", err))
 	}
 	l, err := policy.FetchLive(ctx, policy.LiveInput{Bucket: bucket, Principal: principal, S3: s3c, IAM: awsiam.NewFromConfig(cfg)})
-	if err != nil {
+	var invalid *iam.ParseError
+	switch {
+	case errors.As(err, &invalid):
+		// A fetched document that is not a valid policy is bad input, as
+		// the same document in a file is (exit 2).
+		return nil, cli.Usage(fmt.Errorf("verify --live: %w", err))
+	case err != nil:
 		return nil, fmt.Errorf("verify --live: %w\n\thint: %s", err, liveFix(err, o, bucket))
 	}
 	return l, nil

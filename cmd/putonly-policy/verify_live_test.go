@@ -123,6 +123,18 @@ func TestVerifyLive(t *testing.T) {
 	if !strings.Contains(errOut, "did not reach S3 or IAM") || strings.Contains(errOut, "IAMReadOnlyAccess") {
 		t.Errorf("IAM unreachable: the hint should name the network, not the rights:\n%s", errOut)
 	}
+
+	// A fetched document that is not a valid policy is bad input (exit 2),
+	// as it is from a file; it names the document and the element.
+	bad := iamfake.Start(&iamfake.Account{ID: acct, Users: map[string]*iamfake.Principal{"putonly-db1": {
+		Inline: map[string]string{"typo": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Actions":"s3:*","Resource":"*"}]}`},
+	}}})
+	defer bad.Close()
+	t.Setenv("AWS_ENDPOINT_URL_IAM", bad.URL)
+	code, _, errOut = runVerifyCmd(t, nil, "--live", "--principal", principal, "--bucket", srv.Bucket, "--endpoint", srv.Endpoint, "--path-style")
+	if code != 2 || !strings.Contains(errOut, "inline user policy user/typo is not a valid policy") || !strings.Contains(errOut, "Actions") {
+		t.Errorf("invalid fetched policy: exit %d, stderr %s", code, errOut)
+	}
 	_ = context.Background
 }
 
