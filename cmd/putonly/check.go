@@ -120,11 +120,3 @@ func describeChecks(cfg *backup.Config, stdout io.Writer) []agent.Check {
 	}
 	return checks
 }
-
-// plural is "1 recipient", "2 recipients".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

@@ -74,52 +74,28 @@ func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
 	return backup.Connect(ctx, c.options(), "")
 }
 
+// The commands' shared helpers (internal/cli).
+type stringList = cli.StringList
+
+var (
+	parseFlagsArgs = cli.ParseArgs
+	flagsSet       = cli.FlagsSet
+	isTerminal     = cli.IsTerminal
+	progressLine   = cli.ProgressLine
+	plural         = cli.Plural
+	oneLine        = cli.OneLine
+	human          = cli.Human
+	rate           = cli.Rate
+)
+
+func usageError(err error, hint string) error { return &exitError{Code: 2, Err: cli.Hint(err, hint)} }
+
 // parseFlags parses args, which must hold flags only; --help prints the
 // usage on stdout and returns done. Bad flags are exit status 2 (the flag
 // package has printed why).
-// parseCommandFlags parses the flags up to the first argument that is not
-// one (a command after --, say), which stays in fs.Args(). --help prints the
-// usage to stdout; done is then true with a nil error. A bad flag gives
-// done and exit status 2 (the flag package has printed why).
-func parseCommandFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (done bool, err error) {
-	return cli.ParseFlags(fs, cli.FlagUsage(fs, usage), args, stdout, stderr)
-}
-
-// flagsSet names the flags given on the command line.
-func flagsSet(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	return set
-}
-
 func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (done bool, err error) {
-	_, done, err = parseFlagsArgs(fs, usage, args, 0, stdout, stderr)
+	_, done, err = cli.ParseArgs(fs, usage, args, 0, stdout, stderr)
 	return done, err
-}
-
-// parseFlagsArgs is parseFlags allowing up to max positional arguments,
-// before, between or after the flags.
-func parseFlagsArgs(fs *flag.FlagSet, usage string, args []string, max int, stdout, stderr io.Writer) (pos []string, done bool, err error) {
-	for {
-		if done, err := cli.ParseFlags(fs, cli.FlagUsage(fs, usage), args, stdout, stderr); done {
-			return nil, true, err
-		}
-		if fs.NArg() == 0 {
-			return pos, false, nil
-		}
-		if len(pos) == max {
-			return nil, true, usageError(fmt.Errorf("unexpected argument %q", fs.Arg(0)), "")
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-func usageError(err error, hint string) error {
-	if hint != "" {
-		err = fmt.Errorf("%w\n\thint: %s", err, hint)
-	}
-	return &exitError{Code: 2, Err: err}
 }
 
 // identities loads the --identity files.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 func init() {
@@ -87,10 +88,10 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("putonly daemon", flag.ContinueOnError)
 	var f daemonFlags
 	f.register(fs)
-	if done, err := parseCommandFlags(fs, daemonUsage, args, stdout, stderr); done {
+	if done, err := cli.Parse(fs, daemonUsage, args, stdout, stderr); done {
 		return err
 	}
-	log, err := newLogger(f.logFormat, stderr)
+	log, err := cli.NewLogger(f.logFormat, stderr)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}

@@ -9,10 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sort"
-	"strings"
-	"syscall"
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/cli"
@@ -25,6 +21,16 @@ var (
 	date    = ""
 )
 
+var app = &cli.App{Name: "putonly", Title: "putonly: encrypted, write-only database backups to S3", Footer: `
+'run' exits 0 when every job uploaded and 1 otherwise, with one line per
+failed job on stderr. It needs only s3:PutObject (and s3:AbortMultipartUpload
+to clean up a failed upload); its uploads never read, list or delete. Before
+the first upload (then daily) it checks that S3 refuses the key every read,
+list and delete, and refuses to upload with a key that can.
+
+Run 'putonly COMMAND --help' for the flags of a command.
+`}
+
 // command is one subcommand. Each lives in its own file and registers itself
 // in init, so adding one touches no other file.
 type command struct {
@@ -34,9 +40,9 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = map[string]*command{}
-
-func register(c *command) { commands[c.name] = c }
+func register(c *command) {
+	app.Register(&cli.Command{Name: c.name, Summary: c.summary, Order: c.order, Run: c.run})
+}
 
 func init() {
 	register(&command{name: "run", order: 10, summary: "run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once\n  putonly run --config FILE [--job NAME]     run every job in FILE (or one) once", run: runRun})
@@ -44,62 +50,16 @@ func init() {
 	register(&command{name: "version", order: 1000, summary: "version                            print version, commit, date and Go version", run: runVersion})
 }
 
-func usage() string {
-	var b strings.Builder
-	b.WriteString("putonly: encrypted, write-only database backups to S3\n\nUsage:\n")
-	list := make([]*command, 0, len(commands))
-	for _, c := range commands {
-		list = append(list, c)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].order != list[j].order {
-			return list[i].order < list[j].order
-		}
-		return list[i].name < list[j].name
-	})
-	for _, c := range list {
-		fmt.Fprintf(&b, "  putonly %s\n", c.summary)
-	}
-	b.WriteString(`  putonly help [command]
-
-'run' exits 0 when every job uploaded and 1 otherwise, with one line per
-failed job on stderr. It needs only s3:PutObject (and s3:AbortMultipartUpload
-to clean up a failed upload); its uploads never read, list or delete. Before
-the first upload (then daily) it checks that S3 refuses the key every read,
-list and delete, and refuses to upload with a key that can.
-
-Run 'putonly COMMAND --help' for the flags of a command.
-`)
-	return b.String()
-}
-
 // exitError carries an exit status out of a subcommand (internal/cli).
 type exitError = cli.ExitError
 
 func main() {
-	ctx := shutdownOnSignal()
+	// The one owner of SIGTERM and SIGINT: the first cancels ctx with a
+	// cause wrapping backup.ErrShutdown ('run' kills the dump and aborts
+	// the upload, the daemon drains), a second exits 130.
+	ctx := cli.NotifyShutdown("putonly", backup.ErrShutdown)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(exitCode(err, os.Stderr))
-}
-
-// shutdownOnSignal is the one owner of SIGTERM and SIGINT. The first
-// cancels the returned context with a cause wrapping backup.ErrShutdown:
-// 'run' kills the dump and aborts the upload, the daemon stops scheduling
-// and lets running jobs finish within its grace period. A second one exits
-// 130 at once. The channel is registered before anything runs, so no
-// signal falls into a gap between the two.
-func shutdownOnSignal() context.Context {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-sigs
-		cancel(fmt.Errorf("%w: %v received", backup.ErrShutdown, s))
-		<-sigs
-		fmt.Fprintln(os.Stderr, "putonly: second signal, exiting now")
-		os.Exit(130)
-	}()
-	return ctx
 }
 
 // reported is an error the command has already printed (one line per
@@ -139,31 +99,7 @@ func exitCode(err error, stderr io.Writer) int {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	backup.Version = build().Version
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage())
-		return &exitError{Code: 2}
-	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		// 'help CMD' is 'CMD --help'; 'help help' and 'help --help' are
-		// the usage itself (not a recursion), an unknown CMD a usage error.
-		if len(args) > 1 && !isHelp(args[1]) {
-			if _, ok := commands[args[1]]; !ok {
-				fmt.Fprint(stderr, usage())
-				return &exitError{Code: 2, Err: fmt.Errorf("help: unknown command %q", args[1])}
-			}
-			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
-		}
-		fmt.Fprint(stdout, usage())
-		return nil
-	case "--version":
-		return runVersion(ctx, nil, stdout, stderr)
-	}
-	if c, ok := commands[args[0]]; ok {
-		return c.run(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprint(stderr, usage())
-	return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
+	return app.Run(ctx, args, stdout, stderr)
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -173,5 +109,3 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // build is what the release stamped, completed from Go's build info.
 func build() cli.Build { return cli.Build{Version: version, Commit: commit, Date: date}.Resolve() }
-
-func isHelp(s string) bool { return s == "help" || s == "-h" || s == "--help" || s == "-help" }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -69,11 +68,6 @@ type runFlags struct {
 	state, textfile string // daemon.go: the state file and node_exporter textfile
 }
 
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 // register adds run's flags to fs; daemon adds the daemon-only job settings
 // (schedule, time zone, jitter).
 func (f *runFlags) register(fs *flag.FlagSet, daemon bool) {
@@ -99,11 +93,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("putonly run", flag.ContinueOnError)
 	var f runFlags
 	f.register(fs, false)
-	if done, err := parseCommandFlags(fs, runUsage, args, stdout, stderr); done {
+	if done, err := cli.Parse(fs, runUsage, args, stdout, stderr); done {
 		return err
 	}
 	set := flagsSet(fs)
-	log, err := newLogger(f.logFormat, stderr)
+	log, err := cli.NewLogger(f.logFormat, stderr)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
@@ -208,41 +202,11 @@ func jobNameFrom(argv0 string) string {
 	return n
 }
 
-// oneLine is err on one line: the summary cron mails.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
-}
-
-func newLogger(format string, w io.Writer) (*slog.Logger, error) {
-	switch format {
-	case "auto":
-		if isTerminal(w) {
-			format = "text"
-		} else {
-			format = "json"
-		}
-	case "text", "json":
-	default:
-		return nil, fmt.Errorf("--log-format %q: use auto, text or json", format)
-	}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, nil)), nil
-	}
-	return slog.New(slog.NewJSONHandler(w, nil)), nil
-}
-
-// isTerminal says w is a terminal (internal/cli).
-func isTerminal(w io.Writer) bool { return cli.IsTerminal(w) }
-
 // startProgress prints a progress line every second on a terminal and
 // returns a function that stops it and clears the line.
 func startProgress(job string, p *backup.Progress, mode string, w io.Writer) func() {
-	return cli.ProgressLine(mode, w, func(el time.Duration) string {
+	return progressLine(mode, w, func(el time.Duration) string {
 		return fmt.Sprintf("%s: in %s, out %s, %s, %s", job,
 			human(p.In.Load()), human(p.Out.Load()), rate(p.In.Load(), el), el.Round(time.Second))
 	})
 }
-
-func human(n int64) string { return agent.Human(n) }
-
-func rate(n int64, d time.Duration) string { return agent.Rate(n, d) }

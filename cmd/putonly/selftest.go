@@ -10,6 +10,7 @@ import (
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -67,7 +68,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	conn.registerEndpoint(fs)
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
-	if done, err := parseCommandFlags(fs, selftestUsage, args, stdout, stderr); done {
+	if done, err := cli.Parse(fs, selftestUsage, args, stdout, stderr); done {
 		return err
 	}
 	set := flagsSet(fs)

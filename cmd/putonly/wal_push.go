@@ -12,6 +12,7 @@ import (
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 func init() {
@@ -74,7 +75,7 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *config == "" || *jobName == "":
 		return usageError(errors.New("wal-push needs --config FILE and --job NAME"), "archive_command = 'putonly wal-push --config FILE --job NAME %p'")
 	}
-	log, err := newLogger(*logFormat, stderr)
+	log, err := cli.NewLogger(*logFormat, stderr)
 	if err != nil {
 		return usageError(err, "")
 	}

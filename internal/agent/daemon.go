@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/metrics"
 )
 
@@ -152,7 +153,7 @@ func (d *Daemon) drain() error {
 func (d *Daemon) reload() {
 	plan, err := d.o.Load()
 	if err != nil {
-		d.log.Error("reload failed: keeping the running config", "config", d.o.Config, "err", oneLine(err))
+		d.log.Error("reload failed: keeping the running config", "config", d.o.Config, "err", cli.OneLine(err))
 		return
 	}
 	if plan.Daemon != d.opts {

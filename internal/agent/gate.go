@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -249,15 +250,10 @@ func Verdict(allowReadable bool) func(error) *backup.SelftestState {
 	return func(err error) *backup.SelftestState {
 		switch {
 		case errors.Is(err, backup.ErrReadableKey), errors.Is(err, backup.ErrSelftestInconclusive):
-			return &backup.SelftestState{OK: false, Detail: oneLine(err)}
+			return &backup.SelftestState{OK: false, Detail: cli.OneLine(err)}
 		case err == nil && !allowReadable:
 			return &backup.SelftestState{OK: true}
 		}
 		return nil
 	}
-}
-
-// oneLine is err's text on one line, for logs and the state file.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
 }

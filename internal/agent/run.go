@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/putonly/putonly/backup"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/metrics"
 )
 
@@ -117,29 +118,7 @@ func logComplete(log *slog.Logger, res backup.Result) {
 		"ratio", fmt.Sprintf("%.2f", res.Ratio()),
 		"parts", res.Parts,
 		"duration", res.Duration.Round(time.Millisecond).String(),
-		"throughput", Rate(res.BytesIn, res.Duration),
+		"throughput", cli.Rate(res.BytesIn, res.Duration),
 		"checksum", res.Checksum,
 	)
-}
-
-// Human is n bytes in SI units: "512 B", "1.5 MB".
-func Human(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
-
-// Rate is n bytes over d, "12.3 MB/s", or "-".
-func Rate(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return Human(int64(float64(n)/d.Seconds())) + "/s"
 }

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/putonly/putonly/internal/agent"
 	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/restore"
 )
@@ -144,7 +143,7 @@ func (o *RestoreOptions) toOutput(ctx context.Context) error {
 		}
 	}
 	fmt.Fprintf(o.Stderr, "putonly: restored s3://%s/%s to %s: %s, %s\n",
-		o.Bucket, o.Key, outName(o.Out), verdict(res), agent.Rate(res.PlaintextBytes, time.Since(start)))
+		o.Bucket, o.Key, outName(o.Out), verdict(res), cli.Rate(res.PlaintextBytes, time.Since(start)))
 	return nil
 }
 
@@ -184,7 +183,7 @@ func (o *RestoreOptions) intoTarget(ctx context.Context) error {
 	if db != nil {
 		target = db.String()
 	}
-	fmt.Fprintf(o.Stderr, "putonly: restored s3://%s/%s into %s: %s, %s\n", o.Bucket, o.Key, target, verdict(res.Restore), agent.Rate(res.Restore.PlaintextBytes, time.Since(start)))
+	fmt.Fprintf(o.Stderr, "putonly: restored s3://%s/%s into %s: %s, %s\n", o.Bucket, o.Key, target, verdict(res.Restore), cli.Rate(res.Restore.PlaintextBytes, time.Since(start)))
 	if contents != nil {
 		fmt.Fprintf(o.Stderr, "putonly: %s holds %s, %s\n", target, restore.Count(len(contents.Tables), "table"), restore.Count(contents.Rows, "row"))
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/putonly/putonly/internal/agent"
 	"github.com/putonly/putonly/internal/atomicfile"
 	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/restore"
@@ -83,7 +82,7 @@ func verdict(res restore.Result) string {
 // and clears the line.
 func startProgress(what string, n *atomic.Int64, mode string, w io.Writer) func() {
 	return cli.ProgressLine(mode, w, func(el time.Duration) string {
-		return fmt.Sprintf("%s: %s restored, %s, %s", what, agent.Human(n.Load()), agent.Rate(n.Load(), el), el.Round(time.Second))
+		return fmt.Sprintf("%s: %s restored, %s, %s", what, cli.Human(n.Load()), cli.Rate(n.Load(), el), el.Round(time.Second))
 	})
 }
 
