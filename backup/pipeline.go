@@ -91,21 +91,17 @@ func ResolveJob(jc JobConfig) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	pathStyle := jc.PathStyle != nil && *jc.PathStyle
 	return &Job{
-		Name:           jc.Name,
-		Argv:           argv,
-		Ext:            jc.Source.ext(),
-		EndMarker:      jc.Source.endMarker(),
-		SourceType:     jc.Source.Type,
-		SourceDatabase: jc.Source.database(),
-		Mode:           jc.Source.Mode,
-		Bucket:         jc.Bucket,
-		Prefix:         jc.Prefix,
-		Client: ClientOptions{
-			Region: jc.Region, Endpoint: jc.Endpoint, PathStyle: pathStyle,
-			Profile: jc.Profile, MaxAttempts: jc.MaxAttempts, ConnectTimeout: time.Duration(jc.ConnectTimeout), MaxRetryTime: time.Duration(jc.MaxRetryTime),
-		},
+		Name:                   jc.Name,
+		Argv:                   argv,
+		Ext:                    jc.Source.ext(),
+		EndMarker:              jc.Source.endMarker(),
+		SourceType:             jc.Source.Type,
+		SourceDatabase:         jc.Source.database(),
+		Mode:                   jc.Source.Mode,
+		Bucket:                 jc.Bucket,
+		Prefix:                 jc.Prefix,
+		Client:                 jc.ClientOptions(),
 		Recipient:              rec,
 		Compression:            jc.Compression,
 		CompressionConcurrency: jc.CompressionConcurrency,

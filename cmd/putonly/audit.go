@@ -57,7 +57,7 @@ Flags:
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly audit", flag.ContinueOnError)
 	var conn connFlags
-	conn.register(fs)
+	conn.Register(fs)
 	var ids, jobs stringList
 	bucket := fs.String("bucket", "", "S3 `bucket`")
 	prefix := fs.String("prefix", "", "key `prefix`, e.g. db1/")
@@ -89,7 +89,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	client, err := conn.client(ctx)
+	client, err := conn.Client(ctx)
 	if err != nil {
 		return failure(err)
 	}

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"filippo.io/age"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
@@ -18,61 +15,9 @@ import (
 )
 
 // connFlags are the connection flags of the commands that read a bucket
-// (list, restore, drill, audit); the same names and meanings as run's.
-// Credentials come from the standard AWS chain, never from a flag.
-type connFlags struct {
-	endpoint, region, profile string
-	pathStyle                 bool
-	maxAttempts               int
-	connectTimeout            time.Duration
-}
-
-func (c *connFlags) register(fs *flag.FlagSet) {
-	c.registerEndpoint(fs)
-	fs.IntVar(&c.maxAttempts, "max-attempts", 0, "attempts per request on throttling, 5xx and cut connections (default 20)")
-}
-
-// registerEndpoint registers where to connect, without --max-attempts
-// (run and daemon take that as a job setting).
-func (c *connFlags) registerEndpoint(fs *flag.FlagSet) {
-	fs.StringVar(&c.endpoint, "endpoint", "", "S3-compatible endpoint `URL` (also AWS_ENDPOINT_URL_S3)")
-	fs.StringVar(&c.region, "region", "", "AWS `region` (default: from the AWS config)")
-	fs.StringVar(&c.profile, "profile", "", "shared AWS config `profile` (also AWS_PROFILE)")
-	fs.BoolVar(&c.pathStyle, "path-style", false, "path-style addressing (most S3-compatible stores)")
-	fs.DurationVar(&c.connectTimeout, "connect-timeout", 0, "give up on a connection (TCP connect, TLS handshake) after this `duration`, apart from the transfer's retries (default 5s)")
-}
-
-// options are the connection the flags describe.
-func (c *connFlags) options() backup.ClientOptions {
-	return backup.ClientOptions{Region: c.region, Endpoint: c.endpoint, PathStyle: c.pathStyle, Profile: c.profile, MaxAttempts: c.maxAttempts, ConnectTimeout: c.connectTimeout}
-}
-
-// override replaces in o what the command line set (set: flagsSet), so the
-// flags win over a config file.
-func (c *connFlags) override(o *backup.ClientOptions, set map[string]bool) {
-	if set["endpoint"] {
-		o.Endpoint = c.endpoint
-	}
-	if set["path-style"] {
-		o.PathStyle = c.pathStyle
-	}
-	if set["region"] {
-		o.Region = c.region
-	}
-	if set["profile"] {
-		o.Profile = c.profile
-	}
-	if set["connect-timeout"] && c.connectTimeout > 0 {
-		o.ConnectTimeout = c.connectTimeout
-	}
-	if set["max-attempts"] && c.maxAttempts > 0 {
-		o.MaxAttempts = c.maxAttempts
-	}
-}
-
-func (c *connFlags) client(ctx context.Context) (*s3.Client, error) {
-	return backup.Connect(ctx, c.options(), "")
-}
+// (backup.ConnFlags); credentials come from the standard AWS chain, never
+// from a flag.
+type connFlags = backup.ConnFlags
 
 // The commands' shared helpers (internal/cli).
 type stringList = cli.StringList

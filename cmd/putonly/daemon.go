@@ -162,6 +162,7 @@ func (f *daemonFlags) configPlan(argv []string, set map[string]bool, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	cfg.Override(&f.adhoc, set)
 	all, err := cfg.ResolveSchedules()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.config, err)
@@ -171,7 +172,6 @@ func (f *daemonFlags) configPlan(argv []string, set map[string]bool, log *slog.L
 	for _, sj := range all {
 		names = append(names, sj.Name)
 		if f.job == "" || sj.Name == f.job {
-			f.conn().override(&sj.Job.Client, set)
 			p.Jobs = append(p.Jobs, sj)
 		}
 	}

@@ -83,7 +83,7 @@ Flags:
 func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly drill", flag.ContinueOnError)
 	var conn connFlags
-	conn.register(fs)
+	conn.Register(fs)
 	var ids stringList
 	bucket := fs.String("bucket", "", "S3 `bucket`")
 	prefix := fs.String("prefix", "", "key `prefix`, e.g. db1/")
@@ -134,7 +134,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	client, err := conn.client(ctx)
+	client, err := conn.Client(ctx)
 	if err != nil {
 		return failure(err)
 	}

@@ -38,7 +38,7 @@ Flags:
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly list", flag.ContinueOnError)
 	var conn connFlags
-	conn.register(fs)
+	conn.Register(fs)
 	bucket := fs.String("bucket", "", "S3 `bucket`")
 	prefix := fs.String("prefix", "", "key `prefix`, e.g. db1/")
 	job := fs.String("job", "", "only the backups of this job `name`")
@@ -49,7 +49,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *bucket == "" {
 		return usageError(fmt.Errorf("list needs --bucket"), "")
 	}
-	client, err := conn.client(ctx)
+	client, err := conn.Client(ctx)
 	if err != nil {
 		return failure(err)
 	}

@@ -71,8 +71,8 @@ Flags:
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly restore", flag.ContinueOnError)
 	var conn connFlags
-	conn.register(fs)
-	o := restorecmd.RestoreOptions{Connect: conn.reader, Stdout: stdout, Stderr: stderr}
+	conn.Register(fs)
+	o := restorecmd.RestoreOptions{Connect: reader(&conn), Stdout: stdout, Stderr: stderr}
 	fs.StringVar(&o.Bucket, "bucket", "", "S3 `bucket`")
 	fs.StringVar(&o.Prefix, "prefix", "", "key `prefix` for --latest, e.g. db1/")
 	fs.StringVar(&o.Key, "key", "", "object `key` of the backup (or s3://BUCKET/KEY)")
@@ -95,12 +95,14 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // reader is the Connect of the restore side's commands.
-func (c *connFlags) reader(ctx context.Context) (restore.API, error) {
-	client, err := c.client(ctx)
-	if err != nil {
-		return nil, err
+func reader(c *connFlags) func(context.Context) (restore.API, error) {
+	return func(ctx context.Context) (restore.API, error) {
+		client, err := c.Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return client, nil
 	}
-	return client, nil
 }
 
 // readSideExit maps an error of internal/restorecmd to its exit status:

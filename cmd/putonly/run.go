@@ -80,15 +80,6 @@ func (f *runFlags) register(fs *flag.FlagSet, daemon bool) {
 	f.registerFeedback(fs)
 }
 
-// conn is the connection the flags name, for overriding a config's.
-func (f *runFlags) conn() *connFlags {
-	c := &connFlags{endpoint: f.adhoc.Endpoint, region: f.adhoc.Region, profile: f.adhoc.Profile, maxAttempts: f.adhoc.MaxAttempts, connectTimeout: time.Duration(f.adhoc.ConnectTimeout)}
-	if f.adhoc.PathStyle != nil {
-		c.pathStyle = *f.adhoc.PathStyle
-	}
-	return c
-}
-
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly run", flag.ContinueOnError)
 	var f runFlags
@@ -150,12 +141,10 @@ func (f *runFlags) load(argv []string, set map[string]bool) (*backup.Config, []*
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.Override(&f.adhoc, set)
 	jobs, err := cfg.ResolveJobs(f.job)
 	if err != nil {
 		return nil, nil, err
-	}
-	for _, j := range jobs {
-		f.conn().override(&j.Client, set)
 	}
 	return cfg, jobs, nil
 }

@@ -64,8 +64,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// under PREFIX_putonly-selftest/).
 	var adhoc backup.JobConfig
 	backup.RegisterFlagsOf(fs, &adhoc, "bucket", "prefix", "sse", "kms_key_id")
-	var conn connFlags
-	conn.registerEndpoint(fs)
+	backup.RegisterConnFlags(fs, &adhoc, false)
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
 	if done, err := cli.Parse(fs, selftestUsage, args, stdout, stderr); done {
@@ -79,7 +78,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{Code: 2, Err: fmt.Errorf("--format %q: use text or json", *format)}
 	}
 
-	cfg, targets, err := selftestTargets(*config, *job, &adhoc, &conn, set)
+	cfg, targets, err := selftestTargets(*config, *job, &adhoc, set)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
@@ -117,7 +116,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // selftestTargets are the tests to run: each distinct target of the
 // config's jobs (read once), or the one of the flags.
-func selftestTargets(config, job string, adhoc *backup.JobConfig, conn *connFlags, set map[string]bool) (*backup.Config, []agent.SelftestTarget, error) {
+func selftestTargets(config, job string, adhoc *backup.JobConfig, set map[string]bool) (*backup.Config, []agent.SelftestTarget, error) {
 	switch {
 	case config != "":
 		if err := backup.ConfigFlagsError(set); err != nil {
@@ -127,11 +126,12 @@ func selftestTargets(config, job string, adhoc *backup.JobConfig, conn *connFlag
 		if err != nil {
 			return nil, nil, err
 		}
+		cfg.Override(adhoc, set)
 		jobs, err := cfg.ResolveJobs(job)
 		if err != nil {
 			return nil, nil, err
 		}
-		return cfg, agent.SelftestTargets(jobs, func(c *backup.ClientOptions) { conn.override(c, set) }), nil
+		return cfg, agent.SelftestTargets(jobs, nil), nil
 	case job != "":
 		return nil, nil, errors.New("--job needs --config")
 	case adhoc.Bucket == "":
@@ -142,7 +142,7 @@ func selftestTargets(config, job string, adhoc *backup.JobConfig, conn *connFlag
 	}
 	adhoc.SSE = cmp.Or(adhoc.SSE, backup.DefaultSSE)
 	return nil, []agent.SelftestTarget{{
-		Client: conn.options(),
+		Client: adhoc.ClientOptions(),
 		Probe:  policy.ProbeOptions{Bucket: adhoc.Bucket, Prefix: adhoc.Prefix, SSE: adhoc.SSE, KMSKeyID: adhoc.KMSKeyID},
 	}}, nil
 }

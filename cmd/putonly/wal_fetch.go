@@ -64,7 +64,7 @@ func (p picks) Set(v string) error {
 func runWALFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly wal-fetch", flag.ContinueOnError)
 	var conn connFlags
-	conn.register(fs)
+	conn.Register(fs)
 	var ids stringList
 	bucket := fs.String("bucket", "", "S3 `bucket`")
 	prefix := fs.String("prefix", "", "key `prefix` of the job, e.g. db1/")
@@ -93,13 +93,13 @@ func runWALFetch(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fatal(err)
 	}
 	start := time.Now()
-	client, err := conn.client(ctx)
+	client, err := conn.Client(ctx)
 	if err != nil {
 		return fatal(err)
 	}
 	path := *cache
 	if path == "" {
-		path = restore.DefaultWALCachePath(conn.endpoint, *bucket, *prefix+*job)
+		path = restore.DefaultWALCachePath(conn.Endpoint, *bucket, *prefix+*job)
 	}
 	ix, _, err := restore.WALCache{Path: path, MaxAge: *cacheAge}.Index(ctx, client, *bucket, *prefix, *job, pos[0])
 	if err != nil {

@@ -56,7 +56,7 @@ Flags:
 func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly pitr", flag.ContinueOnError)
 	var conn connFlags
-	conn.register(fs)
+	conn.Register(fs)
 	var ids stringList
 	bucket := fs.String("bucket", "", "S3 `bucket`")
 	prefix := fs.String("prefix", "", "key `prefix` of the job, e.g. db1/")
@@ -102,7 +102,7 @@ func runPITR(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	client, err := conn.client(ctx)
+	client, err := conn.Client(ctx)
 	if err != nil {
 		return failure(err)
 	}
@@ -243,18 +243,7 @@ func walFetchCommand(conn connFlags, bucket, prefix, job string, ids []string, c
 		}
 		args = append(args, "--identity", abs)
 	}
-	if conn.endpoint != "" {
-		args = append(args, "--endpoint", conn.endpoint)
-	}
-	if conn.region != "" {
-		args = append(args, "--region", conn.region)
-	}
-	if conn.profile != "" {
-		args = append(args, "--profile", conn.profile)
-	}
-	if conn.pathStyle {
-		args = append(args, "--path-style")
-	}
+	args = append(args, conn.ConnArgs()...)
 	args = append(args, "--cache", cache)
 	for i, a := range args {
 		args[i] = shellQuote(a)

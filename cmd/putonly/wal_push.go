@@ -62,8 +62,8 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	logFormat := fs.String("log-format", "text", "log `format`: text (what PostgreSQL's log shows best), json")
 	noRefresh := fs.Bool("no-selftest-refresh", false, "do not start 'putonly selftest' in the background when the gate's verdict is missing or half expired")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up on this file after this `duration` (and the job's timeout, if shorter); PostgreSQL retries it")
-	var conn connFlags
-	conn.registerEndpoint(fs)
+	var conn backup.JobConfig
+	backup.RegisterConnFlags(fs, &conn, false)
 	pos, done, err := parseFlagsArgs(fs, walPushUsage, args, 1, stdout, stderr)
 	if done {
 		return err
@@ -84,6 +84,7 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
+	cfg.Override(&conn, set)
 	jobs, err := cfg.ResolveJobs(*jobName)
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
@@ -95,7 +96,6 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *timeout > 0 && (job.Timeout <= 0 || *timeout < job.Timeout) {
 		job.Timeout = *timeout
 	}
-	conn.override(&job.Client, set)
 	gate := agent.NewGate(agent.GateOptionsFrom(cfg, false, log))
 	loaded := time.Now()
 	client, err := backup.NewS3Client(ctx, job.Client)
@@ -104,7 +104,7 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	gerr := gate.CheckCached(ctx, client, job, *config)
 	if !*noRefresh && gate.NeedsRefresh(ctx, client, job) {
-		gerr = refreshSelftest(gate, job, *config, fs, set, log, gerr)
+		gerr = refreshSelftest(gate, job, *config, conn.ConnArgs(), log, gerr)
 	}
 	if gerr != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("job %s: wal-push %s: %w", job.Name, pos[0], gerr)}
@@ -129,13 +129,8 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // expires (or, refused now, so that PostgreSQL's retry finds one): this
 // segment does not wait for it. It returns gerr, the gate's answer now,
 // with a hint when a self-test was started.
-func refreshSelftest(gate *agent.Gate, job *backup.Job, config string, fs *flag.FlagSet, set map[string]bool, log *slog.Logger, gerr error) error {
-	argv := []string{"selftest", "--config", config, "--job", job.Name}
-	for _, name := range []string{"endpoint", "region", "profile", "path-style"} {
-		if set[name] {
-			argv = append(argv, "--"+name+"="+fs.Lookup(name).Value.String())
-		}
-	}
+func refreshSelftest(gate *agent.Gate, job *backup.Job, config string, conn []string, log *slog.Logger, gerr error) error {
+	argv := append([]string{"selftest", "--config", config, "--job", job.Name}, conn...)
 	self, err := os.Executable()
 	if err == nil {
 		var logPath string
