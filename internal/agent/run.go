@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -121,4 +123,56 @@ func logComplete(log *slog.Logger, res backup.Result) {
 		"throughput", cli.Rate(res.BytesIn, res.Duration),
 		"checksum", res.Checksum,
 	)
+}
+
+// Args are what the command lines of run and daemon share: the jobs'
+// source, the gate's --allow-readable-key, where results go besides the
+// log.
+type Args struct {
+	Source
+	AllowReadableKey bool
+	StateFile        string // --state; default the config's daemon.state_file
+	Textfile         string // --textfile; default the config's daemon.textfile
+	Log              *slog.Logger
+}
+
+// OnceOptions are one 'putonly run'.
+type OnceOptions struct {
+	Args
+	Progress  func(job string, p *backup.Progress) (stop func()) // nil: none
+	Completed func(backup.Result)                                // each completed backup
+}
+
+// RunOnce loads the jobs once (a config error or bad flags: err) and runs
+// each once, in order, behind one key gate on that same config; failed
+// holds the error of each job that failed, as [RunJobs].
+func RunOnce(ctx context.Context, o OnceOptions) (failed []error, err error) {
+	cfg, jobs, err := o.Jobs()
+	if err != nil {
+		return nil, err
+	}
+	gate := NewGate(GateOptionsFrom(cfg, o.AllowReadableKey, o.Log))
+	fb := Feedback{StateFile: o.StateFile, Textfile: o.Textfile, Log: o.Log}
+	var dests map[string][]backup.Destination
+	if cfg != nil {
+		dests = cfg.Destinations()
+		fb.StateFile = cmp.Or(fb.StateFile, cfg.Daemon.StateFile)
+		fb.Textfile = cmp.Or(fb.Textfile, cfg.Daemon.Textfile)
+	}
+	return RunJobs(ctx, jobs, RunOptions{
+		Log: o.Log, Reporter: fb.Reporter(gate.AllowReadable()), Dests: dests, Gate: gate,
+		Progress: o.Progress, Completed: o.Completed,
+	}), nil
+}
+
+// Progress is a [RunOptions] Progress that redraws "job: in N, out N,
+// rate, elapsed" on w every second, in mode auto (on a terminal), always
+// or never ([cli.ProgressLine]).
+func Progress(mode string, w io.Writer) func(string, *backup.Progress) func() {
+	return func(job string, p *backup.Progress) func() {
+		return cli.ProgressLine(mode, w, func(el time.Duration) string {
+			return fmt.Sprintf("%s: in %s, out %s, %s, %s", job,
+				cli.Human(p.In.Load()), cli.Human(p.Out.Load()), cli.Rate(p.In.Load(), el), el.Round(time.Second))
+		})
+	}
 }
