@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
 	"github.com/putonly/putonly/internal/cli"
-	"github.com/putonly/putonly/policy"
 )
 
 func init() {
@@ -58,103 +55,36 @@ Flags:
 
 func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly selftest", flag.ContinueOnError)
-	config := fs.String("config", "", "read bucket, prefix, SSE and connection of every job from this YAML `file`")
-	job := fs.String("job", "", "with --config: test only the job with this `name`")
+	var a agent.SelftestArgs
+	fs.StringVar(&a.Config, "config", "", "read bucket, prefix, SSE and connection of every job from this YAML `file`")
+	fs.StringVar(&a.Job, "job", "", "with --config: test only the job with this `name`")
 	// The ad-hoc target's settings, as run takes them (the canaries go
 	// under PREFIX_putonly-selftest/).
-	var adhoc backup.JobConfig
-	backup.RegisterFlagsOf(fs, &adhoc, "bucket", "prefix", "sse", "kms_key_id")
-	backup.RegisterConnFlags(fs, &adhoc, false)
-	strict := fs.Bool("strict", false, "exit 1 on warnings too")
+	backup.RegisterFlagsOf(fs, &a.Flags, "bucket", "prefix", "sse", "kms_key_id")
+	backup.RegisterConnFlags(fs, &a.Flags, false)
+	fs.BoolVar(&a.Strict, "strict", false, "exit 1 on warnings too")
 	format := fs.String("format", "text", "output `format`: text or json")
 	if done, err := cli.Parse(fs, selftestUsage, args, stdout, stderr); done {
 		return err
 	}
-	set := flagsSet(fs)
+	a.Set, a.JSON = cli.FlagsSet(fs), *format == "json"
 	if fs.NArg() > 0 {
 		return &exitError{Code: 2, Err: fmt.Errorf("selftest takes no arguments (got %q)", fs.Arg(0))}
 	}
 	if *format != "text" && *format != "json" {
 		return &exitError{Code: 2, Err: fmt.Errorf("--format %q: use text or json", *format)}
 	}
-
-	cfg, targets, err := selftestTargets(*config, *job, &adhoc, set)
+	cfg, targets, err := a.Targets()
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	code := 0
-	for i, t := range targets {
-		rep, recErr, err := agent.Selftest(ctx, cfg, t)
-		if err != nil {
-			// No credentials, a wrong or dead endpoint: named, exit 1.
-			return failure(err)
-		}
-		if recErr != nil {
-			fmt.Fprintf(stderr, "putonly: selftest: cannot record the result for wal-push: %v\n", recErr)
-		}
-		if *format == "json" {
-			err = rep.WriteJSON(stdout)
-		} else {
-			if i > 0 {
-				fmt.Fprintln(stdout)
-			}
-			if t.Job != "" {
-				fmt.Fprintf(stdout, "job %s: ", t.Job)
-			}
-			err = rep.WriteText(stdout)
-		}
-		if err != nil {
-			return err
-		}
-		code = worseExit(code, rep.Exit(*strict))
-	}
-	if code != 0 {
+	code, err := agent.SelftestAll(ctx, cfg, targets, a, stdout, stderr)
+	switch {
+	case err != nil:
+		// No credentials, a wrong or dead endpoint: named, exit 1.
+		return failure(err)
+	case code != 0:
 		return &exitError{Code: code}
 	}
 	return nil
-}
-
-// selftestTargets are the tests to run: each distinct target of the
-// config's jobs (read once), or the one of the flags.
-func selftestTargets(config, job string, adhoc *backup.JobConfig, set map[string]bool) (*backup.Config, []agent.SelftestTarget, error) {
-	switch {
-	case config != "":
-		if err := backup.ConfigFlagsError(set); err != nil {
-			return nil, nil, err
-		}
-		cfg, err := backup.LoadConfig(config)
-		if err != nil {
-			return nil, nil, err
-		}
-		cfg.Override(adhoc, set)
-		jobs, err := cfg.ResolveJobs(job)
-		if err != nil {
-			return nil, nil, err
-		}
-		return cfg, agent.SelftestTargets(jobs, nil), nil
-	case job != "":
-		return nil, nil, errors.New("--job needs --config")
-	case adhoc.Bucket == "":
-		return nil, nil, errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")
-	}
-	if err := backup.ValidateFlags(adhoc, set); err != nil {
-		return nil, nil, err
-	}
-	adhoc.SSE = cmp.Or(adhoc.SSE, backup.DefaultSSE)
-	return nil, []agent.SelftestTarget{{
-		Client: adhoc.ClientOptions(),
-		Probe:  policy.ProbeOptions{Bucket: adhoc.Bucket, Prefix: adhoc.Prefix, SSE: adhoc.SSE, KMSKeyID: adhoc.KMSKeyID},
-	}}, nil
-}
-
-// worseExit combines exit statuses: 1 (the key can read or delete) beats 2
-// (could not tell), which beats 0.
-func worseExit(a, b int) int {
-	if a == 1 || b == 1 {
-		return 1
-	}
-	if a == 2 || b == 2 {
-		return 2
-	}
-	return 0
 }

@@ -1,8 +1,11 @@
 package agent
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/policy"
@@ -68,4 +71,83 @@ func Selftest(ctx context.Context, cfg *backup.Config, t SelftestTarget) (rep *p
 		recordErr = RecordSelftest(ctx, cfg, client, t.Record, rights, passed)
 	}
 	return rep, recordErr, nil
+}
+
+// SelftestArgs are the command line of 'putonly selftest': a config's
+// jobs (Source.Config) or the one target of its flags (bucket, prefix,
+// sse, kms_key_id and the connection flags, in Source.Flags).
+type SelftestArgs struct {
+	Source
+	Strict bool // warnings fail too
+	JSON   bool // one JSON document per test instead of the text tables
+}
+
+// Targets are the tests to run: each distinct target of the config's jobs
+// (read once, the connection flags over it), or the one of the flags.
+func (a *SelftestArgs) Targets() (*backup.Config, []SelftestTarget, error) {
+	switch {
+	case a.Config != "":
+		cfg, jobs, err := a.Jobs()
+		if err != nil {
+			return nil, nil, err
+		}
+		return cfg, SelftestTargets(jobs, nil), nil
+	case a.Job != "":
+		return nil, nil, errors.New("--job needs --config")
+	case a.Flags.Bucket == "":
+		return nil, nil, errors.New("selftest needs --config FILE or --bucket B\n\thint: putonly selftest --bucket acme-backups --prefix db1/")
+	}
+	if err := backup.ValidateFlags(&a.Flags, a.Set); err != nil {
+		return nil, nil, err
+	}
+	f := a.Flags
+	return nil, []SelftestTarget{{
+		Client: f.ClientOptions(),
+		Probe:  policy.ProbeOptions{Bucket: f.Bucket, Prefix: f.Prefix, SSE: cmp.Or(f.SSE, backup.DefaultSSE), KMSKeyID: f.KMSKeyID},
+	}}, nil
+}
+
+// SelftestAll runs the self-test of each target and writes its report to
+// stdout (a table each, or JSON documents one after the other); a verdict
+// that could not be recorded for wal-push is a warning on stderr. code is
+// the worst exit status of the reports (policy.ProbeReport.Exit); err
+// says a test could not run at all (no credentials, a dead endpoint).
+func SelftestAll(ctx context.Context, cfg *backup.Config, targets []SelftestTarget, a SelftestArgs, stdout, stderr io.Writer) (code int, err error) {
+	for i, t := range targets {
+		rep, recErr, err := Selftest(ctx, cfg, t)
+		if err != nil {
+			return 0, err
+		}
+		if recErr != nil {
+			fmt.Fprintf(stderr, "putonly: selftest: cannot record the result for wal-push: %v\n", recErr)
+		}
+		if a.JSON {
+			err = rep.WriteJSON(stdout)
+		} else {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			if t.Job != "" {
+				fmt.Fprintf(stdout, "job %s: ", t.Job)
+			}
+			err = rep.WriteText(stdout)
+		}
+		if err != nil {
+			return 0, err
+		}
+		code = worseExit(code, rep.Exit(a.Strict))
+	}
+	return code, nil
+}
+
+// worseExit combines exit statuses: 1 (the key can read or delete) beats 2
+// (could not tell), which beats 0.
+func worseExit(a, b int) int {
+	if a == 1 || b == 1 {
+		return 1
+	}
+	if a == 2 || b == 2 {
+		return 2
+	}
+	return 0
 }
