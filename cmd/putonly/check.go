@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"strings"
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 const checkUsage = `Usage:
@@ -35,88 +34,20 @@ Flags:
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly check", flag.ContinueOnError)
-	config := fs.String("config", "", "YAML config `file`")
-	job := fs.String("job", "", "check only the job with this `name`")
-	connect := fs.Bool("connect", false, "also connect each job's dump program to its database (reads no data)")
+	var o agent.CheckOptions
+	fs.StringVar(&o.Config, "config", "", "YAML config `file`")
+	fs.StringVar(&o.Job, "job", "", "check only the job with this `name`")
+	fs.BoolVar(&o.Connect, "connect", false, "also connect each job's dump program to its database (reads no data)")
 	if done, err := parseFlags(fs, checkUsage, args, stdout, stderr); done {
 		return err
 	}
-	if *config == "" {
-		return &exitError{Code: 2, Err: errors.New("check needs --config FILE")}
-	}
-	cfg, err := backup.LoadConfig(*config)
-	if err != nil {
+	err := agent.CheckConfig(ctx, o, stdout)
+	var ue *cli.UsageError
+	switch {
+	case errors.As(err, &ue), errors.Is(err, backup.ErrNoDumpProgram):
 		return &exitError{Code: 2, Err: err}
+	case err != nil:
+		return &exitError{Code: 1, Err: err}
 	}
-	// An auditor's config may have drills and audits and no job at all.
-	var jobs []*backup.Job
-	if len(cfg.Jobs) > 0 || *job != "" {
-		if jobs, err = cfg.ResolveJobs(*job); err != nil {
-			return &exitError{Code: 2, Err: err}
-		}
-	}
-	var checks []agent.Check
-	if *job == "" {
-		checks = describeChecks(cfg, stdout)
-	}
-	var missing, unreachable []error
-	for _, j := range jobs {
-		comp := "zstd " + j.Compression
-		if j.Compression == "none" {
-			comp = "no compression"
-		}
-		fmt.Fprintf(stdout, "%s: %s | %s | age (%s: %s) -> s3://%s/%s%s/…, SSE %s\n",
-			j.Name, strings.Join(backup.RedactArgv(j.Argv), " "), comp, plural(j.Recipient.Len(), "recipient"),
-			strings.Join(j.Recipient.Types(), ","), j.Bucket, j.Prefix, j.Name, j.SSE)
-		if _, err := backup.CheckProgram(j); err != nil {
-			missing = append(missing, err)
-			continue
-		}
-		if *connect {
-			how, err := backup.CheckConnect(ctx, j)
-			switch {
-			case err != nil:
-				unreachable = append(unreachable, err)
-			case how == "":
-				fmt.Fprintf(stdout, "%s: not connected (%s source: only a dump would tell)\n", j.Name, j.SourceType)
-			default:
-				fmt.Fprintf(stdout, "%s: database reached (%s)\n", j.Name, how)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		return &exitError{Code: 2, Err: errors.Join(append(missing, unreachable...)...)}
-	}
-	if len(unreachable) > 0 {
-		return &exitError{Code: 1, Err: errors.Join(unreachable...)}
-	}
-	if len(checks) == 0 {
-		fmt.Fprintf(stdout, "%s: %s valid\n", *config, plural(len(jobs), "job"))
-		return nil
-	}
-	n := map[string]int{}
-	for _, c := range checks {
-		n[c.Kind]++
-	}
-	fmt.Fprintf(stdout, "%s: %s, %s, %s valid\n", *config, plural(len(jobs), "job"), plural(n["drill"], "drill"), plural(n["audit"], "audit"))
 	return nil
-}
-
-// describeChecks prints what each drill and audit of the daemon would do
-// (LoadConfig has checked their schedules).
-func describeChecks(cfg *backup.Config, stdout io.Writer) []agent.Check {
-	checks := agent.ChecksFrom(cfg)
-	for _, c := range checks {
-		what := ""
-		switch {
-		case c.Kind == "audit":
-			what = fmt.Sprintf("the jobs under s3://%s/%s", c.Conn.Bucket, c.Conn.Prefix)
-		case c.Drill.IntoDatabase != "":
-			what = fmt.Sprintf("the newest of s3://%s/%s%s/ into database %s", c.Conn.Bucket, c.Conn.Prefix, c.Drill.Job, c.Drill.IntoDatabase)
-		default:
-			what = fmt.Sprintf("the newest of s3://%s/%s%s/ into %q", c.Conn.Bucket, c.Conn.Prefix, c.Drill.Job, c.Drill.Into)
-		}
-		fmt.Fprintf(stdout, "%s %s: %s, schedule %q\n", c.Kind, c.Name, what, c.Spec)
-	}
-	return checks
 }
