@@ -77,6 +77,11 @@ func runWALPush(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	a.Path, a.Set = pos[0], cli.FlagsSet(fs)
 	err = agent.PushWAL(ctx, a)
+	// Never above 125, even for a shutdown (130 elsewhere): PostgreSQL's
+	// archiver aborts on such a status and pg_stat_archiver does not count
+	// the failure (https://www.postgresql.org/docs/current/continuous-archiving.html,
+	// "terminated by a signal ... or an error by the shell with an exit
+	// status greater than 125").
 	var ue *cli.UsageError
 	switch {
 	case errors.As(err, &ue):
