@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 
@@ -22,10 +23,11 @@ import (
 // The defaults ride out an S3 outage of a minute or more: a single part
 // keeps trying for two minutes, then the job fails.
 //
-// A client that has never had an answer from S3 gives up on connection
-// errors after unreachedAttempts tries: a refused port, an unknown host or a
-// TLS mismatch at the start of a job is a configuration to fix, not an
-// outage to wait out.
+// A client that has never reached S3 gives up on connection errors after
+// unreachedAttempts tries: a refused port, an unknown host or a TLS mismatch
+// at the start of a job is a configuration to fix, not an outage to wait
+// out. Reached means an answer came, or a request went out on an open
+// connection (see reachedBy).
 const (
 	retryBaseDelay    = 500 * time.Millisecond
 	retryMaxDelay     = 20 * time.Second
@@ -53,7 +55,7 @@ func retryDelay(n int) time.Duration {
 type budgetRetryer struct {
 	*retry.Standard
 	budget  time.Duration
-	reached *atomic.Bool // some request of this client got an HTTP answer
+	reached *atomic.Bool // some request of this client reached S3 (reachedBy)
 }
 
 type retryStartKey struct{}
@@ -104,6 +106,42 @@ func noAnswer(err error) bool {
 	return !errors.As(err, &re) || re.HTTPStatusCode() == 0
 }
 
+// reachedBy says whether an attempt that ended with err reached S3: it got
+// an HTTP answer, or it wrote its request head on an open connection (wrote:
+// the TCP connection, and TLS for https, were up) before it failed.
+//
+// The second half is for a store that refuses a conditional put before it
+// reads the body, as a retried wal-push of an archived segment is: versitygw
+// (fasthttp, which streams request bodies) answers 412, discards at most
+// 256 KiB of the body and closes with the rest unread, so the kernel resets
+// the connection, and Go's transport reports the reset (on the body's write,
+// or on the read, or "use of closed network connection") and drops the 412
+// it may already have read. Measured on this 2-core machine against
+// versitygw v1.8.0, 100 conditional PutObjects of an existing key, one
+// attempt each: 1 MiB body, 1 reset idle and 30 with two CPU hogs; 4 MiB, 41
+// idle and 31 loaded. Expect: 100-continue does not help there (fasthttp
+// sends 100 Continue before the handler runs: 22 to 38 resets in 100 with
+// it); the SDK sends it from 2 MiB on anyway (s3.Options
+// ContinueHeaderThresholdBytes). Counted as "never answered", such resets
+// made a wal-push (a fresh process and client each time) give up after
+// three, about one retried push in ten under load, with "S3 never answered
+// this client: check the endpoint and the network" instead of "already
+// archived", and PostgreSQL's archive fell behind. Counted as reached, the
+// attempt is retried within max_attempts and max_retry_time, and a later one
+// reads the 412: S3 refuses a conditional write to an existing key on every
+// attempt ("How to prevent object overwrites with conditional writes",
+// Amazon S3 User Guide,
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+//
+// What is given up: an http:// URL on a TLS port whose server resets a
+// plain request (rather than answering 400, as Go's and nginx's do) is
+// retried up to max_retry_time instead of three tries. Connect names that
+// case before any request (s3err.Preflight), and wal-push archives only
+// after a recent self-test, which connects through Connect.
+func reachedBy(err error, wrote bool) bool {
+	return err == nil || !noAnswer(err) || wrote
+}
+
 // retryOptions installs putonly's retryer on a client: max attempts (0:
 // DefaultMaxAttempts) and the time budget of one request (0:
 // DefaultMaxRetryTime).
@@ -140,11 +178,14 @@ func retryOptions(attempts int, budget time.Duration) func(*s3.Options) {
 				}), middleware.Before); err != nil {
 				return err
 			}
-			// After the retry middleware: sees every attempt.
+			// After the retry middleware: sees every attempt, and sets
+			// reached before the retryer decides on its error.
 			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("putonlyReached",
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					var wrote atomic.Bool
+					ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
 					out, md, err := next.HandleFinalize(ctx, in)
-					if err == nil || !noAnswer(err) {
+					if reachedBy(err, wrote.Load()) {
 						reached.Store(true)
 					}
 					return out, md, err

@@ -152,3 +152,42 @@ func TestRetryBounds(t *testing.T) {
 		t.Logf("refused endpoint failed after %s: %v", took.Round(time.Millisecond), err)
 	})
 }
+
+// TestRetriedPutOutlivesEarlyRefusals: a fresh client (a wal-push process)
+// whose conditional PutObject is reset after it sent the request head, more
+// times than a client that never reached S3 tries, keeps retrying and ends
+// with the 412 of the attempt after them: for wal-push "already archived",
+// not "S3 never answered this client". The resets are the fault proxy's,
+// deterministic (the real server does it now and then, see reachedBy); the
+// 412 is the proxy's fake of S3's answer. A refused port still gives up
+// after three tries (TestRetryBounds/never_reached).
+func TestRetriedPutOutlivesEarlyRefusals(t *testing.T) {
+	s := s3test.Start(t, s3local.Options{})
+	const resets = unreachedAttempts + 1
+	var puts atomic.Int64
+	proxy := newFaultProxy(t, s.Endpoint, func(_ int64, r *http.Request) string {
+		if r.Method != http.MethodPut {
+			return ""
+		}
+		if puts.Add(1) <= resets {
+			return "refuse"
+		}
+		return "412"
+	})
+	var sent atomic.Int64
+	res, err := upload(context.Background(), defaultRetryClient(s, proxy.URL, 0, 0), bytes.NewReader(randomBytes(t, 4<<20)), uploadOptions{
+		Bucket: s.Bucket, Key: "refused/x", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 1,
+	}, &sent)
+	// The 412 is either a collision or, when the client cannot tell a
+	// reset from a lost answer (see attemptLog), "stored by an earlier
+	// attempt"; both are S3's verdict. Giving up is the failure.
+	if err != nil && !errors.Is(err, ErrObjectExists) {
+		t.Fatalf("after %d resets: %v; want the 412 of the attempt after them", resets, err)
+	}
+	if err == nil && res.LostAnswer == "" {
+		t.Fatalf("after %d resets: stored without the 412: %+v", resets, res)
+	}
+	if n := puts.Load(); n != resets+1 {
+		t.Fatalf("%d PutObject attempts, want %d", n, resets+1)
+	}
+}

@@ -276,6 +276,23 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			conn.Close()
 		}
 		return
+	case "refuse":
+		// Read the request's head only and reset the connection: a store
+		// that refuses a conditional put before reading the body, whose
+		// answer the reset loses (what versitygw does with its 412 to a
+		// retried push, see resetWhileSending).
+		p.injected.Add(1)
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic("no hijacker")
+		}
+		if conn, _, err := hj.Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			conn.Close()
+		}
+		return
 	case "cut":
 		p.injected.Add(1)
 		// Read part of the body, then drop the connection without a

@@ -19,14 +19,20 @@ import (
 
 // WALResult describes one archived WAL file.
 type WALResult struct {
-	File     string // WAL file name
-	Bucket   string
-	Key      string
-	Size     int64  // plaintext
-	SHA256   string // hex, of the plaintext; part of Key
-	Stored   int64  // object size; 0 when Already
-	Already  bool   // S3 already held this exact content (412): nothing was sent again
-	Duration time.Duration
+	File    string // WAL file name
+	Bucket  string
+	Key     string
+	Size    int64  // plaintext
+	SHA256  string // hex, of the plaintext; part of Key
+	Stored  int64  // object size; 0 when Already
+	Already bool   // S3 already held this exact content (412): nothing was sent again
+	// LostAnswer, when set, says how an attempt ended without an answer
+	// before S3 answered the retry 412: that attempt may have stored the
+	// object, or S3 held it already (a store that refuses before reading
+	// the body and resets looks the same); either way this exact content
+	// is archived.
+	LostAnswer string
+	Duration   time.Duration
 }
 
 // ErrWALChanged means the file changed while it was being archived; no
@@ -118,6 +124,7 @@ func PushWAL(ctx context.Context, api s3Writer, job *Job, path string) (WALResul
 		return res, fmt.Errorf("wal-push %s: %w", file, perr)
 	}
 	res.Stored = up.Size
+	res.LostAnswer = up.LostAnswer
 	return res, nil
 }
 
