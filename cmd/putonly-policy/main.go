@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -23,20 +22,25 @@ var (
 	date    = ""
 )
 
-const usage = `putonly-policy: write-only S3 bucket policies for putonly backups
-
-Usage:
-  putonly-policy generate --bucket B --principal ARN [options]   print a policy document
-  putonly-policy verify --bucket-policy FILE --principal ARN --bucket B [options]
-                                                                  prove offline that the key cannot read
-  putonly-policy selftest --profile backup --bucket B [--prefix P]  prove with S3 that the key cannot read
-  putonly-policy version                                          print version, commit, date and Go version
-  putonly-policy help [command]
-
+// newApp is the program's commands; verify reads a policy from stdin.
+func newApp(stdin io.Reader) *cli.App {
+	app := &cli.App{Name: "putonly-policy", Title: "putonly-policy: write-only S3 bucket policies for putonly backups", Footer: `
 Run 'putonly-policy COMMAND --help' for the options of one command.
 Exit status 2 is always bad usage or input (flags, a policy or config that
 cannot be read or is not valid); a network or AWS failure exits 1.
-`
+`}
+	app.Register(&cli.Command{Name: "generate", Order: 10, Run: runGenerate,
+		Summary: "generate --bucket B --principal ARN [options]   print a policy document"})
+	app.Register(&cli.Command{Name: "verify", Order: 20, Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runVerify(ctx, args, stdin, stdout, stderr)
+	}, Summary: "verify --bucket-policy FILE --principal ARN --bucket B [options]\n" +
+		"                                                                  prove offline that the key cannot read"})
+	app.Register(&cli.Command{Name: "selftest", Order: 30, Run: runSelftest,
+		Summary: "selftest --profile backup --bucket B [--prefix P]  prove with S3 that the key cannot read"})
+	app.Register(&cli.Command{Name: "version", Order: 40, Run: func(_ context.Context, _ []string, stdout, _ io.Writer) error { return runVersion(stdout) },
+		Summary: "version                                          print version, commit, date and Go version"})
+	return app
+}
 
 // exitError carries a verdict's exit status out of a subcommand; a
 // usageError (exit 2) is bad flags or input; any other error exits 1
@@ -57,38 +61,7 @@ func main() {
 func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("putonly-policy", err, stderr) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return &usageError{}
-	}
-	switch args[0] {
-	case "generate":
-		return runGenerate(ctx, args[1:], stdout, stderr)
-	case "verify":
-		return runVerify(ctx, args[1:], stdin, stdout, stderr)
-	case "selftest":
-		return runSelftest(ctx, args[1:], stdout, stderr)
-	case "version", "--version":
-		return runVersion(stdout)
-	case "help", "-h", "--help":
-		// 'help CMD' is 'CMD --help'; 'help help' and 'help --help' are
-		// the usage itself (not a recursion), an unknown CMD a usage error.
-		if len(args) > 1 {
-			switch args[1] {
-			case "help", "-h", "-help", "--help":
-			case "generate", "verify", "selftest":
-				return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
-			default:
-				fmt.Fprint(stderr, usage)
-				return cli.Usage(fmt.Errorf("help: unknown command %q", args[1]))
-			}
-		}
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return cli.Usage(fmt.Errorf("unknown command %q", args[0]))
-	}
+	return newApp(stdin).Run(ctx, args, stdout, stderr)
 }
 
 // runVersion prints what the release build stamped, completed from Go's

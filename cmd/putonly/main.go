@@ -70,14 +70,15 @@ func (r reported) Unwrap() error { return r.error }
 
 // exitCode is the one place an error becomes an exit status: 0 for nil, an
 // exitError's own code, 130 for a shutdown by signal, 2 for a usage or
-// config error, 1 for any other failure. It prints the error unless the
-// command did.
+// config error (cli.UsageError, backup.FieldError), 1 for any other
+// failure. It prints the error unless the command did.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
 	var ee *exitError
 	var rep reported
+	var ue *cli.UsageError
 	var cfgErr *backup.FieldError
 	switch {
 	case errors.As(err, &ee):
@@ -85,13 +86,15 @@ func exitCode(err error, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "putonly: %v\n", ee.Err)
 		}
 		return ee.Code
+	case errors.As(err, &ue) && ue.Err == nil:
+		// The usage is printed, and says it all.
 	case !errors.As(err, &rep):
 		fmt.Fprintf(stderr, "putonly: %v\n", err)
 	}
 	switch {
 	case errors.Is(err, backup.ErrShutdown):
 		return 130
-	case errors.As(err, &cfgErr):
+	case errors.As(err, &ue), errors.As(err, &cfgErr):
 		return 2
 	}
 	return 1

@@ -56,21 +56,21 @@ func (a *App) Usage() string {
 }
 
 // Run runs the command args[0] with the rest of args. No command, an
-// unknown one or 'help UNKNOWN' print the usage on stderr and are exit
-// status 2; 'help', -h and --help print it on stdout; 'help CMD' is 'CMD
+// unknown one or 'help UNKNOWN' print the usage on stderr and are a
+// [UsageError]; 'help', -h and --help print it on stdout; 'help CMD' is 'CMD
 // --help' ('help help' is the usage itself, not a recursion); --version is
 // the command "version".
 func (a *App) Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, a.Usage())
-		return &ExitError{Code: 2}
+		return &UsageError{}
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
 		if len(args) > 1 && !IsHelp(args[1]) {
 			if _, ok := a.cmds[args[1]]; !ok {
 				fmt.Fprint(stderr, a.Usage())
-				return &ExitError{Code: 2, Err: fmt.Errorf("help: unknown command %q", args[1])}
+				return Usage(fmt.Errorf("help: unknown command %q", args[1]))
 			}
 			return a.Run(ctx, []string{args[1], "--help"}, stdout, stderr)
 		}
@@ -83,7 +83,7 @@ func (a *App) Run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return c.Run(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, a.Usage())
-	return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
+	return Usage(fmt.Errorf("unknown command %q", args[0]))
 }
 
 // IsHelp says s asks for help: help, -h, -help or --help.

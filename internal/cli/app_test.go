@@ -68,9 +68,8 @@ func TestAppRun(t *testing.T) {
 		var ran []string
 		var out, errb bytes.Buffer
 		err := testApp(&ran).Run(context.Background(), c.args, &out, &errb)
-		var ee *ExitError
 		switch {
-		case c.code < 0 && err != nil, c.code >= 0 && (!errors.As(err, &ee) || ee.Code != c.code):
+		case c.code < 0 && err != nil, c.code >= 0 && ExitCode("prog", err, io.Discard) != c.code:
 			t.Errorf("%q: err %v, want code %d", c.args, err, c.code)
 		}
 		if got := strings.Join(ran, ";"); got != c.ran {
