@@ -7,7 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/putonly/putonly/internal/restorecmd"
 )
+
+// listEntry is what list --json prints (restore_e2e_test.go decodes it).
+type listEntry = restorecmd.ListEntry
 
 // TestRestoreCommandsUsage: bad flags are exit status 2 with a message that
 // says what to do, before any request; --help is exit 0 on stdout.
