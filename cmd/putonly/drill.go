@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"io"
-	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/putonly/putonly/restore"
+	"github.com/putonly/putonly/internal/restorecmd"
 )
 
 func init() {
@@ -84,131 +80,24 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("putonly drill", flag.ContinueOnError)
 	var conn connFlags
 	conn.Register(fs)
-	var ids stringList
-	bucket := fs.String("bucket", "", "S3 `bucket`")
-	prefix := fs.String("prefix", "", "key `prefix`, e.g. db1/")
-	job := fs.String("job", "", "job `name`: drill its newest backup")
-	key := fs.String("key", "", "drill this backup `key` instead of the newest")
-	fs.Var(&ids, "identity", "age identity `file`; repeat for several")
-	into := fs.String("into", "", "scratch target `command` (sh -c) that reads the dump on stdin")
-	intoDB := fs.String("into-database", "", "scratch database `name` (a file for sqlite) to create, restore into, inspect and drop")
-	typ := fs.String("type", "", "database `type` for --into-database: postgres, mysql, sqlite (default: from the manifest or the dump)")
-	keep := fs.Bool("keep", false, "keep the scratch database after the drill")
-	allowSwitch := fs.Bool("allow-database-switch", false, "let the dump switch database (USE, \\connect, CREATE DATABASE): only for a scratch server")
-	format := fs.String("format", "text", "report `format`: text or json")
-	progress := fs.String("progress", "auto", "progress line on stderr: auto (on a terminal), always, never")
-	noVerify := fs.Bool("no-verify", false, "do not require the manifest")
-	textfile := fs.String("textfile", "", "also write the result as Prometheus metrics to this `file` (atomically)")
-	timeout := fs.Duration("timeout", 12*time.Hour, "fail the drill (and kill the target) after this `duration`")
+	o := restorecmd.DrillOptions{Connect: reader(&conn), Stdout: stdout, Stderr: stderr}
+	fs.StringVar(&o.Bucket, "bucket", "", "S3 `bucket`")
+	fs.StringVar(&o.Prefix, "prefix", "", "key `prefix`, e.g. db1/")
+	fs.StringVar(&o.Job, "job", "", "job `name`: drill its newest backup")
+	fs.StringVar(&o.Key, "key", "", "drill this backup `key` instead of the newest")
+	fs.Var((*stringList)(&o.Identities), "identity", "age identity `file`; repeat for several")
+	fs.StringVar(&o.Into, "into", "", "scratch target `command` (sh -c) that reads the dump on stdin")
+	fs.StringVar(&o.IntoDatabase, "into-database", "", "scratch database `name` (a file for sqlite) to create, restore into, inspect and drop")
+	fs.StringVar(&o.Type, "type", "", "database `type` for --into-database: postgres, mysql, sqlite (default: from the manifest or the dump)")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the scratch database after the drill")
+	fs.BoolVar(&o.AllowSwitch, "allow-database-switch", false, "let the dump switch database (USE, \\connect, CREATE DATABASE): only for a scratch server")
+	fs.StringVar(&o.Format, "format", "text", "report `format`: text or json")
+	fs.StringVar(&o.Progress, "progress", "auto", "progress line on stderr: auto (on a terminal), always, never")
+	fs.BoolVar(&o.NoVerify, "no-verify", false, "do not require the manifest")
+	fs.StringVar(&o.Textfile, "textfile", "", "also write the result as Prometheus metrics to this `file` (atomically)")
+	fs.DurationVar(&o.Timeout, "timeout", 12*time.Hour, "fail the drill (and kill the target) after this `duration`")
 	if done, err := parseFlags(fs, drillUsage, args, stdout, stderr); done {
 		return err
 	}
-	if b, k, ok := splitS3URL(*key); ok {
-		*bucket, *key = b, k
-	}
-	switch {
-	case *bucket == "":
-		return usageError(fmt.Errorf("drill needs --bucket"), "")
-	case *into == "" && *intoDB == "":
-		return usageError(fmt.Errorf("drill needs --into-database NAME or --into COMMAND"), "for example --into-database shop_drill, or --into 'cat > /dev/null' to verify only")
-	case *into != "" && *intoDB != "":
-		return usageError(fmt.Errorf("--into and --into-database exclude each other"), "")
-	case (*job == "") == (*key == ""):
-		return usageError(fmt.Errorf("drill needs exactly one of --job and --key"), "")
-	case *timeout <= 0:
-		return usageError(fmt.Errorf("--timeout %s: must be positive", *timeout), "")
-	case *format != "text" && *format != "json":
-		return usageError(fmt.Errorf("--format %q: use text or json", *format), "")
-	case *keep && *intoDB == "":
-		return usageError(fmt.Errorf("--keep goes with --into-database"), "")
-	case *typ != "" && *intoDB == "":
-		return usageError(fmt.Errorf("--type goes with --into-database"), "")
-	}
-	db, err := scratchDatabase(*typ, *intoDB)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("drill timeout of %s reached", *timeout))
-	defer cancel()
-	identities, err := identities(ids)
-	if err != nil {
-		return err
-	}
-	client, err := conn.Client(ctx)
-	if err != nil {
-		return failure(err)
-	}
-	name := *job
-	if name == "" {
-		if b, ok := restore.ParseKey(*key); ok {
-			name = b.Job
-		}
-	}
-	var fed atomic.Int64
-	stop := startRestoreProgress("drill "+name, &fed, *progress, stderr)
-	res, derr := restore.Drill(ctx, client, restore.DrillOptions{
-		Bucket: *bucket, Prefix: *prefix, Job: *job, Key: *key, Identities: identities, NoVerify: *noVerify,
-		Into: *into, Database: db, Keep: *keep, AllowSwitch: *allowSwitch,
-		Stdout: stderr, Stderr: stderr, Progress: &fed,
-	})
-	stop()
-	return reportDrill(stdout, name, *bucket, *prefix, *format, *textfile, res, derr)
-}
-
-// scratchDatabase is the --into-database target (nil without one).
-func scratchDatabase(typ, intoDB string) (*restore.Database, error) {
-	if intoDB == "" {
-		return nil, nil
-	}
-	if err := restore.CheckTargetName(typ, intoDB); err != nil && !(typ == "" && strings.ContainsAny(intoDB, "/.")) {
-		return nil, usageError(fmt.Errorf("--into-database: %w", err), "")
-	}
-	db := &restore.Database{Type: typ, Name: intoDB}
-	if typ == "" && strings.ContainsAny(intoDB, "/.") {
-		db.Type = restore.TypeSQLite // a path: an SQLite file
-	}
-	return db, nil
-}
-
-// reportDrill prints the drill's verdict (text or JSON), writes the
-// textfile, and returns the drill's failure.
-func reportDrill(stdout io.Writer, name, bucket, prefix, format, textfile string, res restore.DrillResult, derr error) error {
-	rep := res.Report(name, bucket, derr)
-	if format == "json" {
-		if err := rep.WriteJSON(stdout); err != nil {
-			return failure(err)
-		}
-	} else {
-		if derr == nil {
-			fmt.Fprintf(stdout, "drill %s: OK s3://%s/%s: %s; %s\n", name, bucket, rep.Key, verdict(res.Restore), res.Timings())
-		} else {
-			where := "s3://" + bucket + "/" + rep.Key
-			if rep.Key == "" {
-				// No backup was found: the error names the job and prefix.
-				where = "s3://" + bucket + "/" + prefix
-			}
-			fmt.Fprintf(stdout, "drill %s: FAILED %s: %s; %s\n", name, where, oneLine(derr), res.Timings())
-		}
-		rep.WriteText(stdout)
-	}
-	if textfile != "" {
-		var m bytes.Buffer
-		_ = restore.WriteDrillPrometheus(&m, bucket, prefix, name, res, derr)
-		if err := writeTextfile(textfile, m.Bytes()); err != nil {
-			return failure(err)
-		}
-	}
-	if derr != nil {
-		return failure(derr)
-	}
-	return nil
-}
-
-// verdict says what was restored and how it was checked.
-func verdict(res restore.Result) string {
-	if m := res.Manifest; m != nil {
-		return fmt.Sprintf("%d bytes, SHA-256 %s, match the manifest (dump by %s on %s, %s)",
-			res.PlaintextBytes, res.SHA256, m.Tool+" "+m.Version, m.Host, m.Start.Format(time.RFC3339))
-	}
-	return fmt.Sprintf("%d bytes, SHA-256 %s, NOT verified (--no-verify)", res.PlaintextBytes, res.SHA256)
+	return readSideExit(restorecmd.Drill(ctx, o))
 }
