@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"strings"
-	"time"
 
+	"github.com/putonly/putonly/internal/restorecmd"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -49,73 +47,34 @@ Flags:
 // (such as command not found), then recovery will abort").
 const walFetchFatal = 126
 
-type picks map[string]string
-
-func (p picks) String() string { return fmt.Sprint(map[string]string(p)) }
-func (p picks) Set(v string) error {
-	file, digest, ok := strings.Cut(v, "=")
-	if !ok || file == "" || len(digest) < 6 {
-		return errors.New("want FILE=DIGEST, with at least 6 hex digits of the SHA-256 'putonly audit' shows")
-	}
-	p[file] = digest
-	return nil
-}
-
 func runWALFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly wal-fetch", flag.ContinueOnError)
 	var conn connFlags
 	conn.Register(fs)
-	var ids stringList
-	bucket := fs.String("bucket", "", "S3 `bucket`")
-	prefix := fs.String("prefix", "", "key `prefix` of the job, e.g. db1/")
-	job := fs.String("job", "", "the `job` that archived the WAL (wal-push --job)")
-	fs.Var(&ids, "identity", "age identity `file`; repeat for several")
-	cache := fs.String("cache", "", "`file` keeping the archive's listing between calls (default: under the user's cache directory)")
-	cacheAge := fs.Duration("cache-age", restore.DefaultWALCacheAge, "list again when a file is missing from a listing older than this")
-	pick := picks{}
-	fs.Var(pick, "pick", "`FILE=DIGEST`: use this content when different contents are archived under FILE; repeat")
+	o := restorecmd.WALFetchOptions{Pick: restorecmd.Picks{}, Connect: reader(&conn), Stderr: stderr}
+	fs.StringVar(&o.Bucket, "bucket", "", "S3 `bucket`")
+	fs.StringVar(&o.Prefix, "prefix", "", "key `prefix` of the job, e.g. db1/")
+	fs.StringVar(&o.Job, "job", "", "the `job` that archived the WAL (wal-push --job)")
+	fs.Var((*stringList)(&o.Identities), "identity", "age identity `file`; repeat for several")
+	fs.StringVar(&o.Cache, "cache", "", "`file` keeping the archive's listing between calls (default: under the user's cache directory)")
+	fs.DurationVar(&o.CacheAge, "cache-age", restore.DefaultWALCacheAge, "list again when a file is missing from a listing older than this")
+	fs.Var(o.Pick, "pick", "`FILE=DIGEST`: use this content when different contents are archived under FILE; repeat")
 	pos, done, err := parseFlagsArgs(fs, walFetchUsage, args, 2, stdout, stderr)
-	if done {
-		if err != nil {
-			return &exitError{Code: walFetchFatal, Err: err}
-		}
-		return nil
-	}
-	fatal := func(err error) error { return &exitError{Code: walFetchFatal, Err: err} }
 	switch {
+	case done && err != nil:
+		return &exitError{Code: walFetchFatal, Err: err}
+	case done:
+		return nil
 	case len(pos) != 2:
-		return fatal(errors.New("wal-fetch needs FILE and PATH (restore_command's %f %p)"))
-	case *bucket == "" || *job == "":
-		return fatal(errors.New("wal-fetch needs --bucket and --job"))
+		return &exitError{Code: walFetchFatal, Err: errors.New("wal-fetch needs FILE and PATH (restore_command's %f %p)")}
 	}
-	identities, err := identities(ids)
-	if err != nil {
-		return fatal(err)
-	}
-	start := time.Now()
-	client, err := conn.Client(ctx)
-	if err != nil {
-		return fatal(err)
-	}
-	path := *cache
-	if path == "" {
-		path = restore.DefaultWALCachePath(conn.Endpoint, *bucket, *prefix+*job)
-	}
-	ix, _, err := restore.WALCache{Path: path, MaxAge: *cacheAge}.Index(ctx, client, *bucket, *prefix, *job, pos[0])
-	if err != nil {
-		return fatal(err)
-	}
-	obj, err := ix.Lookup(pos[0], pick)
-	if errors.Is(err, restore.ErrWALNotFound) {
+	o.File, o.Path, o.Endpoint = pos[0], pos[1], conn.Endpoint
+	err = restorecmd.WALFetch(ctx, o)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, restore.ErrWALNotFound):
 		return &exitError{Code: 1, Err: err}
 	}
-	if err != nil {
-		return fatal(err)
-	}
-	st, err := restore.FetchWAL(ctx, client, *bucket, obj, identities, pos[1])
-	if err != nil {
-		return fatal(err)
-	}
-	fmt.Fprintf(stderr, "putonly: wal-fetch %s: %d bytes, sha256 %s verified, %s\n", pos[0], st.PlaintextBytes, obj.SHA256[:12], time.Since(start).Round(time.Millisecond))
-	return nil
+	return &exitError{Code: walFetchFatal, Err: err}
 }

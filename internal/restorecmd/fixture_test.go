@@ -49,18 +49,37 @@ func (f *fixture) backup(t *testing.T, job string, data []byte) string {
 	if err := os.WriteFile(src, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := backup.ParseRecipients([]string{f.id.Recipient().String()}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := &backup.Job{
-		Name: job, Argv: []string{"cat", src}, Ext: "dump", Bucket: f.s.Bucket, Prefix: "db1/",
-		Recipient: rec, Compression: "default", SSE: "AES256", Checksum: "CRC64NVME",
-		PartSize: 5 << 20, UploadConcurrency: 2, Timeout: time.Minute,
-	}
+	j := f.job(t, job)
+	j.Argv = []string{"cat", src}
 	res, err := backup.Run(t.Context(), f.s.Client(f.s.Backup), j, backup.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res.Key
+}
+
+// job is a job of the fixture's bucket, encrypting to its identity.
+func (f *fixture) job(t *testing.T, name string) *backup.Job {
+	t.Helper()
+	rec, err := backup.ParseRecipients([]string{f.id.Recipient().String()}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &backup.Job{
+		Name: name, Ext: "dump", Bucket: f.s.Bucket, Prefix: "db1/",
+		Recipient: rec, Compression: "default", SSE: "AES256", Checksum: "CRC64NVME",
+		PartSize: 5 << 20, UploadConcurrency: 2, Timeout: time.Minute,
+	}
+}
+
+// pushWAL archives a WAL file named name holding data, as wal-push does.
+func (f *fixture) pushWAL(t *testing.T, job, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.PushWAL(t.Context(), f.s.Client(f.s.Backup), f.job(t, job), p); err != nil {
+		t.Fatal(err)
+	}
 }
