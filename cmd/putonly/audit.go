@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/putonly/putonly/restore"
+	"github.com/putonly/putonly/internal/restorecmd"
 )
 
 func init() {
@@ -58,129 +54,19 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("putonly audit", flag.ContinueOnError)
 	var conn connFlags
 	conn.Register(fs)
-	var ids, jobs stringList
-	bucket := fs.String("bucket", "", "S3 `bucket`")
-	prefix := fs.String("prefix", "", "key `prefix`, e.g. db1/")
-	maxAge := fs.Duration("max-age", 26*time.Hour, "a job whose newest backup is older is stale")
-	fs.Var(&jobs, "job", "a job `name` that must have backups; repeat for several")
-	shrink := fs.Float64("shrink", 0.9, "a newest backup this `fraction` smaller than the median of the previous ones is suspicious")
-	window := fs.Int("window", 7, "how many previous backups the median covers")
-	fs.Var(&ids, "identity", "age identity `file`: also read and check the newest manifests")
-	textfile := fs.String("textfile", "", "also write the report as Prometheus metrics to this `file` (atomically)")
-	var walf walAuditFlags
-	walf.register(fs)
+	o := restorecmd.AuditOptions{Connect: reader(&conn), Stdout: stdout}
+	fs.StringVar(&o.Bucket, "bucket", "", "S3 `bucket`")
+	fs.StringVar(&o.Prefix, "prefix", "", "key `prefix`, e.g. db1/")
+	fs.DurationVar(&o.MaxAge, "max-age", 26*time.Hour, "a job whose newest backup is older is stale")
+	fs.Var((*stringList)(&o.Jobs), "job", "a job `name` that must have backups; repeat for several")
+	fs.Float64Var(&o.Shrink, "shrink", 0.9, "a newest backup this `fraction` smaller than the median of the previous ones is suspicious")
+	fs.IntVar(&o.Window, "window", 7, "how many previous backups the median covers")
+	fs.Var((*stringList)(&o.Identities), "identity", "age identity `file`: also read and check the newest manifests")
+	fs.StringVar(&o.Textfile, "textfile", "", "also write the report as Prometheus metrics to this `file` (atomically)")
+	fs.Var((*stringList)(&o.WALJobs), "wal", "also check the WAL archive of this `job` (wal-push --job): continuity from the newest base backup, conflicting contents, .history files, age; repeat for several")
+	fs.DurationVar(&o.WALMaxAge, "wal-max-age", time.Hour, "with --wal: the newest archived WAL file older than this means archiving stalled (keep it well above archive_timeout)")
 	if done, err := parseFlags(fs, auditUsage, args, stdout, stderr); done {
 		return err
 	}
-	switch {
-	case *bucket == "":
-		return usageError(fmt.Errorf("audit needs --bucket"), "")
-	case *maxAge <= 0:
-		return usageError(fmt.Errorf("--max-age %s: must be positive", *maxAge), "")
-	case *shrink <= 0 || *shrink >= 1:
-		return usageError(fmt.Errorf("--shrink %g: must be between 0 and 1", *shrink), "0.9 flags a backup 90% smaller than usual")
-	case *window < 1:
-		return usageError(fmt.Errorf("--window %d: must be at least 1", *window), "")
-	}
-	o := restore.AuditOptions{Bucket: *bucket, Prefix: *prefix, Jobs: jobs, MaxAge: *maxAge, Shrink: *shrink, Window: *window}
-	if len(ids) > 0 {
-		var err error
-		if o.Identities, err = identities(ids); err != nil {
-			return err
-		}
-	}
-	client, err := conn.Client(ctx)
-	if err != nil {
-		return failure(err)
-	}
-	rep, err := restore.Audit(ctx, client, o)
-	if err != nil {
-		return failure(err)
-	}
-	printAudit(stdout, rep)
-	walAudits, walBad, err := walf.run(ctx, client, o, stdout)
-	if err != nil {
-		return failure(err)
-	}
-	if *textfile != "" {
-		var b bytes.Buffer
-		rep.WritePrometheus(&b)
-		restore.WriteWALPrometheus(&b, *bucket, walAudits)
-		if err := writeTextfile(*textfile, b.Bytes()); err != nil {
-			return failure(err)
-		}
-	}
-	if len(rep.Jobs) == 0 && len(walAudits) == 0 {
-		return failure(fmt.Errorf("no backups under s3://%s/%s", *bucket, *prefix))
-	}
-	if !rep.OK() || len(walBad) > 0 {
-		var bad []string
-		for _, j := range rep.Jobs {
-			if !j.OK() {
-				bad = append(bad, j.Prefix+j.Job)
-			}
-		}
-		bad = append(bad, walBad...)
-		return &exitError{Code: 1, Err: fmt.Errorf("audit: %d of %d job(s) need attention: %s", len(bad), len(rep.Jobs)+len(walAudits), strings.Join(bad, ", "))}
-	}
-	return nil
-}
-
-func printAudit(w io.Writer, rep *restore.AuditReport) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tSTATUS\tNEWEST\tAGE\tSIZE\tMEDIAN BEFORE\tMANIFEST")
-	for _, j := range rep.Jobs {
-		status := "ok"
-		switch {
-		case j.Stale:
-			status = "STALE"
-		case !j.OK():
-			status = "SUSPICIOUS"
-		}
-		newest, age, size, base := "-", "-", "-", "-"
-		if j.Newest != nil {
-			newest = j.Newest.Time.Format(time.DateTime + "Z")
-			age = shortAge(j.Age)
-			size = human(j.Newest.Size)
-		}
-		if j.Baseline > 0 {
-			base = human(j.Baseline)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Prefix+j.Job, status, newest, age, size, base, j.Manifest)
-	}
-	tw.Flush()
-	for _, j := range rep.Jobs {
-		for _, p := range j.Problems {
-			fmt.Fprintf(w, "%s%s: %s\n", j.Prefix, j.Job, p)
-		}
-	}
-}
-
-func shortAge(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return d.Round(time.Second).String()
-}
-
-// writeTextfile replaces path atomically, readable by the exporter.
-func writeTextfile(path string, data []byte) error {
-	f, err := restore.CreateAtomic(path, true)
-	if err != nil {
-		return fmt.Errorf("textfile: %w", err)
-	}
-	defer f.Abort()
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("textfile: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("textfile: %w", err)
-	}
-	if err := f.Commit(); err != nil {
-		return fmt.Errorf("textfile: %w", err)
-	}
-	return nil
+	return readSideExit(restorecmd.Audit(ctx, o))
 }
