@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"filippo.io/age"
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
@@ -43,18 +42,6 @@ func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io
 	return done, err
 }
 
-// identities loads the --identity files.
-func identities(files []string) ([]age.Identity, error) {
-	if len(files) == 0 {
-		return nil, usageError(errors.New("no --identity"), "pass the age identity file the backups are encrypted to (age-keygen -y FILE prints its recipient)")
-	}
-	ids, err := restore.LoadIdentities(files...)
-	if err != nil {
-		return nil, usageError(err, "")
-	}
-	return ids, nil
-}
-
 // failure is a failed operation: exit status 1, with a hint for the errors
 // a user can act on.
 func failure(err error) error {
@@ -78,14 +65,4 @@ func failure(err error) error {
 		err = fmt.Errorf("%w\n\thint: %s", err, hint)
 	}
 	return &exitError{Code: 1, Err: err}
-}
-
-// splitS3URL accepts s3://bucket/key for --key.
-func splitS3URL(s string) (bucket, key string, ok bool) {
-	rest, found := strings.CutPrefix(s, "s3://")
-	if !found {
-		return "", s, false
-	}
-	bucket, key, _ = strings.Cut(rest, "/")
-	return bucket, key, true
 }
