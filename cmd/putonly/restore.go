@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 	"github.com/putonly/putonly/restore"
 )
@@ -108,12 +109,12 @@ func reader(c *connFlags) func(context.Context) (restore.API, error) {
 // readSideExit maps an error of internal/restorecmd to its exit status:
 // 2 for bad input, 1 (with a hint where one helps) for a failure.
 func readSideExit(err error) error {
-	var ue *restorecmd.UsageError
+	var ue *cli.UsageError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &ue):
-		return usageError(ue.Err, ue.Hint)
+		return &exitError{Code: 2, Err: ue.Err}
 	}
 	return failure(err)
 }

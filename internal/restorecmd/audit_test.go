@@ -3,6 +3,7 @@ package restorecmd
 import (
 	"bytes"
 	"errors"
+	"github.com/putonly/putonly/internal/cli"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func TestAuditReport(t *testing.T) {
 		t.Errorf("empty prefix: %v", err)
 	}
 	o.Shrink = 1
-	var ue *UsageError
+	var ue *cli.UsageError
 	if err := Audit(t.Context(), o); !errors.As(err, &ue) || !strings.Contains(err.Error(), "90% smaller") {
 		t.Errorf("shrink 1: %v", err)
 	}

@@ -2,6 +2,7 @@ package restorecmd
 
 import (
 	"errors"
+	"github.com/putonly/putonly/internal/cli"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func TestDecryptFetchedFile(t *testing.T) {
 		t.Error("a failed decrypt left its output")
 	}
 	o.Compression = "lz4"
-	var ue *UsageError
+	var ue *cli.UsageError
 	if err := Decrypt(o); !errors.As(err, &ue) {
 		t.Errorf("--compression lz4: %v", err)
 	}

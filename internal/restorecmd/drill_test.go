@@ -3,6 +3,7 @@ package restorecmd
 import (
 	"encoding/json"
 	"errors"
+	"github.com/putonly/putonly/internal/cli"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,7 @@ func TestDrillReports(t *testing.T) {
 		t.Fatalf("%v: %s", err, f.stdout.String())
 	}
 	o.Timeout = 0
-	var ue *UsageError
+	var ue *cli.UsageError
 	if err := Drill(t.Context(), o); !errors.As(err, &ue) || err.Error() != "--timeout 0s: must be positive" {
 		t.Errorf("timeout 0: %v", err)
 	}

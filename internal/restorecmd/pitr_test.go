@@ -3,6 +3,7 @@ package restorecmd
 import (
 	"context"
 	"errors"
+	"github.com/putonly/putonly/internal/cli"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ func TestPITRTarget(t *testing.T) {
 		{o: PITROptions{Drill: PITRDrill{Drill: true}, KeepArchiving: true, TargetAction: "promote"}, err: "--drill never archives"},
 	} {
 		got, err := tc.o.target()
-		var ue *UsageError
+		var ue *cli.UsageError
 		switch {
 		case tc.err == "" && (err != nil || !got.Time.Equal(tc.want.Time) || got.LSN != tc.want.LSN):
 			t.Errorf("%+v: %v, %v; want %v", tc.o, got, err, tc.want)
@@ -65,7 +66,7 @@ func TestPITRRefusesDataDir(t *testing.T) {
 	var out strings.Builder
 	o := PITROptions{Bucket: "b", Job: "shop", Identities: []string{id}, DataDir: dir, Latest: true, TargetAction: "promote", Stdout: &out, Stderr: &out,
 		Connect: func(context.Context) (restore.API, error) { t.Fatal("connected"); return nil, nil }}
-	var ue *UsageError
+	var ue *cli.UsageError
 	if err := PITR(t.Context(), o); !errors.As(err, &ue) || !errors.Is(err, restore.ErrNotEmpty) || !strings.Contains(err.Error(), "never overwrites") {
 		t.Errorf("non-empty data dir: %v", err)
 	}

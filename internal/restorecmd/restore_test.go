@@ -3,6 +3,7 @@ package restorecmd
 import (
 	"context"
 	"errors"
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/restore"
 	"os"
 	"path/filepath"
@@ -10,7 +11,7 @@ import (
 	"testing"
 )
 
-// TestRestoreChecksFlagsFirst: contradictory input is a *UsageError,
+// TestRestoreChecksFlagsFirst: contradictory input is a *cli.UsageError,
 // before any request (Connect fails the test) and before the output file.
 func TestRestoreChecksFlagsFirst(t *testing.T) {
 	dir := t.TempDir()
@@ -36,7 +37,7 @@ func TestRestoreChecksFlagsFirst(t *testing.T) {
 	} {
 		tc.o.Connect = func(context.Context) (restore.API, error) { t.Fatalf("%s: connected", tc.want); return nil, nil }
 		err := Restore(t.Context(), tc.o)
-		var ue *UsageError
+		var ue *cli.UsageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want a usage error %q", tc.o, err, tc.want)
 		}

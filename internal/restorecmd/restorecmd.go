@@ -2,8 +2,8 @@
 // (restore, decrypt, list, drill, wal-fetch, pitr, audit) on a trusted
 // machine with read credentials: each takes its options, finds, opens and
 // checks what it needs through package restore, prints what the command
-// prints, and returns an error. A *UsageError is bad input (exit status 2
-// in cmd/putonly); any other error is the operation's failure.
+// prints, and returns an error. A *cli.UsageError is bad input (exit status
+// 2); any other error is the operation's failure.
 package restorecmd
 
 import (
@@ -21,24 +21,9 @@ import (
 	"github.com/putonly/putonly/restore"
 )
 
-// UsageError is input a command refuses before it does anything: a
-// missing or contradictory flag, an unusable identity, an output that
-// exists. Hint, when set, says what to do instead.
-type UsageError struct {
-	Err  error
-	Hint string
-}
-
-func (e *UsageError) Error() string {
-	if e.Hint == "" {
-		return e.Err.Error()
-	}
-	return e.Err.Error() + "\n\thint: " + e.Hint
-}
-
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usage(err error, hint string) error { return &UsageError{Err: err, Hint: hint} }
+// usage is bad input (a cli.UsageError: exit status 2), with what to do
+// instead on a line of its own.
+func usage(err error, hint string) error { return cli.Usage(cli.Hint(err, hint)) }
 
 func usagef(format string, args ...any) error { return usage(fmt.Errorf(format, args...), "") }
 
