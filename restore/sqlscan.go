@@ -114,6 +114,8 @@ type SQLGuard struct {
 	err   error
 	line  int64
 	state lexState
+	// before is the dump's byte before the one being read, in any state.
+	before byte
 
 	delim     []byte // statement terminator (mysql DELIMITER)
 	delimPos  int
@@ -122,6 +124,11 @@ type SQLGuard struct {
 	backslash bool   // in it, the previous byte was an escaping backslash
 	dollar    []byte // current dollar-quote tag, e.g. "$fn$"
 	versioned int    // depth of MySQL /*! ... */ comments being read as code
+	// ambiguous is the depth of a /*+ … */ or /*M! … */ comment: code to
+	// one mysql client (or server), a comment to the other; 0: none.
+	ambiguous    int
+	ambiguousNew bool // the comment being opened is one of those
+	depth        int  // of nested /* */ comments (postgres)
 
 	unsafe   *UnsafeError // found while reading a token, reported by Write
 	prevKind byte         // the statement's previous token, any position: 'w'ord, 'q'uoted, 's'tring, 'p'unct
@@ -135,6 +142,9 @@ type SQLGuard struct {
 	word       []byte // the word being read
 	prev       byte   // previous byte of code
 	lineStart  bool   // nothing but blanks since the last newline
+	wordBOL    bool   // the word being read started a line
+	dashFresh  bool   // the '-' before this one started a statement
+	termLine   bool   // the line so far is "go" or "/": sqlite3 may end a statement there
 
 	meta       []byte // a client command being read (\c, DELIMITER, .open)
 	metaKind   byte   // '\\', 'D' (delimiter) or '.'
@@ -168,6 +178,7 @@ const (
 	stMeta                  // a client command, to the end of its line
 	stCopyStart             // after COPY ... FROM stdin; to the end of its line
 	stCopy                  // COPY data, to a line "\."
+	stDash                  // read "--" (mysql): the next byte tells a comment
 )
 
 // NewSQLGuard returns a guard writing to dst.
@@ -194,6 +205,7 @@ func (g *SQLGuard) Write(p []byte) (int, error) {
 		if skip := g.skippable(g.buf[i:]); skip > 0 {
 			g.line += int64(bytes.Count(g.buf[i:i+skip], []byte{'\n'}))
 			i += skip - 1
+			g.before = g.buf[i]
 			continue
 		}
 		err := g.step(i, g.buf[i])
@@ -207,6 +219,7 @@ func (g *SQLGuard) Write(p []byte) (int, error) {
 		if g.buf[i] == '\n' {
 			g.line++
 		}
+		g.before = g.buf[i]
 	}
 	safe := len(g.buf)
 	if g.held >= 0 {
@@ -298,13 +311,22 @@ type syntax struct {
 	dollarWord bool   // '$' is a letter of words (mysql)
 	dollarTags bool   // $tag$ … $tag$ quotes (postgres)
 	hashLine   bool   // # comments to the end of the line (mysql)
-	// dashAfterPunct: "--" opens a comment only when the first '-' is the
-	// statement's last token kept (mysql).
-	dashAfterPunct bool
-	versioned      bool // /*! … */ and /*M! … */ are code (mysql)
-	delimiterCmd   bool // DELIMITER as a statement's first word changes the terminator (mysql)
-	schemaIsDB     bool // CREATE SCHEMA creates a database (mysql), not a namespace (postgres)
-	lowerNames     bool // unquoted names fold to lower case (postgres)
+	dollarName bool   // '$' continues a name that starts with a letter (postgres)
+	nested     bool   // /* */ comments nest (postgres)
+	// dashSpace: "--" opens a comment only before a blank or where a
+	// statement starts (mysql).
+	dashSpace bool
+	versioned bool // /*! … */, /*M! … */ and /*+ … */ are code (mysql)
+	// settingProof: strings are refused where the client's or server's
+	// reading of them would change with a session setting the dump can
+	// make (postgres: standard_conforming_strings, client_encoding).
+	settingProof bool
+	// shellLines: the sqlite3 shell skips a line starting with # and ends a
+	// statement at a line "go" or "/".
+	shellLines   bool
+	delimiterCmd bool // DELIMITER as a statement's first word changes the terminator (mysql)
+	schemaIsDB   bool // CREATE SCHEMA creates a database (mysql), not a namespace (postgres)
+	lowerNames   bool // unquoted names fold to lower case (postgres)
 	// backslash reads the client's \ commands anywhere outside quotes and
 	// comments; oneLetter: they are one letter and code follows (mysql),
 	// otherwise they run to the end of the line (psql).
@@ -317,17 +339,27 @@ type syntax struct {
 }
 
 var syntaxes = map[Dialect]*syntax{
-	DialectPostgres: {strings: "'", names: "\"`", nameQuote: `"`, escapeE: true, dollarTags: true,
-		lowerNames: true, backslash: true, command: psqlCommand},
+	DialectPostgres: {strings: "'", names: `"`, nameQuote: `"`, escapeE: true, dollarTags: true,
+		dollarName: true, nested: true, settingProof: true, lowerNames: true, backslash: true, command: psqlCommand},
 	DialectMySQL: {strings: "'\"", names: "`", nameQuote: "`", allEscape: true, dollarWord: true,
-		hashLine: true, dashAfterPunct: true, versioned: true, delimiterCmd: true, schemaIsDB: true,
+		hashLine: true, dashSpace: true, versioned: true, delimiterCmd: true, schemaIsDB: true,
 		backslash: true, oneLetter: true, command: mysqlCommand},
-	DialectSQLite: {strings: "'", names: "\"`[", nameQuote: `"`, dotLine: true, command: sqliteCommand},
+	DialectSQLite: {strings: "'", names: "\"`[", nameQuote: `"`, dotLine: true, shellLines: true,
+		command: sqliteCommand},
 }
 
 func (s *syntax) wordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 ||
 		(c == '$' && s.dollarWord)
+}
+
+// inWord says c continues the word being read: in postgres a '$' does
+// when the word is a name (ident_cont in psql's and the server's lexer,
+// https://www.postgresql.org/docs/15/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS):
+// a$$b$$ is one name, not a$ and a dollar quote; after a number it
+// opens one.
+func (g *SQLGuard) inWord(c byte) bool {
+	return g.syn.wordByte(c) || c == '$' && g.syn.dollarName && len(g.word) > 0 && (g.word[0] < '0' || g.word[0] > '9')
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
@@ -374,6 +406,8 @@ func (g *SQLGuard) step(i int, c byte) error {
 		g.copyHeader(c)
 	case stCopy:
 		return g.copyData(c)
+	case stDash:
+		return g.dashNext(i, c)
 	default:
 		return g.code(i, c)
 	}
@@ -383,7 +417,7 @@ func (g *SQLGuard) step(i int, c byte) error {
 // lineComment: -- or # to the end of the line.
 func (g *SQLGuard) lineComment(c byte) {
 	if c == '\n' {
-		g.state, g.lineStart = stCode, true
+		g.state, g.lineStart, g.prev = stCode, true, c
 	}
 }
 
@@ -391,33 +425,47 @@ func (g *SQLGuard) lineComment(c byte) {
 // code that the server runs, from its version digits on.
 func (g *SQLGuard) commentOpen(i int, c byte) {
 	switch {
-	case g.syn.versioned && c == '!':
+	case g.syn.versioned && (c == '!' || c == '+'):
+		// An optimizer hint /*+ … */ is a comment to the mariadb client
+		// but code to MySQL's, which reads \ commands in it
+		// (client/mysql.cc add_line: ss_comment).
 		g.startStmt(i)
-		g.state = stVersion
+		g.state, g.ambiguousNew = stVersion, c == '+'
 	case g.syn.versioned && c == 'M':
 		g.state = stCommentM
 	default:
-		g.state, g.prev = stBlockComment, c
+		g.state, g.prev, g.depth = stBlockComment, c, 1
 	}
 }
 
-// commentM: after "/*M", MariaDB's executable comment if '!' follows.
+// commentM: after "/*M", MariaDB's executable comment if '!' follows
+// (a plain comment to MySQL's client and server).
 func (g *SQLGuard) commentM(i int, c byte) {
 	if c == '!' {
 		g.startStmt(i)
-		g.state = stVersion
+		g.state, g.ambiguousNew = stVersion, true
 		return
 	}
-	g.state, g.prev = stBlockComment, c
+	g.state, g.prev, g.depth = stBlockComment, c, 1
 }
 
-// blockComment: /* … */, skipped.
+// blockComment: /* … */, skipped; in postgres they nest, and psql ends
+// one only at its matching */
+// (https://www.postgresql.org/docs/15/sql-syntax-lexical.html#SQL-SYNTAX-COMMENTS).
 func (g *SQLGuard) blockComment(c byte) {
-	if c == '/' && g.prev == '*' {
-		g.state, g.prev = stCode, ' '
-		return
+	switch {
+	case c == '/' && g.prev == '*':
+		g.depth--
+		if g.depth <= 0 {
+			g.state = stCode
+		}
+		g.prev = ' '
+	case c == '*' && g.prev == '/' && g.syn.nested:
+		g.depth++
+		g.prev = ' '
+	default:
+		g.prev = c
 	}
-	g.prev = c
 }
 
 // versionDigits skips the server version of "/*!50003": what follows is
@@ -428,12 +476,18 @@ func (g *SQLGuard) versionDigits(i int, c byte) error {
 		return nil
 	}
 	g.versioned++
-	g.state, g.prev = stCode, ' '
+	if g.ambiguousNew && g.ambiguous == 0 {
+		g.ambiguous = g.versioned
+	}
+	g.state, g.prev, g.ambiguousNew = stCode, ' ', false
 	return g.code(i, c)
 }
 
 // stringByte: a string literal, to its closing quote.
 func (g *SQLGuard) stringByte(c byte) error {
+	if err := g.settingProofString(c); err != nil {
+		return err
+	}
 	switch {
 	case g.backslash:
 		g.backslash = false
@@ -443,6 +497,34 @@ func (g *SQLGuard) stringByte(c byte) error {
 		g.state, g.prev = stCode, 'x'
 		g.addToken(token{s: "'…'", str: true})
 		return g.maybeClassify()
+	}
+	return nil
+}
+
+// settingProofString refuses, in postgres, the two places where a string
+// reads differently under a setting a dump can change with SET, set_config
+// or a DO block the guard cannot read:
+//   - a standard string's quote right after a backslash: with
+//     standard_conforming_strings off psql and the server read \' as an
+//     escaped quote and the string goes on
+//     (https://www.postgresql.org/docs/15/runtime-config-compatible.html#GUC-STANDARD-CONFORMING-STRINGS);
+//   - in an E'…' string, a backslash right after a byte >= 0x80: in the
+//     client encodings SJIS, BIG5, GBK, UHC, GB18030 and JOHAB that
+//     backslash is the second byte of a character, not an escape
+//     (https://www.postgresql.org/docs/15/multibyte.html#MULTIBYTE-CHARSET-SUPPORTED).
+//
+// pg_dump writes standard strings and doubles quotes (”), so neither is
+// in what it writes unless a value ends with a backslash.
+func (g *SQLGuard) settingProofString(c byte) error {
+	switch {
+	case !g.syn.settingProof || g.backslash:
+		return nil
+	case c == g.quote && !g.escapes && g.before == '\\':
+		return &UnsafeError{Statement: `\' in a string`, Line: g.line,
+			Why: "psql reads it as an escaped quote when standard_conforming_strings is off, which the dump can set"}
+	case c == '\\' && g.escapes && g.before >= 0x80:
+		return &UnsafeError{Statement: "a backslash after a byte >= 0x80 in E'…'", Line: g.line,
+			Why: "in a client encoding such as SJIS or GBK it is part of a character, not an escape"}
 	}
 	return nil
 }
@@ -557,29 +639,80 @@ func (g *SQLGuard) code(i int, c byte) error {
 	} else if !isBlank(c) {
 		g.lineStart = false
 	}
-	if !g.syn.wordByte(c) {
+	if !g.inWord(c) {
 		if err := g.endWord(); err != nil {
 			return err
 		}
 	}
 	prev := g.prev
 	g.prev = c
+	if err := g.shellLine(c, atLineStart); err != nil {
+		return err
+	}
 	if part, complete := g.terminator(c); complete {
 		return g.endStmt()
 	} else if part {
 		return nil
 	}
+	if err := g.ambiguousByte(c, prev); err != nil {
+		return err
+	}
 	if isBlank(c) || g.comment(c, prev) || g.quoteOpens(i, c, prev) || g.commandOpens(i, c, atLineStart) {
 		return nil
 	}
+	fresh := !g.inStmt
 	g.startStmt(i)
-	if g.syn.wordByte(c) {
+	if g.inWord(c) {
+		if len(g.word) == 0 {
+			g.wordBOL = atLineStart
+		}
 		if len(g.word) < 256 {
 			g.word = append(g.word, c)
 		}
 		return nil
 	}
+	g.dashFresh = c == '-' && fresh
 	g.addToken(token{s: string(c), punct: true})
+	return nil
+}
+
+// shellLine refuses what the sqlite3 shell reads apart from SQLite
+// (shell.c process_input): a line starting with # it skips as a comment,
+// and a line "go" or "/" (then blanks or a comment) ends the statement
+// there (line_is_command_terminator). .dump writes neither; read as SQL
+// they would hide a .command from the guard.
+func (g *SQLGuard) shellLine(c byte, atLineStart bool) error {
+	if !g.syn.shellLines {
+		return nil
+	}
+	if g.termLine && !isBlank(c) || c == '\n' {
+		if g.termLine && (c == '\n' || c == '-' || c == '/') {
+			return &UnsafeError{Statement: "a line \"go\" or \"/\"", Line: g.line,
+				Why: "the sqlite3 shell ends a statement there, SQLite reads it as code"}
+		}
+		g.termLine = false
+	}
+	switch {
+	case atLineStart && c == '#':
+		return &UnsafeError{Statement: "# at the start of a line", Line: g.line,
+			Why: "the sqlite3 shell skips the line as a comment, SQLite reads it as code"}
+	case atLineStart && c == '/':
+		g.termLine = true
+	}
+	return nil
+}
+
+// ambiguousByte refuses, inside a comment that one mysql client (or
+// server) reads as code and the other skips (/*+ … */, /*M! … */), what
+// would make the two read on differently: a quote, a comment.
+func (g *SQLGuard) ambiguousByte(c, prev byte) error {
+	if g.ambiguous == 0 {
+		return nil
+	}
+	if strings.IndexByte("'\"`#", c) >= 0 || c == '-' && prev == '-' || c == '*' && prev == '/' {
+		return &UnsafeError{Statement: fmt.Sprintf("%q inside /*+ or /*M! comment", c), Line: g.line,
+			Why: "MySQL's and MariaDB's clients read such a comment differently: one as code, one skipped"}
+	}
 	return nil
 }
 
@@ -606,22 +739,53 @@ func (g *SQLGuard) terminator(c byte) (part, complete bool) {
 // executable comment being read as code.
 func (g *SQLGuard) comment(c, prev byte) bool {
 	switch {
-	case c == '-' && prev == '-' && (!g.syn.dashAfterPunct || g.lastPunct('-')):
+	case c == '-' && prev == '-' && g.syn.dashSpace:
+		g.state = stDash
+	case c == '-' && prev == '-' && !g.syn.dashSpace:
 		g.dropLastPunct('-')
+		g.commentOnly()
 		g.state = stLineComment
 	case c == '#' && g.syn.hashLine:
 		g.state = stLineComment
 	case c == '*' && prev == '/':
 		g.dropLastPunct('/')
+		g.commentOnly()
 		g.state = stCommentOpen
 	case c == '/' && prev == '*' && g.versioned > 0:
 		g.versioned--
+		if g.versioned < g.ambiguous {
+			g.ambiguous = 0
+		}
 		g.dropLastPunct('*')
 		g.prev = ' '
 	default:
 		return false
 	}
 	return true
+}
+
+// dashNext decides on "--" in mysql from the byte after it: a comment
+// before a blank or a line end, or where a statement starts; otherwise
+// two minus signs (the mysql client's add_line, as the server:
+// https://dev.mysql.com/doc/refman/8.0/en/ansi-diff-comments.html). Before
+// another control byte the client reads code and the server a comment:
+// refused.
+func (g *SQLGuard) dashNext(i int, c byte) error {
+	fresh := g.dashFresh && len(g.words) == 1 && g.versioned == 0
+	switch {
+	case c == ' ' || c >= '\t' && c <= '\r' || fresh:
+		g.dropLastPunct('-')
+		g.commentOnly()
+		g.state = stLineComment
+		g.lineComment(c)
+		return nil
+	case c < ' ' || c == 0x7f:
+		return &UnsafeError{Statement: fmt.Sprintf("-- then %q", c), Line: g.line,
+			Why: "the mysql client reads code there, the server a comment"}
+	}
+	g.state = stCode
+	g.addToken(token{s: "-", punct: true})
+	return g.code(i, c)
 }
 
 // quoteOpens says c (after prev) opens a string, a quoted name or a
@@ -640,7 +804,7 @@ func (g *SQLGuard) quoteOpens(i int, c, prev byte) bool {
 		}
 		g.state = stQuotedIdent
 		g.word = g.word[:0]
-	case c == '$' && g.syn.dollarTags && !g.syn.wordByte(prev):
+	case c == '$' && g.syn.dollarTags:
 		g.startStmt(i)
 		g.state = stDollarTag
 		g.dollar = append(g.dollar[:0], c)

@@ -29,6 +29,12 @@ func (g *SQLGuard) dropLastPunct(c byte) {
 	if g.lastPunct(c) {
 		g.words = g.words[:len(g.words)-1]
 	}
+}
+
+// commentOnly is reached where a comment opens: a statement holding
+// nothing but it has not started. (An executable comment's content is the
+// statement, even when empty: the mysql client sends it.)
+func (g *SQLGuard) commentOnly() {
 	if len(g.words) == 0 && g.inStmt && !g.classified {
 		// Only a comment so far: no statement yet.
 		g.inStmt = false
@@ -59,8 +65,19 @@ func (g *SQLGuard) endWord() error {
 	g.word = g.word[:0]
 	g.addToken(token{s: w})
 	if g.syn.delimiterCmd && len(g.words) == 1 && strings.EqualFold(w, "delimiter") {
+		// The mysql client runs DELIMITER at once only as the first word
+		// of a line, nothing pending (read_and_execute, find_command);
+		// elsewhere it takes it at the next terminator, with what comes
+		// between as its argument: where statements end is then unknown.
+		if !g.wordBOL {
+			return &UnsafeError{Statement: "DELIMITER", Line: g.line,
+				Why: "not at the start of a line, the mysql client applies it only at the next terminator"}
+		}
 		g.state, g.metaKind, g.meta, g.metaLine = stMeta, 'D', g.meta[:0], g.line
 		return nil
+	}
+	if g.syn.shellLines && g.wordBOL && strings.EqualFold(w, "go") {
+		g.termLine = true
 	}
 	return g.maybeClassify()
 }
