@@ -18,19 +18,8 @@ import (
 // from a flag.
 type connFlags = backup.ConnFlags
 
-// The commands' shared helpers (internal/cli).
+// stringList is a repeatable flag (internal/cli).
 type stringList = cli.StringList
-
-var (
-	parseFlagsArgs = cli.ParseArgs
-	flagsSet       = cli.FlagsSet
-	isTerminal     = cli.IsTerminal
-	progressLine   = cli.ProgressLine
-	plural         = cli.Plural
-	oneLine        = cli.OneLine
-	human          = cli.Human
-	rate           = cli.Rate
-)
 
 func usageError(err error, hint string) error { return &exitError{Code: 2, Err: cli.Hint(err, hint)} }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 )
 
@@ -44,7 +45,7 @@ func runDecrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&o.Manifest, "manifest", "", "the backup's manifest `file` (.manifest.json.age) to verify against")
 	fs.StringVar(&o.Out, "o", "-", "output `file`, or - for stdout")
 	fs.BoolVar(&o.Force, "force", false, "replace an existing output file")
-	pos, done, err := parseFlagsArgs(fs, decryptUsage, args, 1, stdout, stderr)
+	pos, done, err := cli.ParseArgs(fs, decryptUsage, args, 1, stdout, stderr)
 	if done {
 		return err
 	}

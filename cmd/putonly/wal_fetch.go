@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 	"github.com/putonly/putonly/restore"
 )
@@ -59,7 +60,7 @@ func runWALFetch(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&o.Cache, "cache", "", "`file` keeping the archive's listing between calls (default: under the user's cache directory)")
 	fs.DurationVar(&o.CacheAge, "cache-age", restore.DefaultWALCacheAge, "list again when a file is missing from a listing older than this")
 	fs.Var(o.Pick, "pick", "`FILE=DIGEST`: use this content when different contents are archived under FILE; repeat")
-	pos, done, err := parseFlagsArgs(fs, walFetchUsage, args, 2, stdout, stderr)
+	pos, done, err := cli.ParseArgs(fs, walFetchUsage, args, 2, stdout, stderr)
 	switch {
 	case done && err != nil:
 		return &exitError{Code: walFetchFatal, Err: err}
