@@ -210,6 +210,8 @@ func TestCommandReaderDeadlineCutsTrickle(t *testing.T) {
 			select {
 			case err = <-done:
 			case <-time.After(timeout + 30*time.Second):
+				// A guard, not a measurement: without the cut the
+				// trickle never ends.
 				t.Fatalf("still reading %s after the deadline (%d bytes trickled)", 30*time.Second, got.Load())
 			}
 			took := time.Since(start)
@@ -219,11 +221,11 @@ func TestCommandReaderDeadlineCutsTrickle(t *testing.T) {
 			if got.Load() == 0 {
 				t.Fatal("the child never trickled: the test did not exercise a writer")
 			}
-			// The bound: the deadline, plus the time to kill and close
-			// (milliseconds), with room for a loaded machine.
-			if took > timeout+3*time.Second {
-				t.Errorf("cut %s after start, deadline %s", took, timeout)
-			}
+			// No wall-clock bound on the cut (it flaked on a loaded
+			// 2-core machine): "cut at the deadline" with the deadline's
+			// cause says the deadline ended the stream, not pipeGrace
+			// (whose cut says "stayed open") nor the child; the select
+			// above guards that the read ends at all.
 			b, err := os.ReadFile(pidfile)
 			if err != nil {
 				t.Fatal(err)
