@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/putonly/putonly/internal/s3test"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -43,13 +41,8 @@ func rowsOf(rep restore.DrillReport) map[string]int64 {
 
 func TestE2EDrillPostgres(t *testing.T) {
 	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb", "dropdb")
-	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil {
-		s3test.Require(t, "a running PostgreSQL that lets this user in (run scripts/databases)")
-	}
-	src, scratch := "restorehelper_pg_src", "restorehelper_pg_drill"
-	drop := fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s", src, scratch)
-	sh(t, drop+"; createdb "+src)
-	t.Cleanup(func() { exec.Command("sh", "-c", drop).Run() })
+	needPostgres(t)
+	src, scratch := pgCreate(t, "drill_pg_src"), pgName(t, "drill_pg_scratch")
 	sh(t, fmt.Sprintf(`psql -q -v ON_ERROR_STOP=1 %s -c "
 create table orders(id bigint primary key, note text);
 insert into orders select g, md5(g::text) from generate_series(1, 5000) g;
@@ -156,14 +149,9 @@ create table empty_one(x int);"`, src))
 
 func TestE2EDrillMariaDB(t *testing.T) {
 	e := newE2E(t, "mariadb", "mariadb-dump")
-	if exec.Command("mariadb", "-e", "select 1").Run() != nil {
-		s3test.Require(t, "a running MariaDB that lets this user in (run scripts/databases)")
-	}
-	src, scratch := "restorehelper_my_src", "restorehelper_my_drill"
+	needMariaDB(t)
+	src, scratch := myCreate(t, "drill_my_src"), myName(t, "drill_my_scratch")
 	mysql := func(q string) string { return sh(t, fmt.Sprintf("mariadb -N -B -e %q", q)) }
-	drop := fmt.Sprintf("drop database if exists %s; drop database if exists %s", src, scratch)
-	mysql(drop + "; create database " + src)
-	t.Cleanup(func() { exec.Command("mariadb", "-e", drop).Run() })
 	mysql(fmt.Sprintf(`use %s; create table orders(id int primary key, note varchar(64));
 insert into orders select seq, md5(seq) from seq_1_to_3000;
 create table tags(t varchar(10)); insert into tags values ('a;b'), ('USE x;');`, src))
@@ -197,8 +185,7 @@ create table tags(t varchar(10)); insert into tags values ('a;b'), ('USE x;');`,
 	}
 
 	// putonly restore into a new database: no sed, no USE to strip.
-	restored := "restorehelper_my_restored"
-	t.Cleanup(func() { exec.Command("mariadb", "-e", "drop database if exists "+restored).Run() })
+	restored := myName(t, "drill_my_restored")
 	conn := []string{"--bucket", e.s.Bucket, "--prefix", "db1/", "--path-style", "--identity", e.idFile}
 	code, _, stderr = e.reader(nil, append([]string{"restore", "--latest", "--job", "wiki", "--into-database", restored}, conn...)...)
 	if code != 0 || !strings.Contains(stderr, "holds 2 tables, 3002 rows") {
@@ -211,8 +198,9 @@ create table tags(t varchar(10)); insert into tags values ('a;b'), ('USE x;');`,
 	if code != 1 || !strings.Contains(stderr, "exists and is not empty") {
 		t.Fatalf("restore into a full database: exit %d\n%s", code, stderr)
 	}
-	code, _, stderr = e.reader(nil, append([]string{"restore", "--latest", "--job", "oldwiki", "--into-database", "restorehelper_my_other"}, conn...)...)
-	if code != 1 || !strings.Contains(stderr, "CREATE DATABASE") || exists("restorehelper_my_other") || srcState() != before {
+	other := myName(t, "drill_my_other")
+	code, _, stderr = e.reader(nil, append([]string{"restore", "--latest", "--job", "oldwiki", "--into-database", other}, conn...)...)
+	if code != 1 || !strings.Contains(stderr, "CREATE DATABASE") || exists(other) || srcState() != before {
 		t.Fatalf("restore of an old dump: exit %d\n%s", code, stderr)
 	}
 

@@ -157,15 +157,9 @@ func sh(t *testing.T, script string) string {
 }
 
 func TestE2EPostgres(t *testing.T) {
-	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb")
-	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil {
-		s3test.Require(t, "a running PostgreSQL that lets this user in (run scripts/databases)")
-	}
-	src, dst := "putonly_e2e_src", "putonly_e2e_dst"
-	sh(t, fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s; createdb %s", src, dst, src))
-	t.Cleanup(func() {
-		exec.Command("sh", "-c", fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s", src, dst)).Run()
-	})
+	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb", "dropdb")
+	needPostgres(t)
+	src, dst := pgCreate(t, "e2e_src"), pgName(t, "e2e_dst")
 	sh(t, fmt.Sprintf(`psql -q -v ON_ERROR_STOP=1 %s -c "
 create table orders(id bigint primary key, customer text not null, amount numeric(12,2), created timestamptz, note text);
 insert into orders select g, 'customer-' || (g * 7919 %% 100003), (g %% 9973) / 3.0, '2026-01-01'::timestamptz + g * interval '1 minute', md5(g::text) from generate_series(1, 200000) g;
@@ -193,14 +187,11 @@ create table empty_table(x int);"`, src))
 
 func TestE2EMariaDB(t *testing.T) {
 	e := newE2E(t, "mariadb", "mariadb-dump")
-	if exec.Command("mariadb", "-e", "select 1").Run() != nil {
-		s3test.Require(t, "a running MariaDB that lets this user in (run scripts/databases)")
-	}
-	db := "putonly_e2e"
-	sh(t, fmt.Sprintf(`mariadb -e "drop database if exists %[1]s; create database %[1]s; use %[1]s;
+	needMariaDB(t)
+	db := myCreate(t, "e2e")
+	sh(t, fmt.Sprintf(`mariadb -e "use %[1]s;
 create table orders(id bigint primary key, customer varchar(64), amount decimal(12,2), created datetime, note blob);
 insert into orders select seq, concat('customer-', seq * 7919 %% 100003), (seq %% 9973) / 3.0, '2026-01-01' + interval seq minute, unhex(md5(seq)) from seq_1_to_100000;"`, db))
-	t.Cleanup(func() { exec.Command("mariadb", "-e", "drop database if exists "+db).Run() })
 	sum := func() string {
 		return sh(t, fmt.Sprintf(`mariadb -N -e "set session group_concat_max_len = 100000000; select count(*), md5(group_concat(id, customer, amount, created, hex(note) order by id separator ',')) from %s.orders"`, db))
 	}

@@ -58,9 +58,8 @@ func forgedDumps(dir string) []forged {
 
 func TestE2EForgedDumpsRunNothing(t *testing.T) {
 	e := newE2E(t, "psql", "createdb", "dropdb", "mariadb", "sqlite3")
-	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil || exec.Command("mariadb", "-e", "select 1").Run() != nil {
-		t.Skip("needs the running PostgreSQL and MariaDB (scripts/databases)")
-	}
+	needPostgres(t)
+	needMariaDB(t)
 	// The marker directory is writable by the servers' users too, so a
 	// server-side COPY ... PROGRAM or INTO OUTFILE would leave its file.
 	dir, err := os.MkdirTemp("", "hostile_")
@@ -71,9 +70,17 @@ func TestE2EForgedDumpsRunNothing(t *testing.T) {
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	drop := "dropdb --if-exists hostile_scratch; dropdb --if-exists hostile_into; mariadb -e 'drop database if exists hostile_scratch; drop database if exists hostile_into'"
-	sh(t, drop)
-	t.Cleanup(func() { exec.Command("sh", "-c", drop).Run() })
+	pgScratch, pgInto := pgName(t, "hostile_scratch"), pgName(t, "hostile_into")
+	myScratch, myInto := myName(t, "hostile_scratch"), myName(t, "hostile_into")
+	// A fresh --into database for each run.
+	freshInto := func(typ string) {
+		switch typ {
+		case "postgres":
+			sh(t, fmt.Sprintf("dropdb --if-exists %[1]s; createdb %[1]s", pgInto))
+		case "mysql":
+			sh(t, fmt.Sprintf("mariadb -e 'drop database if exists %[1]s; create database %[1]s'", myInto))
+		}
+	}
 	// ALTER SYSTEM writes the shared server's postgresql.auto.conf.
 	t.Cleanup(func() { exec.Command("psql", "-Xqc", "alter system reset hostile.marker", "postgres").Run() })
 
@@ -85,26 +92,18 @@ func TestE2EForgedDumpsRunNothing(t *testing.T) {
 			}
 			job := strings.ReplaceAll(f.name, "_", "-")
 			e.backupCmd(job, "cat "+file)
-			scratch := "hostile_scratch"
-			var into string
+			var scratch, into string
 			switch f.typ {
 			case "postgres":
-				sh(t, "dropdb --if-exists hostile_into; createdb hostile_into")
-				into = "psql -X -q -v ON_ERROR_STOP=1 -d hostile_into"
+				scratch, into = pgScratch, "psql -X -q -v ON_ERROR_STOP=1 -d "+pgInto
 			case "mysql":
-				sh(t, "mariadb -e 'drop database if exists hostile_into; create database hostile_into'")
-				into = "mariadb --batch --database=hostile_into"
+				scratch, into = myScratch, "mariadb --batch --database="+myInto
 			case "sqlite":
 				scratch = filepath.Join(t.TempDir(), "scratch.db")
 				into = "sqlite3 -bail " + filepath.Join(t.TempDir(), "into.db")
 			}
 			for _, target := range [][]string{{"--into-database", scratch}, {"--into", into}, {"--into", into, "--allow-database-switch"}} {
-				switch f.typ { // a fresh --into database for each run
-				case "postgres":
-					sh(t, "dropdb --if-exists hostile_into; createdb hostile_into")
-				case "mysql":
-					sh(t, "mariadb -e 'drop database if exists hostile_into; create database hostile_into'")
-				}
+				freshInto(f.typ)
 				code, rep, stderr := e.drillJSON(append([]string{"--job", job}, target...)...)
 				if code != 1 || rep.OK || !strings.Contains(rep.Error, f.want) {
 					t.Errorf("%v: exit %d, error %q (want one naming %q)\n%s", target, code, rep.Error, f.want, stderr)
@@ -146,19 +145,16 @@ func pwned(t *testing.T, dir, name string) bool {
 // (roles, \connect) through --into with the switch allowed.
 func TestE2EGuardPassesRealDumps(t *testing.T) {
 	e := newE2E(t, "pg_dump", "pg_dumpall", "pg_restore", "psql", "createdb", "dropdb", "mariadb", "mariadb-dump", "sqlite3")
-	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil || exec.Command("mariadb", "-e", "select 1").Run() != nil {
-		t.Skip("needs the running PostgreSQL and MariaDB (scripts/databases)")
-	}
-	drop := "dropdb --if-exists hostile_src; dropdb --if-exists hostile_real; mariadb -e 'drop database if exists hostile_src; drop database if exists hostile_real'"
-	sh(t, drop)
-	t.Cleanup(func() { exec.Command("sh", "-c", drop).Run() })
+	needPostgres(t)
+	needMariaDB(t)
+	pgSrc, pgReal := pgCreate(t, "hostile_src"), pgName(t, "hostile_real")
+	mySrc, myReal := myCreate(t, "hostile_src"), myName(t, "hostile_real")
 
 	var cols []string
 	for i := range 40 {
 		cols = append(cols, "c"+strings.Repeat("x", i%3)+string(rune('a'+i%26))+strings.Repeat("0", i/26)+" int default 1")
 	}
-	sh(t, "createdb hostile_src")
-	sh(t, `psql -X -q -v ON_ERROR_STOP=1 hostile_src <<'SQL'
+	sh(t, `psql -X -q -v ON_ERROR_STOP=1 `+pgSrc+` <<'SQL'
 create table public.orders(id int primary key, note text);
 insert into orders select g, 'a\b;\! touch x' from generate_series(1, 300) g;
 create table public.wide(`+strings.Join(cols, ", ")+`);
@@ -168,8 +164,7 @@ create trigger orders_bump before insert on orders for each row execute function
 select lo_from_bytea(0, '\x00010203'::bytea);
 select lo_from_bytea(0, 'second large object'::bytea);
 SQL`)
-	sh(t, "mariadb -e 'create database hostile_src'")
-	sh(t, `mariadb hostile_src <<'SQL'
+	sh(t, `mariadb `+mySrc+` <<'SQL'
 create table orders(id int primary key, note varchar(64));
 insert into orders values (1, 'a\\b; system x'), (2, 'two');
 DELIMITER ;;
@@ -183,9 +178,9 @@ SQL`)
 create table log(body text);
 create trigger tr after insert on notes begin insert into log values (new.body); end; create view v as select * from notes;"`, lite))
 
-	e.backupCmd("pg-plain", "pg_dump hostile_src")
-	e.backupCmd("pg-custom", "pg_dump -Fc hostile_src")
-	e.backupCmd("my-routines", "mariadb-dump --routines --triggers --events hostile_src")
+	e.backupCmd("pg-plain", "pg_dump "+pgSrc)
+	e.backupCmd("pg-custom", "pg_dump -Fc "+pgSrc)
+	e.backupCmd("my-routines", "mariadb-dump --routines --triggers --events "+mySrc)
 	e.backupCmd("lite", fmt.Sprintf("sqlite3 %q .dump", lite))
 	e.backupCmd("pg-globals", "pg_dumpall -g")
 
@@ -193,9 +188,9 @@ create trigger tr after insert on notes begin insert into log values (new.body);
 		job, scratch string
 		tables       int
 	}{
-		{"pg-plain", "hostile_real", 2},
-		{"pg-custom", "hostile_real", 2},
-		{"my-routines", "hostile_real", 1},
+		{"pg-plain", pgReal, 2},
+		{"pg-custom", pgReal, 2},
+		{"my-routines", myReal, 1},
 		{"lite", filepath.Join(t.TempDir(), "real.db"), 1},
 	} {
 		code, rep, stderr := e.drillJSON("--job", tc.job, "--into-database", tc.scratch)
@@ -216,9 +211,7 @@ create trigger tr after insert on notes begin insert into log values (new.body);
 // the guard reads it on its way to psql.
 func TestE2EForgedCustomArchive(t *testing.T) {
 	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb", "dropdb")
-	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil {
-		t.Skip("needs the running PostgreSQL (scripts/databases)")
-	}
+	needPostgres(t)
 	dir, err := os.MkdirTemp("", "hostile_")
 	if err != nil {
 		t.Fatal(err)
@@ -227,13 +220,11 @@ func TestE2EForgedCustomArchive(t *testing.T) {
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	drop := "dropdb --if-exists hostile_fc_src; dropdb --if-exists hostile_fc_scratch"
-	sh(t, drop+"; createdb hostile_fc_src")
-	t.Cleanup(func() { exec.Command("sh", "-c", drop).Run() })
+	src, scratch := pgCreate(t, "hostile_fc_src"), pgName(t, "hostile_fc_scratch")
 	pad := strings.Repeat("A", 120)
-	sh(t, `psql -Xq -v ON_ERROR_STOP=1 hostile_fc_src -c "create table t(id int); insert into t values (1); comment on table t is '`+pad+`'"`)
+	sh(t, `psql -Xq -v ON_ERROR_STOP=1 `+src+` -c "create table t(id int); insert into t values (1); comment on table t is '`+pad+`'"`)
 	real := filepath.Join(e.dir, "real.dump")
-	sh(t, "pg_dump -Fc hostile_fc_src > "+real)
+	sh(t, "pg_dump -Fc "+src+" > "+real)
 	b, err := os.ReadFile(real)
 	if err != nil {
 		t.Fatal(err)
@@ -252,14 +243,14 @@ func TestE2EForgedCustomArchive(t *testing.T) {
 	e.backupCmd("fc-real", "cat "+real)
 	e.backupCmd("fc-forged", "cat "+forged)
 
-	code, rep, stderr := e.drillJSON("--job", "fc-forged", "--into-database", "hostile_fc_scratch")
+	code, rep, stderr := e.drillJSON("--job", "fc-forged", "--into-database", scratch)
 	if code != 1 || !strings.Contains(rep.Error, "COPY other than FROM stdin") {
 		t.Errorf("forged: exit %d %q\n%s", code, rep.Error, stderr)
 	}
 	if _, err := os.Stat(mark); err == nil {
 		t.Fatal("the forged archive's COPY ... TO PROGRAM ran")
 	}
-	code, rep, stderr = e.drillJSON("--job", "fc-real", "--into-database", "hostile_fc_scratch")
+	code, rep, stderr = e.drillJSON("--job", "fc-real", "--into-database", scratch)
 	if code != 0 || !rep.OK || rowsOf(rep)["public.t"] != 1 || len(rep.Dump.Tables) != 1 {
 		t.Errorf("real: exit %d %+v\n%s", code, rep, stderr)
 	}

@@ -234,14 +234,9 @@ func TestE2ERestoreCommands(t *testing.T) {
 // it with putonly restore into a fresh database, and drill it into another;
 // both match the source.
 func TestE2ERestorePostgres(t *testing.T) {
-	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb")
-	if exec.Command("psql", "-Atqc", "select 1", "postgres").Run() != nil {
-		s3test.Require(t, "a running PostgreSQL that lets this user in (run scripts/databases)")
-	}
-	src, dst, drill := "putonly_restore_src", "putonly_restore_dst", "putonly_restore_drill"
-	drop := fmt.Sprintf("dropdb --if-exists %s; dropdb --if-exists %s; dropdb --if-exists %s", src, dst, drill)
-	sh(t, drop+"; createdb "+src)
-	t.Cleanup(func() { exec.Command("sh", "-c", drop).Run() })
+	e := newE2E(t, "pg_dump", "pg_restore", "psql", "createdb", "dropdb")
+	needPostgres(t)
+	src, dst, drill := pgCreate(t, "restore_src"), pgName(t, "restore_dst"), pgName(t, "restore_drill")
 	sh(t, fmt.Sprintf(`psql -q -v ON_ERROR_STOP=1 %s -c "
 create table orders(id bigint primary key, customer text not null, amount numeric(12,2), note bytea);
 insert into orders select g, 'customer-' || (g * 7919 %% 100003), (g %% 9973) / 3.0, decode(md5(g::text), 'hex') from generate_series(1, 100000) g;
