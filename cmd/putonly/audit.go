@@ -6,12 +6,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 )
 
 func init() {
-	register(&command{name: "audit", order: 70, run: runAudit,
-		summary: "audit --bucket B --max-age 26h     check that every job's backups keep arriving"})
+	app.Register(&cli.Command{Name: "audit", Order: 70, Run: runAudit,
+		Summary: "audit --bucket B --max-age 26h     check that every job's backups keep arriving"})
 }
 
 const auditUsage = `Usage:

@@ -10,11 +10,12 @@ import (
 	_ "time/tzdata" // time_zone works on hosts without tzdata
 
 	"github.com/putonly/putonly/internal/agent"
+	"github.com/putonly/putonly/internal/cli"
 )
 
 func init() {
-	register(&command{name: "daemon", order: 12, run: runDaemon,
-		summary: "daemon --config FILE               run every job on its schedule until stopped\n  putonly daemon --schedule SPEC [flags] -- COMMAND   one ad-hoc job on a schedule"})
+	app.Register(&cli.Command{Name: "daemon", Order: 12, Run: runDaemon,
+		Summary: "daemon --config FILE               run every job on its schedule until stopped\n  putonly daemon --schedule SPEC [flags] -- COMMAND   one ad-hoc job on a schedule"})
 }
 
 const daemonUsage = `Usage:

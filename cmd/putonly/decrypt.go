@@ -11,8 +11,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "decrypt", order: 50, run: runDecrypt,
-		summary: "decrypt --identity F < IN > OUT    decrypt a backup file fetched by other means"})
+	app.Register(&cli.Command{Name: "decrypt", Order: 50, Run: runDecrypt,
+		Summary: "decrypt --identity F < IN > OUT    decrypt a backup file fetched by other means"})
 }
 
 const decryptUsage = `Usage:

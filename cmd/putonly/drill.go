@@ -6,12 +6,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 )
 
 func init() {
-	register(&command{name: "drill", order: 60, run: runDrill,
-		summary: "drill --job J --into-database DB   restore the newest backup into a scratch database,\n                                             report its tables and rows, drop it (or --into COMMAND)"})
+	app.Register(&cli.Command{Name: "drill", Order: 60, Run: runDrill,
+		Summary: "drill --job J --into-database DB   restore the newest backup into a scratch database,\n                                             report its tables and rows, drop it (or --into COMMAND)"})
 }
 
 const drillUsage = `Usage:

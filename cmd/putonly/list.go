@@ -5,12 +5,13 @@ import (
 	"flag"
 	"io"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 )
 
 func init() {
-	register(&command{name: "list", order: 30, run: runList,
-		summary: "list --bucket B [--prefix P]       backups newest first, with times and sizes"})
+	app.Register(&cli.Command{Name: "list", Order: 30, Run: runList,
+		Summary: "list --bucket B [--prefix P]       backups newest first, with times and sizes"})
 }
 
 const listUsage = `Usage:

@@ -31,23 +31,12 @@ list and delete, and refuses to upload with a key that can.
 Run 'putonly COMMAND --help' for the flags of a command.
 `}
 
-// command is one subcommand. Each lives in its own file and registers itself
-// in init, so adding one touches no other file.
-type command struct {
-	name    string
-	summary string // one line for the usage, after "putonly NAME"
-	order   int    // position in the usage
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-func register(c *command) {
-	app.Register(&cli.Command{Name: c.name, Summary: c.summary, Order: c.order, Run: c.run})
-}
-
+// Each command lives in its own file and registers itself with app in
+// init, so adding one touches no other file.
 func init() {
-	register(&command{name: "run", order: 10, summary: "run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once\n  putonly run --config FILE [--job NAME]     run every job in FILE (or one) once", run: runRun})
-	register(&command{name: "check", order: 20, summary: "check --config FILE                validate a config and show what each job runs", run: runCheck})
-	register(&command{name: "version", order: 1000, summary: "version                            print version, commit, date and Go version", run: runVersion})
+	app.Register(&cli.Command{Name: "run", Order: 10, Summary: "run [flags] -- COMMAND [ARG...]    back up the stdout of COMMAND once\n  putonly run --config FILE [--job NAME]     run every job in FILE (or one) once", Run: runRun})
+	app.Register(&cli.Command{Name: "check", Order: 20, Summary: "check --config FILE                validate a config and show what each job runs", Run: runCheck})
+	app.Register(&cli.Command{Name: "version", Order: 1000, Summary: "version                            print version, commit, date and Go version", Run: runVersion})
 }
 
 // exitError carries an exit status out of a subcommand (internal/cli).

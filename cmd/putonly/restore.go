@@ -12,8 +12,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "restore", order: 40, run: runRestore,
-		summary: "restore --bucket B --key K -o OUT  download, decrypt and verify a backup\n  putonly restore --latest --job J ...       the newest backup of a job\n  putonly restore ... --into-database DB     into a new database of the source's type"})
+	app.Register(&cli.Command{Name: "restore", Order: 40, Run: runRestore,
+		Summary: "restore --bucket B --key K -o OUT  download, decrypt and verify a backup\n  putonly restore --latest --job J ...       the newest backup of a job\n  putonly restore ... --into-database DB     into a new database of the source's type"})
 }
 
 const restoreUsage = `Usage:

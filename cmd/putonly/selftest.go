@@ -12,9 +12,9 @@ import (
 )
 
 func init() {
-	register(&command{name: "selftest", order: 30,
-		summary: "selftest --config FILE | --bucket B [--prefix P]   prove with S3 that the key can write and cannot read or delete",
-		run:     runSelftest})
+	app.Register(&cli.Command{Name: "selftest", Order: 30,
+		Summary: "selftest --config FILE | --bucket B [--prefix P]   prove with S3 that the key can write and cannot read or delete",
+		Run:     runSelftest})
 }
 
 const selftestUsage = `Usage:

@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "status", order: 14, run: runStatus,
-		summary: "status --config FILE               what each job last did and when it runs next"})
+	app.Register(&cli.Command{Name: "status", Order: 14, Run: runStatus,
+		Summary: "status --config FILE               what each job last did and when it runs next"})
 }
 
 const statusUsage = `Usage:

@@ -12,8 +12,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "wal-fetch", order: 52, run: runWALFetch,
-		summary: "wal-fetch --bucket B --job J --identity FILE %f %p   fetch one WAL file (restore_command)"})
+	app.Register(&cli.Command{Name: "wal-fetch", Order: 52, Run: runWALFetch,
+		Summary: "wal-fetch --bucket B --job J --identity FILE %f %p   fetch one WAL file (restore_command)"})
 }
 
 const walFetchUsage = `Usage:

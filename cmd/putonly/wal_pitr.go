@@ -5,12 +5,13 @@ import (
 	"flag"
 	"io"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/restorecmd"
 )
 
 func init() {
-	register(&command{name: "pitr", order: 54, run: runPITR,
-		summary: "pitr --bucket B --job J --identity FILE --data-dir DIR --target-time T | --target-lsn L | --latest\n                                             prepare a data directory for point-in-time recovery"})
+	app.Register(&cli.Command{Name: "pitr", Order: 54, Run: runPITR,
+		Summary: "pitr --bucket B --job J --identity FILE --data-dir DIR --target-time T | --target-lsn L | --latest\n                                             prepare a data directory for point-in-time recovery"})
 }
 
 const pitrUsage = `Usage:

@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "wal-push", order: 50, run: runWALPush,
-		summary: "wal-push --config FILE --job NAME PATH   archive one WAL file (archive_command)"})
+	app.Register(&cli.Command{Name: "wal-push", Order: 50, Run: runWALPush,
+		Summary: "wal-push --config FILE --job NAME PATH   archive one WAL file (archive_command)"})
 }
 
 const walPushUsage = `Usage:
