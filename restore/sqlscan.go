@@ -116,6 +116,12 @@ type SQLGuard struct {
 	state lexState
 	// before is the dump's byte before the one being read, in any state.
 	before byte
+	set    setWatch // the mysql session settings (sqlscan_set.go)
+	// capture keeps a string's bytes while capturing; captureBad: they
+	// did not fit or held a backslash.
+	capture    []byte
+	capturing  bool
+	captureBad bool
 
 	delim     []byte // statement terminator (mysql DELIMITER)
 	delimPos  int
@@ -160,6 +166,7 @@ type token struct {
 	quoted bool   // an identifier in quotes
 	str    bool   // a string literal, shown as '…'
 	punct  bool
+	val    string // a string's content, kept in SET statements (mysql); else unreadable
 }
 
 type lexState int
@@ -179,6 +186,7 @@ const (
 	stCopyStart             // after COPY ... FROM stdin; to the end of its line
 	stCopy                  // COPY data, to a line "\."
 	stDash                  // read "--" (mysql): the next byte tells a comment
+	stCommentRest           // after a mysql \ command in /*! */: dropped to */ or the line end
 )
 
 // NewSQLGuard returns a guard writing to dst.
@@ -204,6 +212,9 @@ func (g *SQLGuard) Write(p []byte) (int, error) {
 		// newlines matter; in COPY data only newlines.
 		if skip := g.skippable(g.buf[i:]); skip > 0 {
 			g.line += int64(bytes.Count(g.buf[i:i+skip], []byte{'\n'}))
+			if g.capturing && g.state == stString {
+				g.keep(g.buf[i : i+skip])
+			}
 			i += skip - 1
 			g.before = g.buf[i]
 			continue
@@ -256,6 +267,7 @@ func (g *SQLGuard) Close() error {
 	if err == nil && g.inStmt && !g.classified {
 		err = g.classify(true)
 	}
+	g.setEnd()
 	if err == nil && g.unsafe != nil {
 		err = g.unsafe
 	}
@@ -280,9 +292,12 @@ func (g *SQLGuard) skippable(p []byte) int {
 	switch {
 	case g.state == stString && !g.backslash:
 		var j int
-		if g.escapes {
+		switch {
+		case g.versioned > 0:
+			j = bytes.IndexAny(p, string([]byte{g.quote, '\\', '/'}))
+		case g.escapes:
 			j = bytes.IndexAny(p, string([]byte{g.quote, '\\'}))
-		} else {
+		default:
 			j = bytes.IndexByte(p, g.quote)
 		}
 		if j < 0 {
@@ -321,6 +336,9 @@ type syntax struct {
 	// reading of them would change with a session setting the dump can
 	// make (postgres: standard_conforming_strings, client_encoding).
 	settingProof bool
+	// sessionSets: SET statements can change how the rest is read
+	// (mysql: sql_mode, the client character set; sqlscan_set.go).
+	sessionSets bool
 	// shellLines: the sqlite3 shell skips a line starting with # and ends a
 	// statement at a line "go" or "/".
 	shellLines   bool
@@ -342,7 +360,7 @@ var syntaxes = map[Dialect]*syntax{
 	DialectPostgres: {strings: "'", names: `"`, nameQuote: `"`, escapeE: true, dollarTags: true,
 		dollarName: true, nested: true, settingProof: true, lowerNames: true, backslash: true, command: psqlCommand},
 	DialectMySQL: {strings: "'\"", names: "`", nameQuote: "`", allEscape: true, dollarWord: true,
-		hashLine: true, dashSpace: true, versioned: true, delimiterCmd: true, schemaIsDB: true,
+		hashLine: true, dashSpace: true, versioned: true, sessionSets: true, delimiterCmd: true, schemaIsDB: true,
 		backslash: true, oneLetter: true, command: mysqlCommand},
 	DialectSQLite: {strings: "'", names: "\"`[", nameQuote: `"`, dotLine: true, shellLines: true,
 		command: sqliteCommand},
@@ -371,6 +389,7 @@ func (g *SQLGuard) startStmt(i int) {
 		return
 	}
 	g.inStmt, g.classified, g.stmtLine = true, false, g.line
+	g.set.active = false
 	g.words = g.words[:0]
 	g.prevKind, g.prevWord, g.lastWord = 0, g.prevWord[:0], [2]string{}
 	if g.held < 0 {
@@ -408,6 +427,8 @@ func (g *SQLGuard) step(i int, c byte) error {
 		return g.copyData(c)
 	case stDash:
 		return g.dashNext(i, c)
+	case stCommentRest:
+		g.commentRest(c)
 	default:
 		return g.code(i, c)
 	}
@@ -488,17 +509,34 @@ func (g *SQLGuard) stringByte(c byte) error {
 	if err := g.settingProofString(c); err != nil {
 		return err
 	}
+	if err := g.versionedQuote(c); err != nil {
+		return err
+	}
 	switch {
 	case g.backslash:
 		g.backslash = false
 	case c == '\\' && g.escapes:
-		g.backslash = true
+		g.backslash, g.captureBad = true, true
 	case c == g.quote:
 		g.state, g.prev = stCode, 'x'
-		g.addToken(token{s: "'…'", str: true})
+		t := token{s: "'…'", str: true, val: unreadable}
+		if g.capturing && !g.captureBad {
+			t.val = string(g.capture)
+		}
+		g.capturing = false
+		g.addToken(t)
 		return g.maybeClassify()
 	}
 	return nil
+}
+
+// keep adds string bytes to what is captured, up to 256.
+func (g *SQLGuard) keep(b []byte) {
+	if len(g.capture)+len(b) > 256 {
+		g.captureBad = true
+		return
+	}
+	g.capture = append(g.capture, b...)
 }
 
 // settingProofString refuses, in postgres, the two places where a string
@@ -529,8 +567,23 @@ func (g *SQLGuard) settingProofString(c byte) error {
 	return nil
 }
 
+// versionedQuote refuses "*/" inside a string or quoted name in an
+// executable comment: a server older than the comment's version skips the
+// comment to that "*/", while the mysql client reads on in the string, so
+// the two would split what follows differently.
+func (g *SQLGuard) versionedQuote(c byte) error {
+	if g.versioned > 0 && c == '/' && g.before == '*' {
+		return &UnsafeError{Statement: "*/ inside a quote in /*! */", Line: g.line,
+			Why: "a server that skips the comment ends it there, the mysql client does not"}
+	}
+	return nil
+}
+
 // quotedName: a quoted identifier, kept (up to 256 bytes) as a word.
 func (g *SQLGuard) quotedName(c byte) error {
+	if err := g.versionedQuote(c); err != nil {
+		return err
+	}
 	if c == g.quote {
 		g.state, g.prev = stCode, 'x'
 		g.addToken(token{s: string(g.word), quoted: true})
@@ -764,6 +817,24 @@ func (g *SQLGuard) comment(c, prev byte) bool {
 	return true
 }
 
+// commentRest skips what the mysql client drops after a command in an
+// executable comment: to the */ that closes the comment, or the line end
+// (after which the comment goes on as code).
+func (g *SQLGuard) commentRest(c byte) {
+	switch {
+	case c == '/' && g.prev == '*':
+		g.versioned--
+		if g.versioned < g.ambiguous {
+			g.ambiguous = 0
+		}
+		g.state, g.prev = stCode, ' '
+	case c == '\n':
+		g.state, g.prev, g.lineStart = stCode, c, true
+	default:
+		g.prev = c
+	}
+}
+
 // dashNext decides on "--" in mysql from the byte after it: a comment
 // before a blank or a line end, or where a statement starts; otherwise
 // two minus signs (the mysql client's add_line, as the server:
@@ -796,6 +867,7 @@ func (g *SQLGuard) quoteOpens(i int, c, prev byte) bool {
 		g.startStmt(i)
 		g.escapes = g.syn.allEscape || (g.syn.escapeE && (prev == 'E' || prev == 'e') && g.lastWordIs("E"))
 		g.state, g.quote, g.backslash = stString, c, false
+		g.capturing, g.capture, g.captureBad = g.set.active, g.capture[:0], false
 	case strings.IndexByte(g.syn.names, c) >= 0:
 		g.startStmt(i)
 		g.quote = c

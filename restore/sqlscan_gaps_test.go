@@ -78,6 +78,37 @@ var guardGapCases = []struct {
 	{"DELIMITER after a statement", DialectMySQL, "SELECT 1; DELIMITER //\nSELECT 2; USE x; //\n", "unsafe", ""},
 	{"DELIMITER after a comment", DialectMySQL, "/* c */ DELIMITER //\nSELECT 2; USE x; //\n", "unsafe", ""},
 	{"DELIMITER after blanks", DialectMySQL, "  DELIMITER //\nSELECT 2//\n", "", ""},
+	// mysql: session settings that change how the rest is read
+	// (sqlscan_set.go), and SQL run from strings the guard cannot read.
+	{"NO_BACKSLASH_ESCAPES", DialectMySQL, "SET sql_mode='NO_BACKSLASH_ESCAPES';\nSELECT 'a\\'; \\! id\n-- ';\n", "unsafe", "SET sql_mode …"},
+	{"ANSI_QUOTES in an executable comment", DialectMySQL, "/*!40101 SET SQL_MODE='ANSI_QUOTES' */;\nSELECT \"a\\\"; \\! id\n-- \";\n", "unsafe", "SET SQL_MODE …"},
+	{"ANSI via @@session", DialectMySQL, "SET @@session.sql_mode = 'ANSI';", "unsafe", "SET sql_mode …"},
+	{"SESSION sql_mode :=", DialectMySQL, "SET SESSION sql_mode := 'STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES';", "unsafe", "SET sql_mode …"},
+	{"sql_mode from a variable", DialectMySQL, "SET @m = 'NO_BACKSLASH_ESCAPES'; SET sql_mode = @m;", "unsafe", "SET sql_mode …"},
+	{"saved variable overwritten", DialectMySQL, "SET @m = @@sql_mode; SELECT @m := 'ANSI_QUOTES'; SET sql_mode = @m;", "unsafe", "SET sql_mode …"},
+	{"saved variable overwritten by INTO", DialectMySQL, "SET @m = @@sql_mode; SELECT 'ANSI_QUOTES' INTO @m; SET sql_mode = @m;", "unsafe", "SET sql_mode …"},
+	{"saved variable restored", DialectMySQL, "SET @m = @@sql_mode; SET sql_mode = 'STRICT_ALL_TABLES'; SET sql_mode = @m;", "", ""},
+	{"sql_mode computed", DialectMySQL, "SET sql_mode = CONCAT('NO_BACKSLASH', '_ESCAPES');", "unsafe", "SET sql_mode …"},
+	{"sql_mode from adjacent strings", DialectMySQL, "SET sql_mode = 'NO_BACKSLASH' '_ESCAPES';", "unsafe", "SET sql_mode …"},
+	{"sql_mode per statement", DialectMySQL, "SET STATEMENT sql_mode='NO_BACKSLASH_ESCAPES' FOR SELECT 1;", "unsafe", "SET sql_mode …"},
+	{"sql_mode empty and DEFAULT", DialectMySQL, "SET sql_mode = ''; SET sql_mode = DEFAULT; SET @@GLOBAL.sql_mode = 'TRADITIONAL';", "", ""},
+	{"NAMES gbk", DialectMySQL, "SET NAMES gbk;\nSELECT '\xbf\\'; \\! id\n-- ';", "unsafe", "SET NAMES …"},
+	{"CHARACTER SET sjis", DialectMySQL, "SET CHARACTER SET sjis;", "unsafe", "SET character set …"},
+	{"character_set_client big5", DialectMySQL, "/*!40101 SET character_set_client = big5 */;", "unsafe", "SET character_set_client …"},
+	{"NAMES utf8mb4 COLLATE", DialectMySQL, "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin'; SET NAMES DEFAULT; SET CHARSET latin1;", "", ""},
+	{"names and sql_mode as columns", DialectMySQL, "CREATE TABLE t (sql_mode varchar(10), names int);\nINSERT INTO t VALUES ('NO_BACKSLASH_ESCAPES', 1);", "", ""},
+	{"PREPARE", DialectMySQL, "PREPARE s FROM 'SET sql_mode=\"ANSI_QUOTES\"';", "unsafe", "PREPARE"},
+	{"EXECUTE", DialectMySQL, "EXECUTE s;", "unsafe", "EXECUTE"},
+	{"trigger assigning a variable", DialectMySQL, "SET @saved_sql_mode = @@sql_mode;\nDELIMITER ;;\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET @x := 1; PREPARE s FROM @q; END ;;\nDELIMITER ;\nSET sql_mode = @saved_sql_mode;\n", "", ""},
+	// mysql: a server older than an executable comment skips it to the
+	// first */, also one inside a quote, where the client reads on.
+	{"*/ in a quote in /*!", DialectMySQL, "/*!99999 ' */ ; USE x; -- ' */;", "unsafe", "*/ inside a quote in /*! */"},
+	{"*/ in a name in /*!", DialectMySQL, "/*!99999 `*/ ; USE x; -- ` */;", "unsafe", "*/ inside a quote in /*! */"},
+	{"quotes in /*!", DialectMySQL, "/*!50003 SET sql_mode = 'STRICT_TRANS_TABLES' */ ;\n/*!50017 DEFINER=`root`@`localhost`*/ SELECT '/', '*';", "", ""},
+	// mysql: the client drops the rest of an executable comment after a
+	// command in it.
+	{"command in /*! drops the rest", DialectMySQL, "/*!50000 \\- ' */ SELECT 1;\n", "", ""},
+	{"command in /*! to the line end", DialectMySQL, "/*!50000 \\- '\nUSE x */;\n", "switch", "USE x"},
 	// sqlite3: a line starting with # is a comment to the shell; a line
 	// "go" or "/" ends a statement.
 	{"# line", DialectSQLite, "#'\n.shell id\n#'\n", "unsafe", ""},

@@ -15,6 +15,7 @@ const maxTokens = 24
 
 func (g *SQLGuard) addToken(t token) {
 	g.scan(t)
+	g.setToken(t)
 	if len(g.words) < maxTokens {
 		g.words = append(g.words, t)
 	}
@@ -28,6 +29,9 @@ func (g *SQLGuard) lastPunct(c byte) bool {
 func (g *SQLGuard) dropLastPunct(c byte) {
 	if g.lastPunct(c) {
 		g.words = g.words[:len(g.words)-1]
+	}
+	if ts := g.set.toks; len(ts) > 0 && isPunct(ts[len(ts)-1], string(c)) {
+		g.set.toks = ts[:len(ts)-1]
 	}
 }
 
@@ -58,6 +62,9 @@ func (g *SQLGuard) endWord() error {
 		// Past the words a statement is known by: nothing to keep, but
 		// scan sees it.
 		g.scanTok('w', "", g.word)
+		if g.set.active {
+			g.setToken(token{s: string(g.word)})
+		}
 		g.word = g.word[:0]
 		return g.maybeClassify()
 	}
@@ -205,6 +212,7 @@ func (g *SQLGuard) endStmt() error {
 			return err
 		}
 	}
+	g.setEnd()
 	if g.inStmt {
 		g.noteStmt()
 	}
@@ -248,6 +256,12 @@ func (g *SQLGuard) endMeta() error {
 	}
 	if !g.inStmt || g.classified {
 		g.held = -1
+	}
+	if g.syn.oneLetter && g.versioned > 0 {
+		// The mysql client drops the rest of an executable comment after
+		// a command in it, to its */ or the end of the line (add_line:
+		// "discard all characters in the comment after the macro").
+		g.state, g.prev = stCommentRest, ' '
 	}
 	return nil
 }

@@ -257,6 +257,11 @@ func (g *SQLGuard) unsafeStatement(final bool) (stmt, why string, wait bool) {
 		switch {
 		case mysqlCommands[w0]:
 			return g.words[0].s, "a mysql client command, not SQL: system runs a program, source reads a file, tee writes one, pager pipes to a program", false
+		case w0 == "PREPARE" || w0 == "EXECUTE":
+			// Runs SQL from a string or a variable, which the guard
+			// cannot read: it could change sql_mode (sqlscan_set.go) or
+			// write a file. mysqldump writes neither outside routines.
+			return w0, "runs SQL the guard cannot read", false
 		case w0 == "LOAD":
 			// LOAD DATA [LOCAL] INFILE / LOAD XML: reads a server file,
 			// or with LOCAL the restore host's
