@@ -1,15 +1,16 @@
 package restorecmd
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
-	"github.com/putonly/putonly/internal/cli"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -47,5 +48,27 @@ func TestDrillReports(t *testing.T) {
 	var ue *cli.UsageError
 	if err := Drill(t.Context(), o); !errors.As(err, &ue) || err.Error() != "--timeout 0s: must be positive" {
 		t.Errorf("timeout 0: %v", err)
+	}
+}
+
+// TestDrillChecksFlagsFirst: contradictory flags are usage errors before
+// any request (Connect fails the test).
+func TestDrillChecksFlagsFirst(t *testing.T) {
+	for _, tc := range []struct {
+		o    DrillOptions
+		want string
+	}{
+		{DrillOptions{Bucket: "a", Key: "s3://b/k", Into: "cat"}, "--bucket a and --key s3://b/k disagree"},
+		{DrillOptions{Key: "k", Into: "cat"}, "drill needs --bucket"},
+		{DrillOptions{Bucket: "b", Job: "j", Key: "k", Into: "cat"}, "exactly one of --job and --key"},
+		{DrillOptions{Bucket: "b", Job: "j"}, "drill needs --into-database NAME or --into COMMAND"},
+	} {
+		tc.o.Connect = func(context.Context) (restore.API, error) { t.Fatalf("%s: connected", tc.want); return nil, nil }
+		tc.o.Timeout, tc.o.Format = time.Minute, "text"
+		err := Drill(t.Context(), tc.o)
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want a usage error %q", tc.o, err, tc.want)
+		}
 	}
 }

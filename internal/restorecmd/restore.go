@@ -50,7 +50,7 @@ func Restore(ctx context.Context, o RestoreOptions) error {
 func (o *RestoreOptions) check() error {
 	into := o.Into != "" || o.IntoDatabase != ""
 	if b, k, ok := splitS3URL(o.Key); ok {
-		if !into && o.Bucket != "" && o.Bucket != b {
+		if o.Bucket != "" && o.Bucket != b {
 			return usagef("--bucket %s and --key %s disagree", o.Bucket, o.Key)
 		}
 		o.Bucket, o.Key = b, k
@@ -62,10 +62,10 @@ func (o *RestoreOptions) check() error {
 		return usage(errors.New("restore needs exactly one of --key and --latest"), "putonly list --bucket B shows the keys")
 	case o.Latest && o.Job == "":
 		return usagef("--latest needs --job")
-	case into:
-		return o.checkInto()
 	case !o.Latest && o.Job != "":
 		return usagef("--job goes with --latest")
+	case into:
+		return o.checkInto()
 	}
 	if o.Out == "" {
 		if cli.IsTerminal(o.Stdout) {

@@ -28,6 +28,13 @@ func TestRestoreChecksFlagsFirst(t *testing.T) {
 		{RestoreOptions{Bucket: "b", Out: "-"}, "exactly one of --key and --latest\n\thint: putonly list"},
 		{RestoreOptions{Bucket: "b", Latest: true, Out: "-"}, "--latest needs --job"},
 		{RestoreOptions{Bucket: "b", Key: "k", Job: "j", Out: "-"}, "--job goes with --latest"},
+		// The same contradictions with a database or command target: the
+		// target does not make a key from another bucket, or a job that is
+		// not used, any less of a mistake.
+		{RestoreOptions{Bucket: "a", Key: "s3://b/k", IntoDatabase: "scratch"}, "--bucket a and --key s3://b/k disagree"},
+		{RestoreOptions{Bucket: "a", Key: "s3://b/k", Into: "cat"}, "--bucket a and --key s3://b/k disagree"},
+		{RestoreOptions{Bucket: "b", Key: "k", Job: "j", IntoDatabase: "scratch"}, "--job goes with --latest"},
+		{RestoreOptions{Bucket: "b", Key: "k", Job: "j", Into: "cat"}, "--job goes with --latest"},
 		{RestoreOptions{Bucket: "b", Key: "k", Out: "-"}, "no --identity"},
 		{RestoreOptions{Bucket: "b", Key: "k", Out: exists, Identities: []string{id}}, "output file exists"},
 		{RestoreOptions{Bucket: "b", Key: "k", Into: "cat", IntoDatabase: "x"}, "--into and --into-database exclude each other"},
