@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/putonly/putonly/internal/crc64nvme"
 	"github.com/putonly/putonly/internal/s3err"
 	"github.com/putonly/putonly/internal/s3write"
@@ -173,6 +174,11 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 	if err := u.create(ctx); err != nil {
 		return uploadResult{}, &UploadError{Err: err, Cleanup: "no object written"}
 	}
+	// A failed part (or stream) cancels ctx: no new part, no retry. A
+	// part attempt already sent runs on to its answer (bounded by the
+	// job's jobCtx), so that none is still in progress at S3 when the
+	// abort goes: see finishAttempt.
+	jobCtx := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -191,7 +197,7 @@ func (u *uploader) run(ctx context.Context, r io.Reader) (uploadResult, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			if err := u.uploadPart(ctx, num, buf[:size]); err != nil {
+			if err := u.uploadPart(ctx, jobCtx, num, buf[:size]); err != nil {
 				fail(err)
 			}
 			u.release(buf)
@@ -298,9 +304,11 @@ func (u *uploader) create(ctx context.Context) error {
 	return nil
 }
 
-func (u *uploader) uploadPart(ctx context.Context, num int, body []byte) error {
+// uploadPart sends part num: its retries stop when ctx is done, each
+// attempt only when jobCtx is (finishAttempt).
+func (u *uploader) uploadPart(ctx, jobCtx context.Context, num int, body []byte) error {
 	in, part := u.object().UploadPart(u.uploadID, num, body)
-	out, err := u.api.UploadPart(ctx, in)
+	out, err := u.api.UploadPart(ctx, in, finishAttempt(jobCtx))
 	if err != nil {
 		return u.wrap(fmt.Sprintf("upload part %d", num), err)
 	}
@@ -403,6 +411,45 @@ func (u *uploader) abort(ctx context.Context, cause error) error {
 			"removes them, or `aws s3api abort-multipart-upload --bucket %s --key %s --upload-id %s` with a key allowed to",
 			u.uploadID, u.o.Bucket, u.o.Key, parts, size, u.o.Bucket, u.o.Key, u.uploadID),
 		AbortErr: fmt.Errorf("%w: %w", ErrAbortFailed, abortCause(actx, err)),
+	}
+}
+
+// finishAttempt lets each attempt of a call run to its answer when the
+// call's context is cancelled, and cuts it only when jobCtx is done; a
+// cancelled call makes no new attempt (the retry's pause ends with the
+// call's context).
+//
+// It is for the parts still in flight when another part or the stream
+// failed. Cut on the client's side, such a part may still be in progress
+// at S3, which then may or may not store it after the abort: "if any part
+// uploads are currently in progress, those part uploads might or might not
+// succeed. As a result, it might be necessary to abort a given multipart
+// upload multiple times" (AbortMultipartUpload, Amazon S3 API Reference,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html).
+// The backup key cannot ListParts to find out, so the uploader makes sure
+// instead that every part it sent has its answer before the one abort. The
+// cost is at most one part's transfer per slot on a failing upload; the
+// job's deadline still cuts everything, and then the bucket's
+// incomplete-upload lifecycle rule is the backstop.
+func finishAttempt(jobCtx context.Context) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			// After the retry middleware: around each attempt.
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("putonlyFinishAttempt",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					if ctx.Err() != nil {
+						// Cancelled before this attempt started.
+						return middleware.FinalizeOutput{}, middleware.Metadata{}, context.Cause(ctx)
+					}
+					// The call's values (the SDK keeps its state there),
+					// the job's cancellation.
+					actx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+					defer cancel(nil)
+					stop := context.AfterFunc(jobCtx, func() { cancel(context.Cause(jobCtx)) })
+					defer stop()
+					return next.HandleFinalize(actx, in)
+				}), middleware.After)
+		})
 	}
 }
 

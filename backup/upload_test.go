@@ -276,6 +276,11 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			conn.Close()
 		}
 		return
+	case "detached":
+		// Handle the request to its end even when the client goes away,
+		// as a server does with a part it has received whole.
+		p.rp.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+		return
 	case "refuse":
 		// Read the request's head only and reset the connection: a store
 		// that refuses a conditional put before reading the body, whose
@@ -351,22 +356,50 @@ func TestUploadSurvivesFaultStorm(t *testing.T) {
 }
 
 // TestUploadGivesUpAndAborts: a storm longer than the retry budget fails the
-// upload with the server's error and leaves no multipart upload behind.
+// upload with the server's error and leaves no multipart upload behind, and
+// the abort waits for the answer to the part that was in flight when the
+// storm won: S3 may store a part still in progress after an abort (see
+// finishAttempt), so every part sent must have its answer before the abort.
+// The order is set by the proxy, not the scheduler: part 2 is refused only
+// once part 3 has reached the server whole, and part 3 is answered only once
+// the upload has been cancelled by part 2's failure.
 func TestUploadGivesUpAndAborts(t *testing.T) {
 	s := s3test.Start(t, s3local.Options{})
+	part3Arrived, cancelled := make(chan struct{}), make(chan struct{})
+	wait := func(c chan struct{}, what string) {
+		select {
+		case <-c:
+		case <-time.After(30 * time.Second): // a guard against a hang, not a measurement
+			t.Errorf("the proxy waited 30s for %s", what)
+		}
+	}
 	proxy := newFaultProxy(t, s.Endpoint, func(n int64, r *http.Request) string {
-		if r.Method == http.MethodPut && strings.Contains(r.URL.RawQuery, "partNumber=2") {
+		switch {
+		case r.Method == http.MethodPut && strings.Contains(r.URL.RawQuery, "partNumber=2"):
+			wait(part3Arrived, "part 3")
 			return "503"
+		case r.Method == http.MethodPut && strings.Contains(r.URL.RawQuery, "partNumber=3"):
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Errorf("part 3 did not arrive whole: %v", err)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			close(part3Arrived)
+			wait(cancelled, "the upload's cancellation")
+			return "detached"
 		}
 		return ""
 	})
-	api := backupClient(s, proxy.URL, 3)
+	api := &partWatcher{Client: backupClient(s, proxy.URL, 3), cancelled: cancelled}
 	var sent atomic.Int64
 	_, err := upload(context.Background(), api, bytes.NewReader(randomBytes(t, 3*minPartSize)), uploadOptions{
 		Bucket: s.Bucket, Key: "giveup/obj", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 2,
 	}, &sent)
-	if err == nil || !strings.Contains(err.Error(), "SlowDown") {
-		t.Fatalf("err = %v, want a SlowDown failure", err)
+	if err == nil || !strings.Contains(err.Error(), "SlowDown") || !strings.Contains(err.Error(), "aborted") {
+		t.Fatalf("err = %v, want a SlowDown failure, aborted", err)
+	}
+	if api.unanswered != "" {
+		t.Errorf("AbortMultipartUpload was sent while a part could still be in progress at the server: %s", api.unanswered)
 	}
 	if keys := s3test.Keys(t, s); len(keys) != 0 {
 		t.Errorf("objects left: %v", keys)
@@ -374,6 +407,47 @@ func TestUploadGivesUpAndAborts(t *testing.T) {
 	if ups := s3test.PendingUploads(t, s); len(ups) != 0 {
 		t.Errorf("multipart uploads left: %v", ups)
 	}
+}
+
+// partWatcher is the client, watching the uploader's calls: it closes
+// cancelled when the context of part 3's call is cancelled, and at the
+// abort notes a part call that is still running or ended without an answer
+// from the server.
+type partWatcher struct {
+	*s3.Client
+	cancelled  chan struct{}
+	once       sync.Once
+	mu         sync.Mutex
+	running    int
+	noAnswer   []string
+	unanswered string // what the abort found
+}
+
+func (w *partWatcher) UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	if aws.ToInt32(in.PartNumber) == 3 {
+		stop := context.AfterFunc(ctx, func() { w.once.Do(func() { close(w.cancelled) }) })
+		defer stop()
+	}
+	w.mu.Lock()
+	w.running++
+	w.mu.Unlock()
+	out, err := w.Client.UploadPart(ctx, in, opts...)
+	w.mu.Lock()
+	w.running--
+	if err != nil && noAnswer(err) {
+		w.noAnswer = append(w.noAnswer, fmt.Sprintf("part %d: %v", aws.ToInt32(in.PartNumber), err))
+	}
+	w.mu.Unlock()
+	return out, err
+}
+
+func (w *partWatcher) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	w.mu.Lock()
+	if w.running > 0 || len(w.noAnswer) > 0 {
+		w.unanswered = fmt.Sprintf("%d part calls running, cut without an answer: %v", w.running, w.noAnswer)
+	}
+	w.mu.Unlock()
+	return w.Client.AbortMultipartUpload(ctx, in, opts...)
 }
 
 // TestUploadNeedsOnlyPut: the PutObject-only key is enough; the uploader
@@ -481,7 +555,7 @@ func TestServerVerifiesFullObjectChecksum(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < 2; i++ {
-				if err := u.uploadPart(ctx, i+1, data[i*minPartSize:(i+1)*minPartSize]); err != nil {
+				if err := u.uploadPart(ctx, ctx, i+1, data[i*minPartSize:(i+1)*minPartSize]); err != nil {
 					t.Fatal(err)
 				}
 			}
