@@ -87,9 +87,13 @@ func Audit(ctx context.Context, o AuditOptions) error {
 }
 
 func (o *AuditOptions) check() error {
-	switch {
-	case o.Bucket == "":
+	if o.Bucket == "" {
 		return usagef("audit needs --bucket")
+	}
+	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+		return err
+	}
+	switch {
 	case o.MaxAge <= 0:
 		return usagef("--max-age %s: must be positive", o.MaxAge)
 	case o.Shrink <= 0 || o.Shrink >= 1:

@@ -82,9 +82,13 @@ func (o *DrillOptions) check() error {
 		}
 		o.Bucket, o.Key = b, k
 	}
-	switch {
-	case o.Bucket == "":
+	if o.Bucket == "" {
 		return usagef("drill needs --bucket")
+	}
+	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+		return err
+	}
+	switch {
 	case o.Into == "" && o.IntoDatabase == "":
 		return usage(errors.New("drill needs --into-database NAME or --into COMMAND"), "for example --into-database shop_drill, or --into 'cat > /dev/null' to verify only")
 	case o.Into != "" && o.IntoDatabase != "":

@@ -58,10 +58,11 @@ func TestDrillChecksFlagsFirst(t *testing.T) {
 		o    DrillOptions
 		want string
 	}{
-		{DrillOptions{Bucket: "a", Key: "s3://b/k", Into: "cat"}, "--bucket a and --key s3://b/k disagree"},
+		{DrillOptions{Bucket: "acme-a", Key: "s3://acme-b/k", Into: "cat"}, "--bucket acme-a and --key s3://acme-b/k disagree"},
 		{DrillOptions{Key: "k", Into: "cat"}, "drill needs --bucket"},
-		{DrillOptions{Bucket: "b", Job: "j", Key: "k", Into: "cat"}, "exactly one of --job and --key"},
-		{DrillOptions{Bucket: "b", Job: "j"}, "drill needs --into-database NAME or --into COMMAND"},
+		{DrillOptions{Bucket: "acme-b", Job: "j", Key: "k", Into: "cat"}, "exactly one of --job and --key"},
+		{DrillOptions{Bucket: "acme-b", Job: "j"}, "drill needs --into-database NAME or --into COMMAND"},
+		{DrillOptions{Bucket: "acme-b", Prefix: "db1", Job: "j", Into: "cat"}, "--prefix \"db1\": must end in /"},
 	} {
 		tc.o.Connect = func(context.Context) (restore.API, error) { t.Fatalf("%s: connected", tc.want); return nil, nil }
 		tc.o.Timeout, tc.o.Format = time.Minute, "text"

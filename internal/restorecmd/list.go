@@ -41,6 +41,9 @@ func List(ctx context.Context, o ListOptions) error {
 	if o.Bucket == "" {
 		return usage(errors.New("list needs --bucket"), "")
 	}
+	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+		return err
+	}
 	api, err := o.Connect(ctx)
 	if err != nil {
 		return err

@@ -48,6 +48,9 @@ func PITR(ctx context.Context, o PITROptions) error {
 	if o.Bucket == "" || o.Job == "" || (o.DataDir == "" && !o.Drill.Drill) {
 		return usagef("pitr needs --bucket, --job and --data-dir (or --drill)")
 	}
+	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+		return err
+	}
 	target, err := o.target()
 	if err != nil {
 		return err

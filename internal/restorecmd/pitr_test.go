@@ -64,7 +64,7 @@ func TestPITRRefusesDataDir(t *testing.T) {
 	id := filepath.Join(t.TempDir(), "id.txt")
 	os.WriteFile(id, []byte("AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX\n"), 0o600)
 	var out strings.Builder
-	o := PITROptions{Bucket: "b", Job: "shop", Identities: []string{id}, DataDir: dir, Latest: true, TargetAction: "promote", Stdout: &out, Stderr: &out,
+	o := PITROptions{Bucket: "acme-b", Job: "shop", Identities: []string{id}, DataDir: dir, Latest: true, TargetAction: "promote", Stdout: &out, Stderr: &out,
 		Connect: func(context.Context) (restore.API, error) { t.Fatal("connected"); return nil, nil }}
 	var ue *cli.UsageError
 	if err := PITR(t.Context(), o); !errors.As(err, &ue) || !errors.Is(err, restore.ErrNotEmpty) || !strings.Contains(err.Error(), "never overwrites") {

@@ -55,9 +55,13 @@ func (o *RestoreOptions) check() error {
 		}
 		o.Bucket, o.Key = b, k
 	}
-	switch {
-	case o.Bucket == "":
+	if o.Bucket == "" {
 		return usagef("restore needs --bucket")
+	}
+	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+		return err
+	}
+	switch {
 	case o.Latest == (o.Key != ""):
 		return usage(errors.New("restore needs exactly one of --key and --latest"), "putonly list --bucket B shows the keys")
 	case o.Latest && o.Job == "":

@@ -24,23 +24,27 @@ func TestRestoreChecksFlagsFirst(t *testing.T) {
 		want string
 	}{
 		{RestoreOptions{Key: "k", Out: "-"}, "restore needs --bucket"},
-		{RestoreOptions{Bucket: "a", Key: "s3://b/k", Out: "-"}, "--bucket a and --key s3://b/k disagree"},
-		{RestoreOptions{Bucket: "b", Out: "-"}, "exactly one of --key and --latest\n\thint: putonly list"},
-		{RestoreOptions{Bucket: "b", Latest: true, Out: "-"}, "--latest needs --job"},
-		{RestoreOptions{Bucket: "b", Key: "k", Job: "j", Out: "-"}, "--job goes with --latest"},
+		{RestoreOptions{Bucket: "acme-a", Key: "s3://acme-b/k", Out: "-"}, "--bucket acme-a and --key s3://acme-b/k disagree"},
+		{RestoreOptions{Bucket: "acme-b", Out: "-"}, "exactly one of --key and --latest\n\thint: putonly list"},
+		{RestoreOptions{Bucket: "acme-b", Latest: true, Out: "-"}, "--latest needs --job"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Job: "j", Out: "-"}, "--job goes with --latest"},
 		// The same contradictions with a database or command target: the
 		// target does not make a key from another bucket, or a job that is
 		// not used, any less of a mistake.
-		{RestoreOptions{Bucket: "a", Key: "s3://b/k", IntoDatabase: "scratch"}, "--bucket a and --key s3://b/k disagree"},
-		{RestoreOptions{Bucket: "a", Key: "s3://b/k", Into: "cat"}, "--bucket a and --key s3://b/k disagree"},
-		{RestoreOptions{Bucket: "b", Key: "k", Job: "j", IntoDatabase: "scratch"}, "--job goes with --latest"},
-		{RestoreOptions{Bucket: "b", Key: "k", Job: "j", Into: "cat"}, "--job goes with --latest"},
-		{RestoreOptions{Bucket: "b", Key: "k", Out: "-"}, "no --identity"},
-		{RestoreOptions{Bucket: "b", Key: "k", Out: exists, Identities: []string{id}}, "output file exists"},
-		{RestoreOptions{Bucket: "b", Key: "k", Into: "cat", IntoDatabase: "x"}, "--into and --into-database exclude each other"},
-		{RestoreOptions{Bucket: "b", Key: "k", Into: "cat", Out: "f"}, "-o goes without --into"},
-		{RestoreOptions{Bucket: "b", Key: "k", Into: "cat", Type: "postgres"}, "--type goes with --into-database"},
-		{RestoreOptions{Bucket: "b", Key: "k", IntoDatabase: "no-dash"}, `--into-database: database name "no-dash"`},
+		{RestoreOptions{Bucket: "acme-a", Key: "s3://acme-b/k", IntoDatabase: "scratch"}, "--bucket acme-a and --key s3://acme-b/k disagree"},
+		{RestoreOptions{Bucket: "acme-a", Key: "s3://acme-b/k", Into: "cat"}, "--bucket acme-a and --key s3://acme-b/k disagree"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Job: "j", IntoDatabase: "scratch"}, "--job goes with --latest"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Job: "j", Into: "cat"}, "--job goes with --latest"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Out: "-"}, "no --identity"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Out: exists, Identities: []string{id}}, "output file exists"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Into: "cat", IntoDatabase: "x"}, "--into and --into-database exclude each other"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Into: "cat", Out: "f"}, "-o goes without --into"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", Into: "cat", Type: "postgres"}, "--type goes with --into-database"},
+		{RestoreOptions{Bucket: "acme-b", Key: "k", IntoDatabase: "no-dash"}, `--into-database: database name "no-dash"`},
+		// A name the agent never writes to: a prefix without its / would
+		// be read as db1shop/, a bucket name S3 refuses would exit 1.
+		{RestoreOptions{Bucket: "acme-b", Prefix: "db1", Latest: true, Job: "shop", Out: "-"}, "--prefix \"db1\": must end in /"},
+		{RestoreOptions{Key: "s3://Acme_B/k", Out: "-"}, "--bucket \"Acme_B\": bucket names use only"},
 	} {
 		tc.o.Connect = func(context.Context) (restore.API, error) { t.Fatalf("%s: connected", tc.want); return nil, nil }
 		err := Restore(t.Context(), tc.o)

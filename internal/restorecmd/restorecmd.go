@@ -18,6 +18,7 @@ import (
 	"filippo.io/age"
 	"github.com/putonly/putonly/internal/atomicfile"
 	"github.com/putonly/putonly/internal/cli"
+	"github.com/putonly/putonly/internal/s3name"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -26,6 +27,31 @@ import (
 func usage(err error, hint string) error { return cli.Usage(cli.Hint(err, hint)) }
 
 func usagef(format string, args ...any) error { return usage(fmt.Errorf(format, args...), "") }
+
+// checkLocation refuses, before any request, a --bucket or --prefix the
+// agent refuses to write to (the same rules, internal/s3name): a prefix
+// without its trailing / is joined to the job name (db1 + shop reads
+// db1shop/), so restore, drill and audit found no backup and blamed the
+// bucket, and S3 answered a malformed bucket name with a 400 that exited 1.
+func checkLocation(bucket, prefix string) error {
+	if err := s3name.CheckBucket(bucket); err != nil {
+		return nameUsage("--bucket", bucket, err)
+	}
+	if err := s3name.CheckPrefix(prefix); err != nil {
+		return nameUsage("--prefix", prefix, err)
+	}
+	return nil
+}
+
+// nameUsage is a refused name, with the fix s3name gives for it.
+func nameUsage(flag, value string, err error) error {
+	var p *s3name.Problem
+	fix := ""
+	if errors.As(err, &p) {
+		fix = p.Fix
+	}
+	return usage(fmt.Errorf("%s %q: %w", flag, value, err), fix)
+}
 
 // Connect opens the read side of the bucket. The commands call it once
 // their input is checked, so bad flags fail before any request.

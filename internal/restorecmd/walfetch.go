@@ -53,6 +53,9 @@ func WALFetch(ctx context.Context, o WALFetchOptions) error {
 	if o.Bucket == "" || o.Job == "" {
 		return usagef("wal-fetch needs --bucket and --job")
 	}
+	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+		return err
+	}
 	ids, err := loadIdentities(o.Identities)
 	if err != nil {
 		return err
