@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/putonly/putonly/internal/cli"
 	"github.com/putonly/putonly/internal/s3err"
+	"github.com/putonly/putonly/internal/s3name"
 	"github.com/putonly/putonly/policy"
 )
 
@@ -39,6 +40,27 @@ Example:
 Options:
 `
 
+// checkNames refuses, before any request, a bucket or prefix that generate
+// and the agent refuse (internal/s3name): a malformed bucket name otherwise
+// reached S3 and came back as a table of "could not tell" (exit 1), or as
+// "no AWS credentials" where none were set, and a prefix without its /
+// put the canaries beside the prefix the policy grants.
+func checkNames(bucket, prefix string) error {
+	for _, n := range []struct {
+		flag, value string
+		check       func(string) error
+	}{{"--bucket", bucket, s3name.CheckBucket}, {"--prefix", prefix, s3name.CheckPrefix}} {
+		if err := n.check(n.value); err != nil {
+			var p *s3name.Problem
+			if errors.As(err, &p) && p.Fix != "" {
+				return cli.Usage(fmt.Errorf("%s %q: %w\n\thint: %s", n.flag, n.value, err, p.Fix))
+			}
+			return cli.Usage(fmt.Errorf("%s %q: %w", n.flag, n.value, err))
+		}
+	}
+	return nil
+}
+
 func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("putonly-policy selftest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -65,6 +87,9 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return cli.Usage(fmt.Errorf("--format %q: use text or json", *format))
 	case *sse != "AES256" && *sse != "aws:kms":
 		return cli.Usage(fmt.Errorf("--sse %q: use AES256 or aws:kms", *sse))
+	}
+	if err := checkNames(*bucket, *prefix); err != nil {
+		return err
 	}
 
 	cfg, client, err := connect(ctx, awsOptions{profile: *profile, region: *region, endpoint: *endpoint, pathStyle: *pathStyle})
