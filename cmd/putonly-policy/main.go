@@ -43,12 +43,9 @@ cannot be read or is not valid); a network or AWS failure exits 1.
 }
 
 // exitError carries a verdict's exit status out of a subcommand; a
-// usageError (exit 2) is bad flags or input; any other error exits 1
+// cli.UsageError (exit 2) is bad flags or input; any other error exits 1
 // (internal/cli.ExitCode is the one switch).
-type (
-	exitError  = cli.ExitError
-	usageError = cli.UsageError
-)
+type exitError = cli.ExitError
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
