@@ -145,12 +145,18 @@ func (c *pgCluster) waitFor(port int, q, want, data string) {
 	}
 }
 
-// archived waits until the server on port has archived its current segment
-// and everything before it.
+// switchAndWait waits until the server on port has archived its current
+// segment and everything before it, and fails the test if any wal-push
+// failed on the way (PostgreSQL would retry it; putonly should not need
+// that), naming the file and showing the server log with wal-push's
+// stderr, at once rather than after the wait's two minutes.
 func (c *pgCluster) switchAndWait(port int, data string) {
 	c.t.Helper()
 	seg := c.sql(port, "select pg_walfile_name(pg_switch_wal())")
-	c.waitFor(port, fmt.Sprintf("select last_archived_wal >= '%s' and failed_count = 0 from pg_stat_archiver", seg), "t", data)
+	c.waitFor(port, fmt.Sprintf("select last_archived_wal >= '%s' or failed_count > 0 from pg_stat_archiver", seg), "t", data)
+	if n := c.sql(port, "select failed_count from pg_stat_archiver"); n != "0" {
+		c.t.Fatalf("wal-push failed %s times, last on %s\nserver log:\n%s", n, c.sql(port, "select last_failed_wal from pg_stat_archiver"), c.log(data))
+	}
 }
 
 func (c *pgCluster) readEnv() []string {
