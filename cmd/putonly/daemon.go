@@ -66,7 +66,7 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.SNS, "sns", "", "ad-hoc job: publish each result to this SNS topic `ARN` (the key needs sns:Publish on it)")
 	fs.StringVar(&f.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback `host:port`, e.g. 127.0.0.1:9465")
 	fs.DurationVar(&f.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, let running jobs finish for this `duration` before aborting them (default 10m)")
-	fs.BoolVar(&f.runNow, "run-now", false, "also run every job once at start, at once (the jitter delays only scheduled runs)")
+	fs.BoolVar(&f.runNow, "run-now", false, "also run every job, drill and audit once at start, at once (the jitter delays only scheduled runs)")
 }
 
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {

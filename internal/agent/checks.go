@@ -77,6 +77,7 @@ type checks struct {
 
 	mu   sync.Mutex
 	last map[string]*checkResult
+	now  sync.WaitGroup // the runs runNow started
 }
 
 func newChecks(list []Check, log *slog.Logger, notifier *backup.Notifier) (*checks, error) {
@@ -223,11 +224,31 @@ func (k *checks) audit(ctx context.Context, c Check) (*restore.AuditReport, erro
 
 func (k *checks) start() { k.cron.Start() }
 
+// runNow runs every drill and audit once, at once (daemon --run-now),
+// through the chain of a scheduled run: one still running when its time
+// comes is skipped, and a panic is recovered. Without it, --run-now on the
+// auditor's host, which has no backup job, ran nothing at all.
+func (k *checks) runNow() {
+	for _, e := range k.cron.Entries() {
+		k.now.Add(1)
+		go func() {
+			defer k.now.Done()
+			e.WrappedJob.Run()
+		}()
+	}
+}
+
 // stop stops scheduling and waits up to grace for running checks.
 func (k *checks) stop(grace time.Duration) {
 	ctx := k.cron.Stop()
+	done := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		k.now.Wait()
+		close(done)
+	}()
 	select {
-	case <-ctx.Done():
+	case <-done:
 	case <-time.After(grace):
 	}
 }

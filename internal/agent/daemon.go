@@ -35,7 +35,7 @@ type DaemonOptions struct {
 	Load func() (*Plan, error)
 	// Reload: each value received reloads the plan (SIGHUP).
 	Reload <-chan os.Signal
-	// RunNow runs every job once at start.
+	// RunNow runs every job, drill and audit once at start.
 	RunNow bool
 	// Config names the config file in the log.
 	Config string
@@ -123,6 +123,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.o.RunNow {
 		for _, sj := range jobs {
 			go d.sched.RunNow(sj.Name) // at once: the jitter is for scheduled runs
+		}
+		if d.checks != nil {
+			d.checks.runNow()
 		}
 	}
 	for {
