@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,6 +38,12 @@ func connect(ctx context.Context, o awsOptions) (aws.Config, *s3.Client, error) 
 		opts = append(opts, config.WithRegion(o.region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	var pe config.SharedConfigProfileNotExistError
+	if errors.As(err, &pe) {
+		// The SDK says "failed to get shared config profile, NAME": name
+		// the files and the fix, as putonly does for the same profile.
+		return aws.Config{}, nil, fmt.Errorf("profile %q is not in ~/.aws/config or ~/.aws/credentials\n\thint: name a profile the shared files define (--profile, AWS_PROFILE), or leave --profile out for the standard chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", pe.Profile)
+	}
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
