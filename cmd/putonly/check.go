@@ -16,7 +16,8 @@ const checkUsage = `Usage:
 
 Validates the config (strictly: unknown fields are errors; every setting
 within its range) and the recipients, checks that each job's dump program
-exists and is executable, and prints what each job would run and where it
+exists and is executable, that the identity file of each drill and audit
+holds an age identity, and prints what each job would run and where it
 would write. It runs no dump and makes no request to S3.
 
 With --connect, each job's dump program also reaches its database, reading
@@ -26,8 +27,8 @@ and putonly's environment.
 Command and mongodb sources are not connected to.
 
 Exit status: 0 valid (and, with --connect, every database reached); 1 a
-database could not be reached; 2 the config is invalid or a dump program is
-missing.
+database could not be reached; 2 the config is invalid, or a dump program
+or an identity file is missing.
 
 Flags:
 `

@@ -9,6 +9,7 @@ import (
 
 	"github.com/putonly/putonly/backup"
 	"github.com/putonly/putonly/internal/cli"
+	"github.com/putonly/putonly/restore"
 )
 
 // CheckOptions are 'putonly check': the config, one job of it (or all),
@@ -41,6 +42,9 @@ func CheckConfig(ctx context.Context, o CheckOptions, w io.Writer) error {
 	var checks []Check
 	if o.Job == "" {
 		checks = describeConfigChecks(cfg, w)
+		if err := checkIdentities(checks); err != nil {
+			return cli.Usage(err)
+		}
 	}
 	var missing, unreachable []error
 	for _, j := range jobs {
@@ -88,6 +92,28 @@ func checkJob(ctx context.Context, j *backup.Job, connect bool, w io.Writer) err
 		fmt.Fprintf(w, "%s: database reached (%s)\n", j.Name, how)
 	}
 	return nil
+}
+
+// checkIdentities loads the age identity of each drill and audit that has
+// one: a mistyped path or a file that holds no identity would otherwise
+// pass check and fail the first scheduled drill, a week later. Nothing of
+// the identity is printed.
+func checkIdentities(checks []Check) error {
+	var errs []error
+	for _, c := range checks {
+		file := c.Drill.Identity
+		if c.Kind == "audit" {
+			file = c.Audit.Identity
+		}
+		if file == "" {
+			continue
+		}
+		if _, err := restore.LoadIdentities(file); err != nil {
+			errs = append(errs, cli.Hint(fmt.Errorf("%s %s: %w", c.Kind, c.Name, err),
+				"identity: names the age identity file the backups are encrypted to, readable by the daemon's user (age-keygen -y FILE prints its recipient)"))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // describeConfigChecks prints what each drill and audit of the daemon
