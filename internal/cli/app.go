@@ -57,7 +57,7 @@ func (a *App) Usage() string {
 
 // Run runs the command args[0] with the rest of args. No command, an
 // unknown one or 'help UNKNOWN' print the usage on stderr and are a
-// [UsageError]; 'help', -h and --help print it on stdout; 'help CMD' is 'CMD
+// [UsageError]; 'help', -h, -help and --help print it on stdout; 'help CMD' is 'CMD
 // --help' ('help help' is the usage itself, not a recursion); --version is
 // the command "version".
 func (a *App) Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,7 +66,7 @@ func (a *App) Run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return &UsageError{}
 	}
 	switch args[0] {
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help": // -help: what Go's flag package takes after a command
 		if len(args) > 1 && !IsHelp(args[1]) {
 			if _, ok := a.cmds[args[1]]; !ok {
 				fmt.Fprint(stderr, a.Usage())

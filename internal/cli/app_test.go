@@ -61,6 +61,8 @@ func TestAppRun(t *testing.T) {
 		{[]string{"help", "help"}, -1, "", true, false},
 		{[]string{"--help", "-help"}, -1, "", true, false},
 		{[]string{"-h"}, -1, "", true, false},
+		{[]string{"-help"}, -1, "", true, false}, // 'prog alpha -help' works, so 'prog -help' does
+		{[]string{"-help", "alpha"}, -1, "alpha --help", false, false},
 		{[]string{"help", "nope"}, 2, "", false, true},
 		{[]string{"nope"}, 2, "", false, true},
 		{[]string{"--version"}, -1, "version ", false, false},
