@@ -11,6 +11,7 @@
 package s3local
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -133,56 +134,31 @@ func Start(ctx context.Context, bin string, o Options) (*Server, error) {
 		Admin:  Key{ID: "admin", Secret: randHex(20)},
 		Backup: Key{ID: "backup" + randHex(4), Secret: randHex(20)},
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	adminPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{
-		"--access", s.Admin.ID, "--secret", s.Admin.Secret,
-		"--iam-dir", filepath.Join(o.Dir, "iam"),
-		"--port", "127.0.0.1:" + strconv.Itoa(port),
-		"--admin-port", "127.0.0.1:" + strconv.Itoa(adminPort),
-		"--region", "us-east-1",
-		"--quiet",
-	}
+	var tlsArgs []string
 	scheme := "http"
 	if o.TLS {
 		certFile, keyFile, err := selfSignedCert(o.Dir)
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, "--cert", certFile, "--key", keyFile, "--admin-cert", certFile, "--admin-cert-key", keyFile)
+		tlsArgs = []string{"--cert", certFile, "--key", keyFile, "--admin-cert", certFile, "--admin-cert-key", keyFile}
 		s.CAFile = certFile
 		scheme = "https"
 	}
-	args = append(args, "posix", filepath.Join(o.Dir, "data"))
-	s.Endpoint = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
-	s.AdminURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, adminPort)
-
-	logf, err := os.Create(filepath.Join(o.Dir, "log"))
+	// freePort's port is free when it answers, not when versitygw binds
+	// it: another server started at the same moment (the test binaries of
+	// a parallel 'go test ./...') or an outgoing connection's ephemeral
+	// port may take it in between. versitygw then exits at once, saying
+	// so, and the server is started again on new ports.
+	var err error
+	for try := 1; ; try++ {
+		err = s.launch(ctx, bin, scheme, tlsArgs)
+		if !errors.Is(err, errPortTaken) || try == 5 {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // survives the caller
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
-	}
-	s.PID = cmd.Process.Pid
-	go cmd.Wait() //nolint:errcheck // reaped if we are still around
-	if err := os.WriteFile(filepath.Join(o.Dir, "pid"), []byte(strconv.Itoa(s.PID)), 0o600); err != nil {
-		return nil, err
-	}
-	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		log, _ := os.ReadFile(filepath.Join(o.Dir, "log"))
-		return nil, fmt.Errorf("versitygw did not start: %w\n%s", err, log)
 	}
 	if err := s.setup(ctx); err != nil {
 		s.Stop()
@@ -192,6 +168,59 @@ func Start(ctx context.Context, bin string, o Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// errPortTaken: versitygw could not bind a port freePort had found free.
+var errPortTaken = errors.New("a port was taken before versitygw bound it")
+
+// launch starts versitygw on two free ports and waits until it answers.
+func (s *Server) launch(ctx context.Context, bin, scheme string, tlsArgs []string) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	adminPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	args := []string{
+		"--access", s.Admin.ID, "--secret", s.Admin.Secret,
+		"--iam-dir", filepath.Join(s.Dir, "iam"),
+		"--port", "127.0.0.1:" + strconv.Itoa(port),
+		"--admin-port", "127.0.0.1:" + strconv.Itoa(adminPort),
+		"--region", "us-east-1",
+		"--quiet",
+	}
+	args = append(append(args, tlsArgs...), "posix", filepath.Join(s.Dir, "data"))
+	s.Endpoint = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
+	s.AdminURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, adminPort)
+
+	logf, err := os.Create(filepath.Join(s.Dir, "log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // survives the caller
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start versitygw: %w", err)
+	}
+	s.PID = cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }() //nolint:errcheck // reaped if we are still around
+	if err := os.WriteFile(filepath.Join(s.Dir, "pid"), []byte(strconv.Itoa(s.PID)), 0o600); err != nil {
+		return err
+	}
+	if err := s.waitReady(ctx, exited); err != nil {
+		s.Stop()
+		log, _ := os.ReadFile(filepath.Join(s.Dir, "log"))
+		if bytes.Contains(log, []byte("address already in use")) {
+			return fmt.Errorf("%w: %s", errPortTaken, bytes.TrimSpace(log))
+		}
+		return fmt.Errorf("versitygw did not start: %w\n%s", err, log)
+	}
+	return nil
 }
 
 // Load reads a server started earlier from Dir/env.
@@ -284,16 +313,33 @@ func (s *Server) Client(k Key) *s3.Client {
 	})
 }
 
-func (s *Server) waitReady(ctx context.Context) error {
+// waitReady waits until the server answers the admin key, or its process
+// exited.
+func (s *Server) waitReady(ctx context.Context, exited <-chan struct{}) error {
 	deadline := time.Now().Add(20 * time.Second)
 	c := s.Client(s.Admin)
+	// A request to a port someone else holds may never be answered: the
+	// process's exit ends it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	var err error
 	for time.Now().Before(deadline) {
 		_, err = c.ListBuckets(ctx, &s3.ListBucketsInput{})
 		if err == nil {
 			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			return fmt.Errorf("versitygw exited: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	return err
 }
@@ -367,7 +413,9 @@ func WriteOnlyPolicy(bucket, prefix, principal string) string {
 	return string(b)
 }
 
-func freePort() (int, error) {
+// freePort is a port no one listens on now (a variable so a test can hand
+// out a taken one).
+var freePort = func() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
