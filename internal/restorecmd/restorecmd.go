@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,9 @@ func loadIdentities(files []string) ([]age.Identity, error) {
 		return nil, usage(errors.New("no --identity"), "pass the age identity file the backups are encrypted to (age-keygen -y FILE prints its recipient)")
 	}
 	ids, err := restore.LoadIdentities(files...)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usage(err, "check the path: --identity is the age identity file the backups are encrypted to, kept on the restore host (the database host never has it)")
+	}
 	if err != nil {
 		return nil, usage(err, "")
 	}
