@@ -686,7 +686,10 @@ func ConfigFlagsError(set map[string]bool) error {
 	for i := range settings {
 		s := &settings[i]
 		if s.Flag != "" && !s.WithConfig && set[s.Flag] {
-			return fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file (only --job, %s and %s apply to a config)",
+			// Not "only these flags apply": --job, --state, --textfile,
+			// --log-format and the command's own flags do too; these are
+			// the job settings a command line may override.
+			return fmt.Errorf("--%s cannot be combined with --config\n\thint: set it in the config file; of the job settings, only %s and %s may be given next to --config (they override every job's)",
 				s.Flag, strings.Join(ok[:len(ok)-1], ", "), ok[len(ok)-1])
 		}
 	}
