@@ -27,6 +27,14 @@ func (r *ProbeReport) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if r.Cause != nil {
+		// The probes did not run or got no answer because of the cause:
+		// their details would repeat the table, each with a fix aimed at
+		// the key ("grant s3:PutObject to the backup key") for what is the
+		// endpoint's, the credentials' or the bucket's fault.
+		fmt.Fprintf(w, "\nverdict: %s (the self-test could not run; it says nothing about the key's rights)\n", r.Verdict())
+		return nil
+	}
 	for _, p := range r.Results {
 		switch p.Severity {
 		case SeverityViolation:
@@ -52,12 +60,7 @@ func (r *ProbeReport) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "     fix: %s\n", p.Fix)
 		}
 	}
-	v := r.Verdict()
-	if r.Cause != nil {
-		fmt.Fprintf(w, "\nverdict: %s (the self-test could not run; it says nothing about the key's rights)\n", v)
-		return nil
-	}
-	fmt.Fprintf(w, "\nverdict: %s (%d violation(s), %d warning(s), %d could not tell)\n", v,
+	fmt.Fprintf(w, "\nverdict: %s (%d violation(s), %d warning(s), %d could not tell)\n", r.Verdict(),
 		len(r.Violations()), len(r.Warnings()), len(r.Unknown()))
 	return nil
 }
