@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"github.com/putonly/putonly/internal/countio"
 	"github.com/putonly/putonly/internal/gendump"
 	"github.com/putonly/putonly/internal/s3local"
 	"github.com/putonly/putonly/internal/s3test"
@@ -46,11 +47,11 @@ func BenchmarkProduce(b *testing.B) {
 			b.ReportAllocs()
 			var out int64
 			for i := 0; i < b.N; i++ {
-				cw := &countingWriter{w: io.Discard, n: new(atomic.Int64)}
+				cw := &countio.Writer{W: io.Discard, N: new(atomic.Int64)}
 				if err := produce(bytes.NewReader(data), cw, job, new(atomic.Int64)); err != nil {
 					b.Fatal(err)
 				}
-				out = cw.n.Load()
+				out = cw.N.Load()
 			}
 			b.ReportMetric(float64(len(data))/float64(out), "ratio")
 		})
@@ -101,7 +102,7 @@ func BenchmarkCompress(b *testing.B) {
 			b.ReportAllocs()
 			var out int64
 			for i := 0; i < b.N; i++ {
-				cw := &countingWriter{w: io.Discard, n: new(atomic.Int64)}
+				cw := &countio.Writer{W: io.Discard, N: new(atomic.Int64)}
 				w, err := newCompressor(cw, level, 0)
 				if err != nil {
 					b.Fatal(err)
@@ -112,7 +113,7 @@ func BenchmarkCompress(b *testing.B) {
 				if err := w.Close(); err != nil {
 					b.Fatal(err)
 				}
-				out = cw.n.Load()
+				out = cw.N.Load()
 			}
 			b.ReportMetric(float64(len(data))/float64(out), "ratio")
 		})

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/putonly/putonly/internal/countio"
 	"github.com/putonly/putonly/internal/dumpinfo"
 	"github.com/putonly/putonly/internal/layout"
 )
@@ -269,8 +270,8 @@ func (st *stream) run(ctx context.Context, api s3Writer, src io.ReadCloser, log 
 		if st.base != nil {
 			dump = st.base.reader(dump)
 		}
-		in := io.TeeReader(&countingReader{r: dump, n: &prog.In}, io.MultiWriter(st.plainHash, st.head))
-		err := produce(in, &countingWriter{w: pw, n: &prog.Out}, job, &prog.Compressed)
+		in := io.TeeReader(&countio.Reader{R: dump, N: &prog.In}, io.MultiWriter(st.plainHash, st.head))
+		err := produce(in, &countio.Writer{W: pw, N: &prog.Out}, job, &prog.Compressed)
 		pw.CloseWithError(err) // nil: the uploader sees io.EOF and completes
 		produced <- err
 	}()
@@ -349,7 +350,7 @@ func produce(src io.Reader, dst io.Writer, job *Job, compressed *atomic.Int64) e
 	if err != nil {
 		return err
 	}
-	comp, err := newCompressor(&countingWriter{w: enc, n: compressed}, job.Compression, job.CompressionConcurrency)
+	comp, err := newCompressor(&countio.Writer{W: enc, N: compressed}, job.Compression, job.CompressionConcurrency)
 	if err != nil {
 		return err
 	}
@@ -424,28 +425,6 @@ func copyLarge(dst io.Writer, src io.Reader) error {
 			return err
 		}
 	}
-}
-
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n *atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // MemoryEstimate is the most memory (peak RSS) a job takes, whatever its

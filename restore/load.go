@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/putonly/putonly/internal/countio"
 	"github.com/putonly/putonly/internal/dumpinfo"
 )
 
@@ -78,7 +79,7 @@ func Load(ctx context.Context, api Getter, o LoadOptions) (res LoadResult, err e
 	gate := &headGate{open: l.open}
 	var dst io.Writer = gate
 	if o.Progress != nil {
-		dst = &countWriter{w: gate, n: o.Progress}
+		dst = &countio.Writer{W: gate, N: o.Progress}
 	}
 
 	streamStart := time.Now()
@@ -376,17 +377,6 @@ func (b *bestEffort) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n *atomic.Int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // IntoDatabase restores a backup into a new database (o.Database) and

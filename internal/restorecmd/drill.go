@@ -76,11 +76,8 @@ func Drill(ctx context.Context, o DrillOptions) error {
 }
 
 func (o *DrillOptions) check() error {
-	if b, k, ok := splitS3URL(o.Key); ok {
-		if o.Bucket != "" && o.Bucket != b {
-			return usagef("--bucket %s and --key %s disagree", o.Bucket, o.Key)
-		}
-		o.Bucket, o.Key = b, k
+	if err := keyURL(&o.Bucket, &o.Key); err != nil {
+		return err
 	}
 	if o.Bucket == "" {
 		return usagef("drill needs --bucket")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/putonly/putonly/internal/cli"
+	"github.com/putonly/putonly/internal/countio"
 	"github.com/putonly/putonly/restore"
 )
 
@@ -49,11 +50,8 @@ func Restore(ctx context.Context, o RestoreOptions) error {
 // check refuses contradictory flags, before any file or request.
 func (o *RestoreOptions) check() error {
 	into := o.Into != "" || o.IntoDatabase != ""
-	if b, k, ok := splitS3URL(o.Key); ok {
-		if o.Bucket != "" && o.Bucket != b {
-			return usagef("--bucket %s and --key %s disagree", o.Bucket, o.Key)
-		}
-		o.Bucket, o.Key = b, k
+	if err := keyURL(&o.Bucket, &o.Key); err != nil {
+		return err
 	}
 	if o.Bucket == "" {
 		return usagef("restore needs --bucket")
@@ -133,7 +131,7 @@ func (o *RestoreOptions) toOutput(ctx context.Context) error {
 	var fed atomic.Int64
 	stop := startProgress("restore", &fed, o.Progress, o.Stderr)
 	defer stop()
-	res, err := restore.Restore(ctx, api, restore.Options{Bucket: o.Bucket, Key: o.Key, Identities: ids, NoVerify: o.NoVerify}, &countingWriter{w: dst, n: &fed})
+	res, err := restore.Restore(ctx, api, restore.Options{Bucket: o.Bucket, Key: o.Key, Identities: ids, NoVerify: o.NoVerify}, &countio.Writer{W: dst, N: &fed})
 	stop()
 	if err != nil && af == nil && res.PlaintextBytes > 0 {
 		err = fmt.Errorf("%w\n\tthe %d bytes already written to stdout are incomplete or wrong: discard them", err, res.PlaintextBytes)

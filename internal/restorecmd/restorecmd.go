@@ -73,14 +73,19 @@ func loadIdentities(files []string) ([]age.Identity, error) {
 	return ids, nil
 }
 
-// splitS3URL accepts s3://bucket/key for --key.
-func splitS3URL(s string) (bucket, key string, ok bool) {
-	rest, found := strings.CutPrefix(s, "s3://")
+// keyURL accepts s3://bucket/key for --key: it sets *bucket and *key from
+// it, and refuses a --bucket that names another bucket.
+func keyURL(bucket, key *string) error {
+	rest, found := strings.CutPrefix(*key, "s3://")
 	if !found {
-		return "", s, false
+		return nil
 	}
-	bucket, key, _ = strings.Cut(rest, "/")
-	return bucket, key, true
+	b, k, _ := strings.Cut(rest, "/")
+	if *bucket != "" && *bucket != b {
+		return usagef("--bucket %s and --key %s disagree", *bucket, *key)
+	}
+	*bucket, *key = b, k
+	return nil
 }
 
 // verdict says what was restored and how it was checked.
@@ -99,18 +104,6 @@ func startProgress(what string, n *atomic.Int64, mode string, w io.Writer) func(
 	return cli.ProgressLine(mode, w, func(el time.Duration) string {
 		return fmt.Sprintf("%s: %s restored, %s, %s", what, cli.Human(n.Load()), cli.Rate(n.Load(), el), el.Round(time.Second))
 	})
-}
-
-// countingWriter counts what reaches w, for the progress line.
-type countingWriter struct {
-	w io.Writer
-	n *atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // writeTextfile replaces path atomically, readable by node_exporter.
