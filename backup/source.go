@@ -137,7 +137,7 @@ func (r *commandReader) watch() {
 	select {
 	case <-r.exited:
 	case <-r.ctx.Done():
-		r.cut("its output was cut at the deadline")
+		r.cut(cutReason(r.ctx))
 		return
 	case <-r.closed:
 		return
@@ -151,7 +151,7 @@ func (r *commandReader) watch() {
 			return
 		case <-r.ctx.Done():
 			if !r.eof.Load() {
-				r.cut("its output was cut at the deadline")
+				r.cut(cutReason(r.ctx))
 			}
 			return
 		case <-t.C:
@@ -173,6 +173,16 @@ func (r *commandReader) watch() {
 // cut ends the stream with why: it kills the group and every other process
 // holding the pipe, then closes putonly's end, so a blocked Read returns and
 // a writer left behind gets SIGPIPE.
+// cutReason says why ctx ended the stream: a shutdown (SIGTERM or ctrl-C,
+// whose cause wraps [ErrShutdown]) is not a deadline, and saying "deadline"
+// there sends the user to raise a timeout that was never reached.
+func cutReason(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), ErrShutdown) {
+		return "its output was cut at shutdown"
+	}
+	return "its output was cut at the deadline"
+}
+
 func (r *commandReader) cut(why string) {
 	r.cutWhy.CompareAndSwap(nil, &why)
 	r.killed.Store(true)

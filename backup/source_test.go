@@ -283,3 +283,24 @@ func TestCommandReaderLastStderrLine(t *testing.T) {
 		t.Errorf("a dump that succeeds with stderr: %v", err)
 	}
 }
+
+// TestCommandReaderShutdownSaysShutdown: a dump cut because the agent is
+// shutting down (SIGTERM, ctrl-C) says so, not "at the deadline": no
+// timeout was reached, and the message must not send the user to raise one.
+func TestCommandReaderShutdownSaysShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r, err := startCommand(ctx, []string{"sh", "-c", "printf x; sleep 600"}, os.Environ(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel(fmt.Errorf("%w: interrupt received", ErrShutdown))
+	_, err = io.ReadAll(r)
+	if !errors.Is(err, ErrDumpFailed) || !strings.Contains(err.Error(), "cut at shutdown") || strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("err = %v, want ErrDumpFailed cut at shutdown", err)
+	}
+}
