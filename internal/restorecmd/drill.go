@@ -76,13 +76,7 @@ func Drill(ctx context.Context, o DrillOptions) error {
 }
 
 func (o *DrillOptions) check() error {
-	if err := keyURL(&o.Bucket, &o.Key); err != nil {
-		return err
-	}
-	if o.Bucket == "" {
-		return usagef("drill needs --bucket")
-	}
-	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+	if err := checkSource("drill", &o.Bucket, &o.Key, o.Prefix); err != nil {
 		return err
 	}
 	switch {

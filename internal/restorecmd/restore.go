@@ -50,13 +50,7 @@ func Restore(ctx context.Context, o RestoreOptions) error {
 // check refuses contradictory flags, before any file or request.
 func (o *RestoreOptions) check() error {
 	into := o.Into != "" || o.IntoDatabase != ""
-	if err := keyURL(&o.Bucket, &o.Key); err != nil {
-		return err
-	}
-	if o.Bucket == "" {
-		return usagef("restore needs --bucket")
-	}
-	if err := checkLocation(o.Bucket, o.Prefix); err != nil {
+	if err := checkSource("restore", &o.Bucket, &o.Key, o.Prefix); err != nil {
 		return err
 	}
 	switch {

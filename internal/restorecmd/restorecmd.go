@@ -73,6 +73,19 @@ func loadIdentities(files []string) ([]age.Identity, error) {
 	return ids, nil
 }
 
+// checkSource reads the backup's location for cmd (restore, drill): an
+// s3:// --key (keyURL), a bucket that must be given, and a bucket and
+// prefix S3 would accept (checkLocation).
+func checkSource(cmd string, bucket, key *string, prefix string) error {
+	if err := keyURL(bucket, key); err != nil {
+		return err
+	}
+	if *bucket == "" {
+		return usagef("%s needs --bucket", cmd)
+	}
+	return checkLocation(*bucket, prefix)
+}
+
 // keyURL accepts s3://bucket/key for --key: it sets *bucket and *key from
 // it, and refuses a --bucket that names another bucket.
 func keyURL(bucket, key *string) error {
