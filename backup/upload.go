@@ -430,7 +430,8 @@ func (u *uploader) abort(ctx context.Context, cause error) error {
 // instead that every part it sent has its answer before the one abort. The
 // cost is at most one part's transfer per slot on a failing upload; the
 // job's deadline still cuts everything, and then the bucket's
-// incomplete-upload lifecycle rule is the backstop.
+// incomplete-upload lifecycle rule is the backstop. An attempt the server
+// does not answer within inFlightSlice of the failure is cut all the same.
 func finishAttempt(jobCtx context.Context) func(*s3.Options) {
 	return func(o *s3.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
@@ -447,6 +448,19 @@ func finishAttempt(jobCtx context.Context) func(*s3.Options) {
 					defer cancel(nil)
 					stop := context.AfterFunc(jobCtx, func() { cancel(context.Cause(jobCtx)) })
 					defer stop()
+					// The call cancelled (the upload failed): its answer
+					// gets inFlightSlice, not the rest of the job's
+					// timeout (12 h by default) from a server that froze.
+					stopFailed := context.AfterFunc(ctx, func() {
+						t := time.NewTimer(inFlightSlice)
+						defer t.Stop()
+						select {
+						case <-t.C:
+							cancel(fmt.Errorf("%w (a part sent before that had no answer within %s)", context.Cause(ctx), inFlightSlice))
+						case <-actx.Done():
+						}
+					})
+					defer stopFailed()
 					return next.HandleFinalize(actx, in)
 				}), middleware.After)
 		})
@@ -460,6 +474,12 @@ func finishAttempt(jobCtx context.Context) func(*s3.Options) {
 // the bucket's incomplete-upload lifecycle rule removes them, and the error
 // says so.
 const AbortSlice = 15 * time.Second
+
+// inFlightSlice is how long a part attempt already sent may still take once
+// the upload failed (finishAttempt): after it the attempt is cut and the
+// abort goes, so a failed job ends at most inFlightSlice + AbortSlice after
+// its failure. A variable for the test of a frozen part.
+var inFlightSlice = AbortSlice
 
 // abortCause puts the abort slice in front of err when it ran out.
 func abortCause(actx context.Context, err error) error {

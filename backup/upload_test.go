@@ -572,3 +572,51 @@ func TestServerVerifiesFullObjectChecksum(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadFailureCutsFrozenPart: when a part fails while another part's
+// attempt hangs on a server that stopped answering, the hung attempt gets
+// inFlightSlice, not the rest of the job's timeout: the upload fails with
+// the first part's error and says it aborted. The frozen part is the
+// proxy's (it never answers part 3 until the test ends).
+func TestUploadFailureCutsFrozenPart(t *testing.T) {
+	defer func(d time.Duration) { inFlightSlice = d }(inFlightSlice)
+	inFlightSlice = 2 * time.Second
+	s := s3test.Start(t, s3local.Options{})
+	release, part3Sent := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	proxy := newFaultProxy(t, s.Endpoint, func(n int64, r *http.Request) string {
+		switch {
+		case r.Method == http.MethodPut && strings.Contains(r.URL.RawQuery, "partNumber=3"):
+			once.Do(func() { close(part3Sent) })
+			<-release // frozen
+			return "503"
+		case r.Method == http.MethodPut && strings.Contains(r.URL.RawQuery, "partNumber=2"):
+			<-part3Sent
+			return "503"
+		}
+		return ""
+	})
+	defer close(release)
+	// The job's own deadline is far away: only inFlightSlice can end it.
+	ctx, cancelJob := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancelJob()
+	done := make(chan error, 1)
+	go func() {
+		var sent atomic.Int64
+		_, err := upload(ctx, backupClient(s, proxy.URL, 1), bytes.NewReader(randomBytes(t, 3*minPartSize)), uploadOptions{
+			Bucket: s.Bucket, Key: "frozen/obj", SSE: "AES256", Checksum: "CRC64NVME", PartSize: minPartSize, Concurrency: 2,
+		}, &sent)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "SlowDown") || !strings.Contains(err.Error(), "abort") {
+			t.Fatalf("err = %v, want the part's SlowDown failure and the abort", err)
+		}
+	case <-time.After(2 * time.Minute): // a guard against the hang the test is about, not a measurement
+		t.Fatal("the upload still waits for the frozen part 2 minutes after a part failed")
+	}
+	if keys := s3test.Keys(t, s); len(keys) != 0 {
+		t.Errorf("objects left: %v", keys)
+	}
+}
